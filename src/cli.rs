@@ -1,0 +1,184 @@
+//! The command line. Doc comments here are `--help`; the man page is generated from the same
+//! definition (see `tests/man.rs`), so the two cannot drift.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::format::Format;
+
+const EXAMPLES: &str = "\
+Examples:
+  teelog -o run.log -- make -j2                 console as usual, classic log in run.log
+  teelog -o run.log -o jsonl=run.jsonl -- make  two logs, two formats, one run
+  teelog --format jsonl -- psql -c 'select 1'   jsonl records on stdout
+  teelog -q -o jsonl=nightly.jsonl -- ./job.sh  logs only, nothing on the console
+  teelog -o load.log -- mysql --batch db < load.sql   stdin goes to the command
+
+Exit status: the command's; 128+N when signal N killed it; 125 when teelog itself failed
+(bad usage, a log that cannot be opened or written); 126 when the command cannot be executed;
+127 when it is not found.";
+
+/// Run a command, show its output live, and keep an exact, timestamped log of it.
+///
+/// teelog runs COMMAND (no shell; argv as given) with its stdout and stderr on pipes, shows each
+/// chunk on the console the moment it is read, and appends it to every log given with -o, each in
+/// its own format. Standard input goes to the command untouched. teelog exits with the command's
+/// status.
+#[derive(Debug, Parser)]
+#[command(
+    name = "teelog",
+    version,
+    override_usage = "teelog [OPTIONS] -- COMMAND [ARG]...",
+    after_help = EXAMPLES,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// How the console shows the output: plain (stdout to stdout, stderr to stderr, byte for
+    /// byte), classic or jsonl (every record, of both streams, to stdout)
+    #[arg(short, long, value_enum, default_value_t = Format::Plain, value_name = "FORMAT")]
+    pub format: Format,
+
+    /// Also append to PATH, in FORMAT (classic, jsonl or plain; default classic). Repeatable.
+    /// Each log is created with mode 0600 and opened before the command starts
+    #[arg(short = 'o', long = "log", value_name = "[FORMAT=]PATH", value_parser = LogSpec::parse)]
+    pub logs: Vec<LogSpec>,
+
+    /// Show nothing on the console; write the logs only
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Write classic timestamps in UTC instead of local time (jsonl is always UTC)
+    #[arg(long)]
+    pub utc: bool,
+
+    /// Give the command one pipe for both stdout and stderr: their exact order is kept, and
+    /// everything is logged as stdout
+    #[arg(long)]
+    pub merge: bool,
+
+    /// Count SECS of silence after some output as a pause: classic starts a new prompt with the
+    /// next output, jsonl writes a line it holds without its newline ("eol":false)
+    #[arg(long, value_name = "SECS", default_value = "0.02", value_parser = parse_seconds)]
+    pub pause: Duration,
+
+    /// The command to run and its arguments
+    #[arg(value_name = "COMMAND", trailing_var_arg = true)]
+    pub command: Vec<OsString>,
+}
+
+/// A number of seconds such as `2` or `0.05`.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .ok_or_else(|| format!("'{text}' is not a number of seconds"))
+}
+
+/// One `-o [FORMAT=]PATH`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogSpec {
+    pub format: Format,
+    pub path: PathBuf,
+}
+
+impl LogSpec {
+    /// `FORMAT=PATH` when the text before the first `=` is a bare word (a typo there is an error,
+    /// not a file name); otherwise all of it is the path, in classic format (`./a=b.log` is a
+    /// file named `a=b.log`).
+    pub fn parse(spec: &str) -> Result<LogSpec, String> {
+        let names = || {
+            Format::ALL
+                .iter()
+                .map(|f| f.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (format, path) = match spec.split_once('=') {
+            Some((word, path))
+                if !word.is_empty()
+                    && word
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+            {
+                let format = Format::from_name(word).ok_or_else(|| {
+                    format!(
+                        "unknown log format '{word}' (known: {}; for a file of that name write ./{spec})",
+                        names()
+                    )
+                })?;
+                (format, path)
+            }
+            _ => (Format::Classic, spec),
+        };
+        if path.is_empty() {
+            return Err("the log path is empty".into());
+        }
+        Ok(LogSpec {
+            format,
+            path: path.into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn log_spec_forms() {
+        let spec = |f, p: &str| {
+            Ok(LogSpec {
+                format: f,
+                path: p.into(),
+            })
+        };
+        assert_eq!(LogSpec::parse("run.log"), spec(Format::Classic, "run.log"));
+        assert_eq!(
+            LogSpec::parse("jsonl=run.jsonl"),
+            spec(Format::Jsonl, "run.jsonl")
+        );
+        assert_eq!(LogSpec::parse("plain=a=b"), spec(Format::Plain, "a=b"));
+        assert_eq!(
+            LogSpec::parse("./x=y.log"),
+            spec(Format::Classic, "./x=y.log")
+        );
+        assert_eq!(
+            LogSpec::parse("/tmp/a=b"),
+            spec(Format::Classic, "/tmp/a=b")
+        );
+        assert!(
+            LogSpec::parse("josnl=x")
+                .unwrap_err()
+                .contains("unknown log format 'josnl'")
+        );
+        assert!(LogSpec::parse("jsonl=").unwrap_err().contains("empty"));
+        assert!(LogSpec::parse("").unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn everything_after_the_command_is_the_commands() {
+        let cli = Cli::try_parse_from(["teelog", "-o", "x", "--", "ls", "-q", "--log"]).unwrap();
+        assert_eq!(cli.command, ["ls", "-q", "--log"]);
+        let cli = Cli::try_parse_from(["teelog", "-q", "make", "-j2"]).unwrap();
+        assert!(cli.quiet);
+        assert_eq!(cli.command, ["make", "-j2"]);
+        assert!(Cli::try_parse_from(["teelog", "--bogus", "--", "true"]).is_err());
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_seconds("0.05"), Ok(Duration::from_millis(50)));
+        assert_eq!(parse_seconds("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_seconds("-1").is_err());
+        assert!(parse_seconds("soon").is_err());
+    }
+}

@@ -1,0 +1,104 @@
+//! teelog's own failures: one enum, one-line messages, and exit codes that cannot be mistaken for
+//! the command's (the coreutils `env`/`timeout` convention).
+
+use std::ffi::OsStr;
+use std::fmt::Display;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+/// teelog itself failed: bad usage, a log that cannot be opened or written.
+pub const EXIT_FAILED: u8 = 125;
+/// The command was found but could not be executed.
+pub const EXIT_CANNOT_EXECUTE: u8 = 126;
+/// The command was not found.
+pub const EXIT_NOT_FOUND: u8 = 127;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad flags or arguments; the text names what was wrong.
+    #[error("{0}")]
+    Usage(String),
+    #[error("no command given: put it after '--', as in: teelog -o run.log -- make")]
+    NoCommand,
+    #[error("cannot open log {}: {source}", quote(path))]
+    OpenLog { path: PathBuf, source: io::Error },
+    #[error("cannot run {}: {source}", quote(program))]
+    Spawn {
+        program: std::ffi::OsString,
+        source: io::Error,
+    },
+    #[error("cannot create a pipe for the command's output: {0}")]
+    Pipe(io::Error),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Spawn { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                EXIT_NOT_FOUND
+            }
+            Error::Spawn { .. } => EXIT_CANNOT_EXECUTE,
+            _ => EXIT_FAILED,
+        }
+    }
+
+    /// Turns clap's multi-line usage error into one line (its help and version "errors" are not
+    /// errors: callers print those as they are).
+    pub fn from_clap(err: &clap::Error) -> Error {
+        let text = err.render().to_string();
+        let parts: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+            .filter(|l| !l.is_empty())
+            .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+            .collect();
+        Error::Usage(format!("{} (see 'teelog --help')", parts.join(" ")))
+    }
+}
+
+/// Writes `teelog: <message>` as one line on stderr. If stderr itself is gone there is nowhere
+/// left to say it, so a failure here is ignored.
+pub fn report(message: impl Display) {
+    let _ = writeln!(io::stderr().lock(), "teelog: {message}");
+}
+
+/// `'name'`, with control characters escaped so that a hostile file name cannot forge output.
+pub fn quote(name: impl AsRef<OsStr>) -> String {
+    let mut quoted = String::from("'");
+    for c in name.as_ref().to_string_lossy().chars() {
+        if c.is_control() {
+            quoted.extend(c.escape_default());
+        } else {
+            quoted.push(c);
+        }
+    }
+    quoted.push('\'');
+    quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_escapes_control_characters() {
+        assert_eq!(quote("a\nb\x1b[31m"), "'a\\nb\\u{1b}[31m'");
+        assert_eq!(quote("plain é"), "'plain é'");
+    }
+
+    #[test]
+    fn spawn_errors_map_to_126_and_127() {
+        let not_found = Error::Spawn {
+            program: "x".into(),
+            source: io::Error::from(io::ErrorKind::NotFound),
+        };
+        let denied = Error::Spawn {
+            program: "x".into(),
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(not_found.exit_code(), 127);
+        assert_eq!(denied.exit_code(), 126);
+        assert_eq!(Error::Usage("x".into()).exit_code(), 125);
+    }
+}

@@ -1,0 +1,465 @@
+//! `jsonl`: one JSON object per line of output, framed by a start and an exit record, lossless
+//! even for bytes that are not UTF-8 (the scheme is ripgrep's `--json`, adapted for log shippers:
+//! `message` is always there, `bytes` holds base64 only when the line is not valid UTF-8).
+//!
+//! Lines are split before deciding on UTF-8. A line (or a UTF-8 sequence) cut by a read boundary is
+//! held until its end arrives, or until the command pauses: then the held part is written as a
+//! record with `"eol":false`, so that a prompt such as `Password: ` reaches the log at once. The
+//! same happens to a line longer than [`MAX_LINE`], which keeps memory bounded.
+
+mod wire;
+
+use std::borrow::Cow;
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use super::{Context, Formatter};
+use crate::event::{Chunk, Exit, Start, Stream};
+use wire::{Common, ExitRecord, OutputRecord, StartRecord};
+
+/// The most bytes of output one record carries; a longer line is split into records with
+/// `"eol":false` (at a UTF-8 character boundary where there is one).
+pub const MAX_LINE: usize = 64 * 1024;
+
+#[derive(Debug)]
+pub struct JsonlFormatter {
+    session: String,
+    host: String,
+    user: String,
+    pid: u32,
+    seq: u64,
+    /// Per stream: the start of a line whose newline has not been read yet.
+    held: [Held; 2],
+    /// The last timestamp formatted, which every line of a chunk shares.
+    stamp: (SystemTime, String),
+}
+
+#[derive(Debug)]
+struct Held {
+    bytes: Vec<u8>,
+    /// When the first held byte was read.
+    time: SystemTime,
+}
+
+impl JsonlFormatter {
+    pub fn new(ctx: &Context) -> JsonlFormatter {
+        let held = || Held {
+            bytes: Vec::new(),
+            time: SystemTime::UNIX_EPOCH,
+        };
+        JsonlFormatter {
+            session: ctx.session.clone(),
+            host: ctx.host.clone(),
+            user: ctx.user.clone(),
+            pid: 0,
+            seq: 0,
+            held: [held(), held()],
+            stamp: (SystemTime::UNIX_EPOCH, String::new()),
+        }
+    }
+
+    /// Advances `seq` and returns the fields every record carries.
+    fn common(&mut self, kind: &'static str, time: SystemTime) -> Common<'_> {
+        if self.stamp.0 != time || self.stamp.1.is_empty() {
+            self.stamp = (time, rfc3339(time));
+        }
+        self.seq += 1;
+        Common {
+            kind,
+            timestamp: &self.stamp.1,
+            session: &self.session,
+            seq: self.seq,
+            host: &self.host,
+            user: &self.user,
+            pid: self.pid,
+        }
+    }
+
+    /// Writes `line` (without its newline) as one record, or several when it exceeds `MAX_LINE`.
+    fn line(
+        &mut self,
+        stream: Stream,
+        line: &[u8],
+        time: SystemTime,
+        eol: bool,
+        out: &mut Vec<u8>,
+    ) {
+        let rest = self.split_long(stream, line, time, out);
+        self.record(stream, rest, time, eol, out);
+    }
+
+    /// While more than `MAX_LINE` bytes remain, writes a leading piece as an `"eol":false`
+    /// record; returns the rest.
+    fn split_long<'b>(
+        &mut self,
+        stream: Stream,
+        mut bytes: &'b [u8],
+        time: SystemTime,
+        out: &mut Vec<u8>,
+    ) -> &'b [u8] {
+        while bytes.len() > MAX_LINE {
+            let cut = cut_point(bytes, MAX_LINE);
+            self.record(stream, &bytes[..cut], time, false, out);
+            bytes = &bytes[cut..];
+        }
+        bytes
+    }
+
+    fn record(
+        &mut self,
+        stream: Stream,
+        line: &[u8],
+        time: SystemTime,
+        eol: bool,
+        out: &mut Vec<u8>,
+    ) {
+        let (message, bytes) = match std::str::from_utf8(line) {
+            Ok(text) => (Cow::Borrowed(text), None),
+            Err(_) => (String::from_utf8_lossy(line), Some(BASE64.encode(line))),
+        };
+        let record = OutputRecord {
+            common: self.common("output", time),
+            stream: stream.name(),
+            message: &message,
+            bytes: bytes.as_deref(),
+            eol,
+        };
+        push_json(out, &record);
+    }
+
+    /// Writes held bytes beyond `MAX_LINE` as `"eol":false` records.
+    fn spill(&mut self, stream: Stream, out: &mut Vec<u8>) {
+        let i = stream.index();
+        if self.held[i].bytes.len() > MAX_LINE {
+            let held = std::mem::take(&mut self.held[i].bytes);
+            let rest = self.split_long(stream, &held, self.held[i].time, out);
+            self.held[i].bytes = rest.to_vec();
+        }
+    }
+
+    /// Writes what is held for `stream` with `"eol":false`; an incomplete UTF-8 sequence at its
+    /// end stays held unless `all`.
+    fn flush(&mut self, stream: Stream, all: bool, out: &mut Vec<u8>) {
+        let i = stream.index();
+        let held = std::mem::take(&mut self.held[i].bytes);
+        let keep = if all { 0 } else { incomplete_tail(&held) };
+        let (now, later) = held.split_at(held.len() - keep);
+        if !now.is_empty() {
+            self.record(stream, now, self.held[i].time, false, out);
+        }
+        self.held[i].bytes = later.to_vec();
+    }
+}
+
+impl Formatter for JsonlFormatter {
+    fn start(&mut self, ev: &Start, out: &mut Vec<u8>) {
+        self.pid = ev.pid;
+        let record = StartRecord {
+            common: self.common("start", ev.time),
+            command: &ev.command,
+            cwd: &ev.cwd,
+        };
+        push_json(out, &record);
+    }
+
+    fn chunk(&mut self, ev: &Chunk, out: &mut Vec<u8>) {
+        let i = ev.stream.index();
+        let mut rest = &ev.bytes[..];
+        if !self.held[i].bytes.is_empty() {
+            let Some(n) = rest.iter().position(|&b| b == b'\n') else {
+                self.held[i].bytes.extend_from_slice(rest);
+                self.spill(ev.stream, out);
+                return;
+            };
+            let mut line = std::mem::take(&mut self.held[i].bytes);
+            line.extend_from_slice(&rest[..n]);
+            self.line(ev.stream, &line, self.held[i].time, true, out);
+            line.clear();
+            self.held[i].bytes = line;
+            rest = &rest[n + 1..];
+        }
+        while let Some(n) = rest.iter().position(|&b| b == b'\n') {
+            self.line(ev.stream, &rest[..n], ev.time, true, out);
+            rest = &rest[n + 1..];
+        }
+        if !rest.is_empty() {
+            self.held[i].bytes.extend_from_slice(rest);
+            self.held[i].time = ev.time;
+            self.spill(ev.stream, out);
+        }
+    }
+
+    fn pause(&mut self, out: &mut Vec<u8>) {
+        self.flush(Stream::Stdout, false, out);
+        self.flush(Stream::Stderr, false, out);
+    }
+
+    fn exit(&mut self, ev: &Exit, out: &mut Vec<u8>) {
+        self.flush(Stream::Stdout, true, out);
+        self.flush(Stream::Stderr, true, out);
+        let record = ExitRecord {
+            common: self.common("exit", ev.time),
+            code: match ev.status {
+                crate::event::Status::Code(code) => Some(code),
+                crate::event::Status::Signal(_) => None,
+            },
+            signal: ev.status.signal_name(),
+            duration_s: ev.duration.as_micros() as f64 / 1e6,
+        };
+        push_json(out, &record);
+    }
+}
+
+fn push_json(out: &mut Vec<u8>, record: &impl Serialize) {
+    // Serializing these structs (strings, numbers, no maps with non-string keys) into a Vec
+    // cannot fail.
+    serde_json::to_writer(&mut *out, record).expect("a jsonl record always serializes");
+    out.push(b'\n');
+}
+
+/// `2012-10-30T22:13:13.000000Z`
+fn rfc3339(time: SystemTime) -> String {
+    DateTime::<Utc>::from(time).to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// How many bytes at the end of `b` are the start of a UTF-8 sequence that is not complete yet.
+fn incomplete_tail(b: &[u8]) -> usize {
+    let from = b.len().saturating_sub(4);
+    for i in (from..b.len()).rev() {
+        if b[i] & 0xC0 != 0x80 {
+            return match std::str::from_utf8(&b[i..]) {
+                Err(e) if e.error_len().is_none() => b.len() - i,
+                _ => 0,
+            };
+        }
+    }
+    0
+}
+
+/// Where to cut `b` so the first part has at most `max` bytes and, where possible, does not end
+/// inside a UTF-8 character.
+fn cut_point(b: &[u8], max: usize) -> usize {
+    max - incomplete_tail(&b[..max])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{Step::*, ctx, run};
+    use super::*;
+    use crate::event::{Status, Stream::*};
+    use serde_json::Value;
+
+    fn records(text: &str) -> Vec<Value> {
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("every line is a JSON object"))
+            .collect()
+    }
+
+    /// The exact bytes of `stream`, rebuilt from the output records.
+    fn rebuild(records: &[Value], stream: &str) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for r in records
+            .iter()
+            .filter(|r| r["type"] == "output" && r["stream"] == stream)
+        {
+            match r.get("bytes") {
+                Some(b) => bytes.extend(BASE64.decode(b.as_str().unwrap()).unwrap()),
+                None => bytes.extend(r["message"].as_str().unwrap().as_bytes()),
+            }
+            if r.get("eol") != Some(&Value::Bool(false)) {
+                bytes.push(b'\n');
+            }
+        }
+        bytes
+    }
+
+    fn jsonl(steps: &[super::super::testing::Step]) -> Vec<Value> {
+        records(&run(&mut JsonlFormatter::new(&ctx()), steps))
+    }
+
+    #[test]
+    fn start_output_exit_records_carry_every_field() {
+        let r = jsonl(&[
+            Start,
+            Chunk(Stdout, 7, b"one\ntwo\n"),
+            Exit(Status::Code(3)),
+        ]);
+        assert_eq!(r.len(), 4);
+        assert_eq!(r[0]["type"], "start");
+        assert_eq!(
+            r[0]["command"],
+            serde_json::json!(["mysql", "-e", "select 1"])
+        );
+        assert_eq!(r[0]["cwd"], "/srv");
+        assert_eq!(r[0]["timestamp"], "2012-10-30T22:13:13.000000Z");
+        assert_eq!(r[1]["type"], "output");
+        assert_eq!(r[1]["stream"], "stdout");
+        assert_eq!(r[1]["message"], "one");
+        assert_eq!(r[1]["timestamp"], "2012-10-30T22:13:13.000007Z");
+        assert_eq!(r[2]["message"], "two");
+        assert!(r[1].get("bytes").is_none() && r[1].get("eol").is_none());
+        assert_eq!(r[3]["type"], "exit");
+        assert_eq!(r[3]["code"], 3);
+        assert_eq!(r[3]["signal"], Value::Null);
+        assert_eq!(r[3]["duration_s"], 1.234567);
+        for (i, rec) in r.iter().enumerate() {
+            assert_eq!(rec["seq"], i as u64 + 1);
+            assert_eq!(rec["session"], "S");
+            assert_eq!(rec["host"], "db1");
+            assert_eq!(rec["user"], "ops");
+            assert_eq!(rec["pid"], 42);
+        }
+    }
+
+    #[test]
+    fn exit_record_names_the_signal() {
+        let r = jsonl(&[Start, Exit(Status::Signal(9))]);
+        assert_eq!(r[1]["code"], Value::Null);
+        assert_eq!(r[1]["signal"], "SIGKILL");
+    }
+
+    #[test]
+    fn a_line_split_across_reads_is_one_record_stamped_when_it_began() {
+        let r = jsonl(&[Chunk(Stdout, 1, b"hel"), Chunk(Stdout, 2, b"lo\nworld\n")]);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0]["message"], "hello");
+        assert_eq!(r[0]["timestamp"], "2012-10-30T22:13:13.000001Z");
+        assert_eq!(r[1]["message"], "world");
+        assert_eq!(r[1]["timestamp"], "2012-10-30T22:13:13.000002Z");
+    }
+
+    #[test]
+    fn a_utf8_character_split_across_reads_stays_whole() {
+        // "é" is C3 A9; the read boundary falls between them, and a pause comes in between.
+        let r = jsonl(&[
+            Chunk(Stdout, 0, b"caf\xc3"),
+            Pause,
+            Chunk(Stdout, 1, b"\xa9!\n"),
+        ]);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0]["message"], "caf");
+        assert_eq!(r[0]["eol"], false);
+        assert_eq!(r[1]["message"], "é!");
+        assert!(r.iter().all(|r| r.get("bytes").is_none()));
+    }
+
+    #[test]
+    fn a_pause_writes_a_partial_line_at_once() {
+        let mut f = JsonlFormatter::new(&ctx());
+        let mut out = Vec::new();
+        f.chunk(
+            &super::super::testing::chunk(Stderr, 0, b"Password: "),
+            &mut out,
+        );
+        assert!(
+            out.is_empty(),
+            "held until the line ends or the command pauses"
+        );
+        f.pause(&mut out);
+        let r = records(std::str::from_utf8(&out).unwrap());
+        assert_eq!(r[0]["message"], "Password: ");
+        assert_eq!(r[0]["stream"], "stderr");
+        assert_eq!(r[0]["eol"], false);
+    }
+
+    #[test]
+    fn invalid_utf8_carries_base64_of_the_exact_bytes() {
+        let r = jsonl(&[Chunk(Stdout, 0, b"a\xffb\r\n")]);
+        assert_eq!(r[0]["message"], "a\u{fffd}b\r");
+        assert_eq!(r[0]["bytes"], BASE64.encode(b"a\xffb\r"));
+    }
+
+    #[test]
+    fn exit_writes_everything_held_even_an_incomplete_sequence() {
+        let r = jsonl(&[
+            Chunk(Stdout, 0, b"end\xe2\x82"),
+            Pause,
+            Exit(Status::Code(0)),
+        ]);
+        assert_eq!(rebuild(&r, "stdout"), b"end\xe2\x82");
+        assert_eq!(r.last().unwrap()["type"], "exit");
+    }
+
+    #[test]
+    fn a_long_line_is_split_into_bounded_records() {
+        let mut f = JsonlFormatter::new(&ctx());
+        let mut all = Vec::new();
+        let line = "é".repeat(MAX_LINE); // 2 * MAX_LINE bytes
+        for piece in line.as_bytes().chunks(1000).chain([&b"\n"[..]]) {
+            let mut out = Vec::new();
+            f.chunk(&super::super::testing::chunk(Stdout, 0, piece), &mut out);
+            all.extend(out);
+        }
+        let r = records(std::str::from_utf8(&all).unwrap());
+        assert!(r.len() >= 2);
+        for rec in &r {
+            let message = rec["message"].as_str().unwrap();
+            assert!(message.len() <= MAX_LINE);
+            assert!(!message.contains('\u{fffd}'), "cut inside a character");
+        }
+        assert_eq!(rebuild(&r, "stdout"), format!("{line}\n").as_bytes());
+    }
+
+    #[test]
+    fn random_chunks_and_pauses_rebuild_exactly() {
+        // xorshift: deterministic, no extra crate.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet: &[u8] = b"ab\n\n\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xff\r";
+        for _ in 0..200 {
+            let mut f = JsonlFormatter::new(&ctx());
+            let mut all = Vec::new();
+            let mut expected: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
+            for _ in 0..(next() % 20) {
+                let stream = if next() % 3 == 0 { Stderr } else { Stdout };
+                let bytes: Vec<u8> = (0..next() % 12)
+                    .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                    .collect();
+                if bytes.is_empty() {
+                    continue;
+                }
+                expected[stream.index()].extend(&bytes);
+                let mut out = Vec::new();
+                f.chunk(&super::super::testing::chunk(stream, 0, &bytes), &mut out);
+                if next() % 4 == 0 {
+                    f.pause(&mut out);
+                }
+                all.extend(out);
+            }
+            let mut out = Vec::new();
+            f.exit(&super::super::testing::exit(Status::Code(0)), &mut out);
+            all.extend(out);
+            let r = records(std::str::from_utf8(&all).unwrap());
+            assert_eq!(rebuild(&r, "stdout"), expected[0]);
+            assert_eq!(rebuild(&r, "stderr"), expected[1]);
+            for rec in &r {
+                if let (Some(b), Some(m)) = (rec.get("bytes"), rec["message"].as_str()) {
+                    let raw = BASE64.decode(b.as_str().unwrap()).unwrap();
+                    assert!(
+                        std::str::from_utf8(&raw).is_err(),
+                        "bytes only when needed: {m:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn incomplete_tail_finds_only_unfinished_sequences() {
+        assert_eq!(incomplete_tail(b"abc"), 0);
+        assert_eq!(incomplete_tail(b"ab\xc3"), 1);
+        assert_eq!(incomplete_tail(b"ab\xe2\x82"), 2);
+        assert_eq!(incomplete_tail(b"ab\xe2\x82\xac"), 0);
+        assert_eq!(incomplete_tail(b"ab\xff"), 0);
+        assert_eq!(incomplete_tail(b"\xf0\x9f\x98"), 3);
+    }
+}

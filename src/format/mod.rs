@@ -1,0 +1,143 @@
+//! Formatters turn events into bytes; they never do I/O and cannot fail (see `crate::sink`).
+
+mod classic;
+mod jsonl;
+mod plain;
+
+pub use classic::ClassicFormatter;
+pub use jsonl::JsonlFormatter;
+pub use plain::PlainFormatter;
+
+use crate::event::{Chunk, Exit, Start};
+
+/// Turns the events of one run into the bytes of one log format.
+///
+/// The runner calls `start` once, then `chunk` for each read and `pause` whenever the command has
+/// been quiet for a while ([`crate::runner::Spec::pause`]) after some output, then `exit` once. Each call appends
+/// the bytes to write to `out` (which the caller has cleared) and the caller writes them with one
+/// `write`, so a formatter emits whole records only. A formatter may hold back an unfinished line
+/// between calls, but must hand it over on `pause` (bar an incomplete UTF-8 sequence) and entirely
+/// on `exit`: nothing may wait in teelog while the command is quiet.
+pub trait Formatter {
+    fn start(&mut self, _ev: &Start, _out: &mut Vec<u8>) {}
+    fn chunk(&mut self, ev: &Chunk, out: &mut Vec<u8>);
+    fn pause(&mut self, _out: &mut Vec<u8>) {}
+    fn exit(&mut self, _ev: &Exit, _out: &mut Vec<u8>) {}
+}
+
+/// A log or console format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// the bytes exactly as the command wrote them
+    Plain,
+    /// a `[date user@host]> ` prompt before each burst of output, with start and exit lines
+    Classic,
+    /// one JSON object per line of output, plus start and exit records
+    Jsonl,
+}
+
+impl Format {
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: [Format; 3] = [Format::Plain, Format::Classic, Format::Jsonl];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Plain => "plain",
+            Format::Classic => "classic",
+            Format::Jsonl => "jsonl",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    pub fn formatter(self, ctx: &Context) -> Box<dyn Formatter> {
+        match self {
+            Format::Plain => Box::new(PlainFormatter),
+            Format::Classic => Box::new(ClassicFormatter::new(ctx)),
+            Format::Jsonl => Box::new(JsonlFormatter::new(ctx)),
+        }
+    }
+}
+
+/// What every record of one run shares.
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub user: String,
+    pub host: String,
+    /// Unique per run.
+    pub session: String,
+    /// Classic timestamps in UTC rather than local time.
+    pub utc: bool,
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Fixed events for the formatters' unit tests.
+    use super::*;
+    use crate::event::{Status, Stream};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    /// 2012-10-30T22:13:13Z plus `micros`.
+    pub fn at(micros: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_351_635_193) + Duration::from_micros(micros)
+    }
+
+    pub fn ctx() -> Context {
+        Context {
+            user: "ops".into(),
+            host: "db1".into(),
+            session: "S".into(),
+            utc: true,
+        }
+    }
+
+    pub fn start() -> Start {
+        Start {
+            time: at(0),
+            command: vec!["mysql".into(), "-e".into(), "select 1".into()],
+            cwd: "/srv".into(),
+            pid: 42,
+        }
+    }
+
+    pub fn chunk(stream: Stream, micros: u64, bytes: &[u8]) -> Chunk {
+        Chunk {
+            stream,
+            time: at(micros),
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    pub fn exit(status: Status) -> Exit {
+        Exit {
+            time: at(1_234_567),
+            status,
+            duration: Duration::from_micros(1_234_567),
+        }
+    }
+
+    /// Feeds `f` and returns all it wrote, as text.
+    pub fn run(f: &mut dyn Formatter, steps: &[Step]) -> String {
+        let mut all = Vec::new();
+        for step in steps {
+            let mut out = Vec::new();
+            match step {
+                Step::Start => f.start(&start(), &mut out),
+                Step::Chunk(s, t, b) => f.chunk(&chunk(*s, *t, b), &mut out),
+                Step::Pause => f.pause(&mut out),
+                Step::Exit(st) => f.exit(&exit(*st), &mut out),
+            }
+            all.extend(out);
+        }
+        String::from_utf8_lossy(&all).into_owned()
+    }
+
+    pub enum Step {
+        Start,
+        Chunk(Stream, u64, &'static [u8]),
+        Pause,
+        Exit(Status),
+    }
+}

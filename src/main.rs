@@ -1,0 +1,30 @@
+//! The `teelog` binary: parse, run, turn the result into the exit status.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use teelog::cli::Cli;
+use teelog::error::{Error, report};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version
+        Err(err) if !err.use_stderr() => {
+            let _ = err.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            let err = Error::from_clap(&err);
+            report(&err);
+            return ExitCode::from(err.exit_code());
+        }
+    };
+    match teelog::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            report(&err);
+            ExitCode::from(err.exit_code())
+        }
+    }
+}

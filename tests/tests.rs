@@ -1,0 +1,9 @@
+//! One integration-test binary; every test runs the real `teelog` binary (see `util`).
+
+mod errors;
+mod exit_status;
+mod formats;
+mod live;
+mod man;
+mod util;
+mod volume;

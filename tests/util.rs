@@ -1,0 +1,134 @@
+//! The one helper: run the real binary, read back what it wrote.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::Value;
+
+/// `teelog` with stdin closed (tests that feed stdin set their own).
+pub fn teelog() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_teelog"));
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary directory")
+}
+
+/// Runs `cmd` to its end and checks its exit code; on a mismatch shows what it printed.
+pub fn run(cmd: &mut Command, code: i32) -> Output {
+    let out = cmd.output().expect("teelog runs");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit status of {cmd:?}\n--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// Every line of `bytes`, each parsed as one JSON object.
+pub fn records(bytes: &[u8]) -> Vec<Value> {
+    text(bytes)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}
+
+/// The exact bytes of `stream`, rebuilt from jsonl output records.
+pub fn rebuild(records: &[Value], stream: &str) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for r in records {
+        if r["type"] != "output" || r["stream"] != stream {
+            continue;
+        }
+        match r.get("bytes") {
+            Some(b) => bytes.extend(BASE64.decode(b.as_str().unwrap()).unwrap()),
+            None => bytes.extend(r["message"].as_str().unwrap().as_bytes()),
+        }
+        if r.get("eol") != Some(&Value::Bool(false)) {
+            bytes.push(b'\n');
+        }
+    }
+    bytes
+}
+
+/// The messages of the output records of `stream`, in order.
+pub fn messages(records: &[Value], stream: &str) -> Vec<String> {
+    records
+        .iter()
+        .filter(|r| r["type"] == "output" && r["stream"] == stream)
+        .map(|r| r["message"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Checks the invariants of a whole jsonl run: a start record first, an exit record last, one
+/// session, one pid, seq counting from 1, RFC 3339 UTC timestamps with microseconds.
+pub fn check_run(records: &[Value]) {
+    assert!(records.len() >= 2, "{records:?}");
+    assert_eq!(records[0]["type"], "start");
+    assert_eq!(records.last().unwrap()["type"], "exit");
+    for (i, r) in records.iter().enumerate() {
+        assert_eq!(r["seq"], i as u64 + 1, "{r}");
+        assert_eq!(r["session"], records[0]["session"]);
+        assert_eq!(r["pid"], records[0]["pid"]);
+        assert!(r["host"].as_str().is_some_and(|h| !h.is_empty()));
+        assert!(r["user"].as_str().is_some_and(|u| !u.is_empty()));
+        let stamp = r["timestamp"].as_str().unwrap();
+        chrono::DateTime::parse_from_rfc3339(stamp).unwrap_or_else(|e| panic!("{e}: {stamp}"));
+        assert!(
+            stamp.ends_with('Z') && stamp.len() == "2012-10-30T22:13:13.000000Z".len(),
+            "{stamp}"
+        );
+    }
+    for r in &records[1..records.len() - 1] {
+        assert_eq!(r["type"], "output", "{r}");
+    }
+}
+
+/// Splits a classic prompt line `[Tue Oct 30 22:13:13 2012 ops@db1 stderr]> rest` into its time,
+/// `user@host`, tag (`""` or `"stderr"`) and the rest after `]`.
+pub fn classic_prompt(line: &str) -> (chrono::NaiveDateTime, String, String, String) {
+    let inner = line
+        .strip_prefix('[')
+        .unwrap_or_else(|| panic!("not a prompt: {line:?}"));
+    let (head, rest) = inner.split_once(']').unwrap();
+    let fields: Vec<&str> = head.split(' ').collect();
+    assert!(fields.len() == 6 || fields.len() == 7, "{line:?}");
+    let time =
+        chrono::NaiveDateTime::parse_from_str(&fields[..5].join(" "), "%a %b %d %H:%M:%S %Y")
+            .unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    let tag = fields.get(6).copied().unwrap_or("");
+    (time, fields[5].to_owned(), tag.to_owned(), rest.to_owned())
+}
+
+/// Deterministic bytes of every value (xorshift), for volume tests.
+pub fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(len + 8);
+    while bytes.len() < len {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        bytes.extend_from_slice(&seed.to_le_bytes());
+    }
+    bytes.truncate(len);
+    bytes
+}
