@@ -64,6 +64,11 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", default_value = "0.02", value_parser = parse_seconds)]
     pub pause: Duration,
 
+    /// After the command exits, keep reading for at most SECS while processes it started in the
+    /// background still hold its output open; then stop, log the exit and return
+    #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_seconds)]
+    pub grace: Duration,
+
     /// The command to run and its arguments
     #[arg(value_name = "COMMAND", trailing_var_arg = true)]
     pub command: Vec<OsString>,

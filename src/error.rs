@@ -29,6 +29,8 @@ pub enum Error {
     },
     #[error("cannot create a pipe for the command's output: {0}")]
     Pipe(io::Error),
+    #[error("cannot set up signal handling: {0}")]
+    Signals(io::Error),
 }
 
 impl Error {

@@ -70,19 +70,7 @@ impl Status {
     pub fn signal_name(self) -> Option<&'static str> {
         match self {
             Status::Code(_) => None,
-            Status::Signal(n) => Some(
-                nix::sys::signal::Signal::try_from(n)
-                    .map(|s| s.as_str())
-                    .unwrap_or("SIG?"),
-            ),
-        }
-    }
-
-    /// The status a shell would report: the code, or 128+N for signal N.
-    pub fn shell_code(self) -> u8 {
-        match self {
-            Status::Code(code) => code as u8,
-            Status::Signal(n) => (128 + n) as u8,
+            Status::Signal(n) => Some(crate::runner::signals::name(n).unwrap_or("SIG?")),
         }
     }
 }

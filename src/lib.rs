@@ -16,8 +16,17 @@ use event::Status;
 use format::Context;
 use sink::{Fanout, Sink};
 
-/// Runs what `cli` describes; returns the status teelog should exit with.
-pub fn run(cli: Cli) -> Result<u8, Error> {
+/// How teelog should end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit with this status.
+    Exit(u8),
+    /// Die of this signal, as the command did.
+    Signal(i32),
+}
+
+/// Runs what `cli` describes; returns how teelog should end.
+pub fn run(cli: Cli) -> Result<Outcome, Error> {
     if cli.command.is_empty() {
         return Err(Error::NoCommand);
     }
@@ -39,11 +48,12 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         argv: cli.command,
         merge: cli.merge,
         pause: cli.pause,
+        grace: cli.grace,
     };
     let status = runner::run(&spec, &mut fanout)?;
-    Ok(if fanout.failed() && status == Status::Code(0) {
-        error::EXIT_FAILED
-    } else {
-        status.shell_code()
+    Ok(match status {
+        Status::Code(0) if fanout.failed() => Outcome::Exit(error::EXIT_FAILED),
+        Status::Code(code) => Outcome::Exit(code as u8),
+        Status::Signal(signal) => Outcome::Signal(signal),
     })
 }

@@ -3,8 +3,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use teelog::Outcome;
 use teelog::cli::Cli;
 use teelog::error::{Error, report};
+use teelog::runner::signals;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -21,7 +23,12 @@ fn main() -> ExitCode {
         }
     };
     match teelog::run(cli) {
-        Ok(code) => ExitCode::from(code),
+        Ok(Outcome::Exit(code)) => ExitCode::from(code),
+        Ok(Outcome::Signal(signal)) => {
+            signals::die_by(signal);
+            // Only if the signal did not end teelog: the shell's way of saying the same.
+            ExitCode::from((128 + signal) as u8)
+        }
         Err(err) => {
             report(&err);
             ExitCode::from(err.exit_code())

@@ -24,7 +24,7 @@ fn the_commands_exit_code_passes_through() {
 }
 
 #[test]
-fn a_signal_death_is_reported_as_128_plus_n_and_logged() {
+fn a_signal_death_is_logged_and_teelog_dies_of_the_same_signal() {
     let dir = tempdir();
     let (jsonl, classic) = (dir.path().join("x.jsonl"), dir.path().join("x.log"));
     run(
@@ -34,7 +34,7 @@ fn a_signal_death_is_reported_as_128_plus_n_and_logged() {
             .arg("-o")
             .arg(&classic)
             .args(["sh", "-c", "echo before; kill -TERM $$"]),
-        128 + 15,
+        End::Signal(15),
     );
     let records = records(&read(&jsonl));
     check_run(&records);
@@ -46,6 +46,30 @@ fn a_signal_death_is_reported_as_128_plus_n_and_logged() {
     assert!(
         classic.contains("] exit: killed by SIGTERM (signal 15) after "),
         "{classic}"
+    );
+}
+
+#[test]
+fn a_shell_sees_128_plus_n_and_no_core_is_dumped() {
+    // The command dumps its own core where it runs (elsewhere); teelog must not dump one in its
+    // own directory, even with core dumps allowed.
+    let (teelogs, commands) = (tempdir(), tempdir());
+    let teelog = env!("CARGO_BIN_EXE_teelog");
+    let script = format!(
+        "ulimit -c unlimited; {teelog} -- sh -c 'cd {}; kill -QUIT $$'; echo \"status $?\"",
+        commands.path().display()
+    );
+    let out = run(
+        std::process::Command::new("sh")
+            .current_dir(teelogs.path())
+            .args(["-c", &script]),
+        0,
+    );
+    assert_eq!(text(&out.stdout), "status 131\n");
+    assert_eq!(
+        std::fs::read_dir(teelogs.path()).unwrap().count(),
+        0,
+        "teelog dumped core"
     );
 }
 

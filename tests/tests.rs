@@ -5,5 +5,6 @@ mod exit_status;
 mod formats;
 mod live;
 mod man;
+mod signals;
 mod util;
 mod volume;

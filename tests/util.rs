@@ -24,13 +24,36 @@ pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary directory")
 }
 
-/// Runs `cmd` to its end and checks its exit code; on a mismatch shows what it printed.
-pub fn run(cmd: &mut Command, code: i32) -> Output {
+/// How a process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    Code(i32),
+    Signal(i32),
+}
+
+impl End {
+    pub fn of(status: std::process::ExitStatus) -> End {
+        use std::os::unix::process::ExitStatusExt;
+        match status.code() {
+            Some(code) => End::Code(code),
+            None => End::Signal(status.signal().unwrap()),
+        }
+    }
+}
+
+impl From<i32> for End {
+    fn from(code: i32) -> End {
+        End::Code(code)
+    }
+}
+
+/// Runs `cmd` to its end and checks how it ended; on a mismatch shows what it printed.
+pub fn run(cmd: &mut Command, end: impl Into<End>) -> Output {
     let out = cmd.output().expect("teelog runs");
     assert_eq!(
-        out.status.code(),
-        Some(code),
-        "exit status of {cmd:?}\n--- stdout\n{}\n--- stderr\n{}",
+        End::of(out.status),
+        end.into(),
+        "end of {cmd:?}\n--- stdout\n{}\n--- stderr\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );

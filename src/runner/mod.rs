@@ -12,9 +12,13 @@
 //! growing teelog. No thread polls: readers block in `read`, the waiter in `waitpid`, and the
 //! writer in `recv`, with a timeout only while it owes the sinks a pause.
 
+pub mod signals;
+
 use std::ffi::OsString;
 use std::io::{self, Read};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -39,6 +43,9 @@ pub struct Spec {
     /// How long the command must be quiet, after some output, for a pause: classic then starts a
     /// new prompt with the next output, and jsonl writes a line it holds without its newline.
     pub pause: Duration,
+    /// After the command exits, how long to keep reading while processes it left behind (`cmd &`)
+    /// still hold its output pipes open.
+    pub grace: Duration,
 }
 
 enum Msg {
@@ -61,6 +68,7 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
         let (r, w) = os_pipe::pipe().map_err(Error::Pipe)?;
         (Some(r), w)
     };
+    let catcher = signals::Catcher::install().map_err(Error::Signals)?;
 
     let started = Instant::now();
     let start_time = SystemTime::now();
@@ -76,6 +84,9 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
         // reaches end of file only once no process holds its write end (duct's "Avoid a
         // deadlock!", os_pipe's docs).
     };
+    let pid = child.id();
+    let reaped = Arc::new(AtomicBool::new(false));
+    catcher.forward_to(pid, Arc::clone(&reaped));
 
     let (tx, rx) = mpsc::sync_channel(CHANNEL_CAPACITY);
     let mut open_pipes = 1;
@@ -84,7 +95,6 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
         open_pipes += 1;
         spawn_reader(err_reader, Stream::Stderr, tx.clone());
     }
-    let pid = child.id();
     thread::spawn(move || {
         let status = match child.wait() {
             Ok(status) => Status::from_exit_status(status),
@@ -94,6 +104,7 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
                 Status::Code(crate::error::EXIT_FAILED.into())
             }
         };
+        reaped.store(true, Ordering::Release);
         let _ = tx.send(Msg::Exited {
             status,
             time: SystemTime::now(),
@@ -115,28 +126,46 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
     });
 
     let mut exited = None;
-    let mut paused = true;
+    // When the sinks are owed a pause, unless output comes first.
+    let mut pause_at: Option<Instant> = None;
+    // When to stop waiting for descendants that hold the pipes open.
+    let mut give_up_at: Option<Instant> = None;
     while open_pipes > 0 || exited.is_none() {
-        let msg = if paused {
-            rx.recv().ok()
-        } else {
-            match rx.recv_timeout(spec.pause) {
-                Ok(msg) => Some(msg),
-                Err(RecvTimeoutError::Timeout) => {
-                    fanout.pause();
-                    paused = true;
-                    continue;
-                }
-                Err(RecvTimeoutError::Disconnected) => None,
-            }
+        let wake_at = match (pause_at, give_up_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
-        // Every sender sends its last message before it goes away, so the channel cannot close
-        // before the loop ends; stop rather than spin if it ever did.
-        let Some(msg) = msg else { break };
+        let msg = match wake_at {
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some(at) => rx.recv_timeout(at.saturating_duration_since(Instant::now())),
+        };
+        let msg = match msg {
+            Ok(msg) => msg,
+            Err(RecvTimeoutError::Timeout) => {
+                let now = Instant::now();
+                if pause_at.is_some_and(|at| at <= now) {
+                    fanout.pause();
+                    pause_at = None;
+                }
+                if give_up_at.is_some_and(|at| at <= now) {
+                    // Log what was read already, and leave the rest to the lingering process.
+                    for msg in rx.try_iter() {
+                        if let Msg::Chunk(chunk) = msg {
+                            fanout.chunk(&chunk);
+                        }
+                    }
+                    break;
+                }
+                continue;
+            }
+            // Every sender sends its last message before it goes away, so the channel cannot
+            // close before the loop ends; stop rather than spin if it ever did.
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         match msg {
             Msg::Chunk(chunk) => {
                 fanout.chunk(&chunk);
-                paused = false;
+                pause_at = Some(Instant::now() + spec.pause);
             }
             Msg::Eof => open_pipes -= 1,
             Msg::Exited {
@@ -148,7 +177,8 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
                     time,
                     status,
                     duration,
-                })
+                });
+                give_up_at = Some(Instant::now() + spec.grace);
             }
         }
     }
