@@ -46,7 +46,13 @@ fn man_page_documents_every_flag_and_format() {
             );
         }
     }
-    for section in ["EXIT STATUS", "JSONL RECORDS", "CLASSIC FORMAT", "EXAMPLES"] {
+    for section in [
+        "EXIT STATUS",
+        "JSONL RECORDS",
+        "CLASSIC FORMAT",
+        "GUARANTEES",
+        "EXAMPLES",
+    ] {
         assert!(
             page.contains(&format!(".SH \"{section}\""))
                 || page.contains(&format!(".SH {section}")),

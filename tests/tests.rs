@@ -2,6 +2,7 @@
 
 mod errors;
 mod exit_status;
+mod faults;
 mod formats;
 mod live;
 mod man;

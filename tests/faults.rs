@@ -1,0 +1,262 @@
+//! Faults provoked for real: a closed console, a full filesystem, lingering descendants, eight
+//! writers on one log, `kill -9`.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::*;
+
+#[test]
+fn a_closed_console_is_dropped_and_the_logs_get_everything() {
+    let dir = tempdir();
+    let log = dir.path().join("x.jsonl");
+    let mut child = teelog()
+        .arg("-o")
+        .arg(format!("jsonl={}", log.display()))
+        .args(["--", "seq", "1", "200000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `| head -c 10`: read a little, then close the pipe.
+    let mut head = [0; 10];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        End::of(out.status),
+        End::Code(0),
+        "a closed console is not a failure"
+    );
+    assert_eq!(text(&out.stderr), "", "nothing to report");
+    let records = records(&read(&log));
+    check_run(&records);
+    let expected: Vec<String> = (1..=200_000).map(|i| i.to_string()).collect();
+    assert_eq!(
+        messages(&records, "stdout"),
+        expected,
+        "the command ran to its end"
+    );
+    assert_eq!(records.last().unwrap()["code"], 0);
+}
+
+fn must_run_as_root(what: &str) -> bool {
+    if nix::unistd::Uid::effective().is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{what} needs root, and CI runs as root"
+    );
+    eprintln!("SKIPPED: {what} needs root (to mount a small tmpfs); CI runs it");
+    false
+}
+
+#[test]
+fn a_log_on_a_filesystem_that_fills_up_is_reported_and_the_rest_goes_on() {
+    if !must_run_as_root("the full-filesystem test") {
+        return;
+    }
+    let (small, big) = (tempdir(), tempdir());
+    let teelog = env!("CARGO_BIN_EXE_teelog");
+    // A 64 KiB tmpfs in a mount namespace of its own, gone when the test is.
+    let script = format!(
+        "mount -t tmpfs -o size=64k teelog-test {small} && exec {teelog} -o {small}/full.log -o plain={big}/ok.log \
+         -- sh -c 'head -c 300000 /dev/zero | tr \"\\0\" x; echo; echo done'",
+        small = small.path().display(),
+        big = big.path().display(),
+    );
+    let out = run(
+        Command::new("unshare")
+            .args(["-m", "sh", "-c", &script])
+            .stdin(Stdio::null()),
+        125,
+    );
+    let expected = format!("{}\ndone\n", "x".repeat(300_000));
+    assert!(
+        out.stdout == expected.as_bytes(),
+        "the console got everything"
+    );
+    assert!(
+        read(&big.path().join("ok.log")) == expected.as_bytes(),
+        "the other log got everything"
+    );
+    let err = text(&out.stderr);
+    assert_eq!(
+        err,
+        format!(
+            "teelog: cannot write to log '{}/full.log': No space left on device (os error 28)\n",
+            small.path().display()
+        )
+    );
+}
+
+#[test]
+fn a_background_descendant_holding_the_pipe_does_not_hold_teelog() {
+    let dir = tempdir();
+    let log = dir.path().join("x.jsonl");
+    let begun = Instant::now();
+    run(
+        teelog()
+            .arg("-o")
+            .arg(format!("jsonl={}", log.display()))
+            .args([
+                "--",
+                "sh",
+                "-c",
+                "sleep 30 & (sleep 0.3; echo late) & echo started",
+            ]),
+        0,
+    );
+    let took = begun.elapsed();
+    assert!(
+        took < Duration::from_secs(20),
+        "teelog waited for the background sleep: {took:?}"
+    );
+    let records = records(&read(&log));
+    check_run(&records);
+    assert_eq!(
+        messages(&records, "stdout"),
+        ["started", "late"],
+        "output within the grace period is logged"
+    );
+
+    // The grace period is the user's to set.
+    let begun = Instant::now();
+    run(
+        teelog().args([
+            "-q",
+            "--grace",
+            "2",
+            "--",
+            "sh",
+            "-c",
+            "sleep 30 & echo started",
+        ]),
+        0,
+    );
+    assert!(begun.elapsed() >= Duration::from_secs(2));
+}
+
+#[test]
+fn eight_teelogs_appending_to_one_log_never_cut_or_mix_records() {
+    let dir = tempdir();
+    let (jsonl, classic) = (dir.path().join("all.jsonl"), dir.path().join("all.log"));
+    let lines = 500;
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            teelog()
+                .arg("-q")
+                .arg("-o")
+                .arg(format!("jsonl={}", jsonl.display()))
+                .arg("-o")
+                .arg(&classic)
+                .args(["--", "sh", "-c"])
+                .arg(format!(
+                    "i=0; while [ $i -lt {lines} ]; do echo \"w{w} $i\"; i=$((i+1)); done"
+                ))
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut w in writers {
+        assert!(w.wait().unwrap().success());
+    }
+    let expected = |w: usize| (0..lines).map(|i| format!("w{w} {i}")).collect::<Vec<_>>();
+
+    let records = records(&read(&jsonl));
+    let mut sessions = std::collections::BTreeMap::<String, Vec<serde_json::Value>>::new();
+    for r in records {
+        sessions
+            .entry(r["session"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(r);
+    }
+    assert_eq!(sessions.len(), 8);
+    for run in sessions.values() {
+        check_run(run);
+        let out = messages(run, "stdout");
+        let w: usize = out[0][1..2].parse().unwrap();
+        assert_eq!(out, expected(w));
+    }
+
+    // classic: every line is a prompt with a whole line of output, or a whole line of output
+    // continuing the prompt above it, or a start/exit line.
+    let classic = text(&read(&classic));
+    let mut seen = vec![Vec::new(); 8];
+    for line in classic.lines() {
+        let body = match line.strip_prefix('[') {
+            Some(_) => match classic_prompt(line).3.strip_prefix("> ") {
+                Some(body) => body.to_owned(),
+                None => continue,
+            },
+            None => line.to_owned(),
+        };
+        let w: usize = body
+            .strip_prefix('w')
+            .and_then(|b| b[..1].parse().ok())
+            .unwrap_or_else(|| panic!("{line:?}"));
+        seen[w].push(body);
+    }
+    for (w, got) in seen.iter().enumerate() {
+        assert_eq!(got, &expected(w), "writer {w}");
+    }
+    assert_eq!(classic.matches("] start: ").count(), 8);
+    assert_eq!(classic.matches("] exit: status 0 after ").count(), 8);
+}
+
+#[test]
+fn kill_9_leaves_every_record_whole_but_perhaps_the_last() {
+    let dir = tempdir();
+    let (jsonl, classic) = (dir.path().join("k.jsonl"), dir.path().join("k.log"));
+    let mut child = teelog()
+        .arg("-q")
+        .arg("-o")
+        .arg(format!("jsonl={}", jsonl.display()))
+        .arg("-o")
+        .arg(&classic)
+        .args(["--", "yes", "a line of output that goes on and on"])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::metadata(&jsonl).map_or(0, |m| m.len()) < 4 << 20 {
+        assert!(Instant::now() < deadline, "no output logged");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let log = read(&jsonl);
+    let lines: Vec<&[u8]> = log.split_inclusive(|&b| b == b'\n').collect();
+    let (last, whole) = lines.split_last().unwrap();
+    assert!(whole.len() > 1000);
+    for (i, line) in whole.iter().enumerate() {
+        let r: serde_json::Value =
+            serde_json::from_slice(line).unwrap_or_else(|e| panic!("record {i}: {e}"));
+        assert_eq!(r["seq"], i as u64 + 1);
+        if i > 0 {
+            assert_eq!(r["message"], "a line of output that goes on and on");
+        }
+    }
+    assert!(last.ends_with(b"\n") || serde_json::from_slice::<serde_json::Value>(last).is_err());
+
+    // classic: after the start line, every line is the output line under a prompt or alone; only
+    // the very last piece, when it has no newline, may be cut short.
+    let classic = text(&read(&classic));
+    let mut lines: Vec<&str> = classic.split_inclusive('\n').collect();
+    if lines.last().is_some_and(|l| !l.ends_with('\n')) {
+        lines.pop();
+    }
+    assert!(lines.len() > 1000);
+    for line in &lines[1..] {
+        let body = match line.strip_prefix('[') {
+            Some(_) => classic_prompt(line)
+                .3
+                .strip_prefix("> ")
+                .unwrap()
+                .to_owned(),
+            None => line.to_string(),
+        };
+        assert_eq!(body, "a line of output that goes on and on\n");
+    }
+}
