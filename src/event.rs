@@ -37,13 +37,13 @@ pub struct Start {
     pub pid: u32,
 }
 
-/// Bytes read from one pipe in one `read`; never empty.
-#[derive(Clone, Debug)]
-pub struct Chunk {
+/// Bytes read from one pipe at once (what it had ready); never empty.
+#[derive(Clone, Copy, Debug)]
+pub struct Chunk<'a> {
     pub stream: Stream,
     /// When the bytes were read.
     pub time: SystemTime,
-    pub bytes: Vec<u8>,
+    pub bytes: &'a [u8],
 }
 
 /// How the command ended.

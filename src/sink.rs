@@ -130,7 +130,7 @@ impl Fanout {
         self.each(None, |f, out| f.start(ev, out));
     }
 
-    pub fn chunk(&mut self, ev: &Chunk) {
+    pub fn chunk(&mut self, ev: &Chunk<'_>) {
         self.each(Some(ev.stream), |f, out| f.chunk(ev, out));
     }
 

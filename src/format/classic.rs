@@ -62,7 +62,7 @@ impl Formatter for ClassicFormatter {
         self.at_line_start = true;
     }
 
-    fn chunk(&mut self, ev: &Chunk, out: &mut Vec<u8>) {
+    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Vec<u8>) {
         if self.open != Some(ev.stream) {
             let tag = match ev.stream {
                 Stream::Stdout => "",
@@ -72,7 +72,7 @@ impl Formatter for ClassicFormatter {
             out.extend_from_slice(b"> ");
             self.open = Some(ev.stream);
         }
-        out.extend_from_slice(&ev.bytes);
+        out.extend_from_slice(ev.bytes);
         self.at_line_start = ev.bytes.ends_with(b"\n");
     }
 

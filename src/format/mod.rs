@@ -12,7 +12,7 @@ use crate::event::{Chunk, Exit, Start};
 
 /// Turns the events of one run into the bytes of one log format.
 ///
-/// The runner calls `start` once, then `chunk` for each read and `pause` whenever the command has
+/// The runner calls `start` once, then `chunk` for what each pipe had ready and `pause` whenever the command has
 /// been quiet for a while ([`crate::runner::Spec::pause`]) after some output, then `exit` once. Each call appends
 /// the bytes to write to `out` (which the caller has cleared) and the caller writes them with one
 /// `write`, so a formatter emits whole records only. A formatter may hold back an unfinished line
@@ -20,7 +20,7 @@ use crate::event::{Chunk, Exit, Start};
 /// on `exit`: nothing may wait in teelog while the command is quiet.
 pub trait Formatter {
     fn start(&mut self, _ev: &Start, _out: &mut Vec<u8>) {}
-    fn chunk(&mut self, ev: &Chunk, out: &mut Vec<u8>);
+    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Vec<u8>);
     fn pause(&mut self, _out: &mut Vec<u8>) {}
     fn exit(&mut self, _ev: &Exit, _out: &mut Vec<u8>) {}
 }
@@ -102,11 +102,11 @@ pub(crate) mod testing {
         }
     }
 
-    pub fn chunk(stream: Stream, micros: u64, bytes: &[u8]) -> Chunk {
+    pub fn chunk(stream: Stream, micros: u64, bytes: &[u8]) -> Chunk<'_> {
         Chunk {
             stream,
             time: at(micros),
-            bytes: bytes.to_vec(),
+            bytes,
         }
     }
 

@@ -7,8 +7,8 @@ use crate::event::Chunk;
 pub struct PlainFormatter;
 
 impl Formatter for PlainFormatter {
-    fn chunk(&mut self, ev: &Chunk, out: &mut Vec<u8>) {
-        out.extend_from_slice(&ev.bytes);
+    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Vec<u8>) {
+        out.extend_from_slice(ev.bytes);
     }
 }
 

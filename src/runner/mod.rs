@@ -1,37 +1,44 @@
-//! Runs the command: spawns it with its stdout and stderr on pipes, reads each pipe on its own
-//! thread with blocking reads, and pushes every event through the sinks from one writer loop on
-//! the calling thread.
+//! Runs the command: spawns it with its stdout and stderr on pipes, and from one loop on the
+//! calling thread reads whatever the pipes have as it arrives and pushes it through the sinks.
 //!
 //! ```text
-//! reader(stdout) ─┐
-//! reader(stderr) ─┼─ bounded channel ─> writer loop ─> Fanout ─> sinks
-//! waiter(child)  ─┘
+//! command ─ stdout pipe ─┐
+//! command ─ stderr pipe ─┼─ poll(2) ─> read ─> Fanout ─> sinks      (one thread)
+//! waiter(child) ─ pipe ──┘
 //! ```
 //!
-//! The channel is bounded, so a slow console or log slows the command (its pipe fills) instead of
-//! growing teelog. No thread polls: readers block in `read`, the waiter in `waitpid`, and the
-//! writer in `recv`, with a timeout only while it owes the sinks a pause.
+//! One thread reads and writes, as `tee` does: a chunk reaches the console without a hand-over
+//! between threads (which cost ~70 µs a chunk here), and a slow console or log slows the command
+//! (its pipe fills while teelog writes) instead of growing teelog. Nothing polls busily: the loop
+//! sleeps in poll(2), with a timeout only while it owes the sinks a pause or is waiting out the
+//! grace period, and the waiter thread sleeps in waitpid.
 
 pub mod signals;
 
 use std::ffi::OsString;
 use std::io::{self, Read};
+use std::os::fd::AsFd;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
+
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::error::Error;
 use crate::event::{Chunk, Exit, Start, Status, Stream};
 use crate::sink::Fanout;
 
-/// Bytes asked for in one `read`: the default capacity of a Linux pipe.
-const READ_SIZE: usize = 64 * 1024;
+/// The most bytes taken from a pipe in one go: what is ready is read up to this, without waiting
+/// for more, and goes out as one chunk (one `write` per sink).
+const BATCH: usize = 128 * 1024;
 
-/// Messages in flight between the readers and the writer loop (at most `READ_SIZE` bytes each).
-const CHANNEL_CAPACITY: usize = 16;
+/// What the command's pipes are enlarged to: Linux's default `pipe-max-size`.
+const PIPE_SIZE: i32 = 1024 * 1024;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -48,15 +55,11 @@ pub struct Spec {
     pub grace: Duration,
 }
 
-enum Msg {
-    Chunk(Chunk),
-    /// A pipe reached end of file (every process holding its write end closed it).
-    Eof,
-    Exited {
-        status: Status,
-        time: SystemTime,
-        duration: Duration,
-    },
+/// How the command ended, from the waiter thread.
+struct Exited {
+    status: Status,
+    time: SystemTime,
+    duration: Duration,
 }
 
 /// Runs `spec` to its end, pushing its events through `fanout`; returns how the command ended.
@@ -68,6 +71,12 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
         let (r, w) = os_pipe::pipe().map_err(Error::Pipe)?;
         (Some(r), w)
     };
+    for reader in std::iter::once(&out_reader).chain(&err_reader) {
+        // A larger pipe lets a fast command run ahead by more than 64 KiB, so teelog takes its
+        // output in fewer, larger reads, with less contention on the pipe's lock. This is
+        // kernel memory, not teelog's; where the limit is lower the default size stays.
+        let _ = fcntl(reader, FcntlArg::F_SETPIPE_SZ(PIPE_SIZE));
+    }
     let catcher = signals::Catcher::install().map_err(Error::Signals)?;
 
     let started = Instant::now();
@@ -88,13 +97,9 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
     let reaped = Arc::new(AtomicBool::new(false));
     catcher.forward_to(pid, Arc::clone(&reaped));
 
-    let (tx, rx) = mpsc::sync_channel(CHANNEL_CAPACITY);
-    let mut open_pipes = 1;
-    spawn_reader(out_reader, Stream::Stdout, tx.clone());
-    if let Some(err_reader) = err_reader {
-        open_pipes += 1;
-        spawn_reader(err_reader, Stream::Stderr, tx.clone());
-    }
+    // The waiter closes `exited_w` once it has the status: the loop's wake-up call.
+    let (exited_r, exited_w) = os_pipe::pipe().map_err(Error::Pipe)?;
+    let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let status = match child.wait() {
             Ok(status) => Status::from_exit_status(status),
@@ -105,12 +110,20 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
             }
         };
         reaped.store(true, Ordering::Release);
-        let _ = tx.send(Msg::Exited {
+        let _ = tx.send(Exited {
             status,
             time: SystemTime::now(),
             duration: started.elapsed(),
         });
+        drop(exited_w);
     });
+
+    let mut pipes = vec![(out_reader, Stream::Stdout)];
+    pipes.extend(err_reader.map(|r| (r, Stream::Stderr)));
+    for (pipe, _) in &pipes {
+        // Only teelog reads these pipes, so the flag is teelog's alone.
+        fcntl(pipe, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).map_err(|e| Error::Pipe(e.into()))?;
+    }
 
     fanout.start(&Start {
         time: start_time,
@@ -125,99 +138,138 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
         pid,
     });
 
-    let mut exited = None;
+    let mut buf = vec![0; BATCH];
+    let mut exited: Option<Exited> = None;
     // When the sinks are owed a pause, unless output comes first.
     let mut pause_at: Option<Instant> = None;
     // When to stop waiting for descendants that hold the pipes open.
     let mut give_up_at: Option<Instant> = None;
-    while open_pipes > 0 || exited.is_none() {
+    while !pipes.is_empty() || exited.is_none() {
         let wake_at = match (pause_at, give_up_at) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let msg = match wake_at {
-            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            Some(at) => rx.recv_timeout(at.saturating_duration_since(Instant::now())),
+        let mut fds: Vec<PollFd<'_>> = pipes
+            .iter()
+            .map(|(pipe, _)| PollFd::new(pipe.as_fd(), PollFlags::POLLIN))
+            .collect();
+        if exited.is_none() {
+            fds.push(PollFd::new(exited_r.as_fd(), PollFlags::POLLIN));
+        }
+        let ready: Vec<bool> = match poll(&mut fds, timeout_until(wake_at)) {
+            Ok(_) => fds
+                .iter()
+                .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
+                .collect(),
+            Err(Errno::EINTR) => continue,
+            Err(err) => {
+                crate::error::report(format_args!("cannot wait for the command's output: {err}"));
+                break;
+            }
         };
-        let msg = match msg {
-            Ok(msg) => msg,
-            Err(RecvTimeoutError::Timeout) => {
-                let now = Instant::now();
-                if pause_at.is_some_and(|at| at <= now) {
-                    fanout.pause();
-                    pause_at = None;
-                }
-                if give_up_at.is_some_and(|at| at <= now) {
-                    // Log what was read already, and leave the rest to the lingering process.
-                    for msg in rx.try_iter() {
-                        if let Msg::Chunk(chunk) = msg {
-                            fanout.chunk(&chunk);
-                        }
-                    }
-                    break;
-                }
+        drop(fds);
+        // The waiter's pipe is polled last, while the exit is still to come.
+        let waiter_done = exited.is_none() && ready.get(pipes.len()) == Some(&true);
+
+        let now = Instant::now();
+        let mut eof = Vec::new();
+        for (i, (pipe, stream)) in pipes.iter_mut().enumerate() {
+            if !ready[i] {
                 continue;
             }
-            // Every sender sends its last message before it goes away, so the channel cannot
-            // close before the loop ends; stop rather than spin if it ever did.
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
-        match msg {
-            Msg::Chunk(chunk) => {
-                fanout.chunk(&chunk);
-                pause_at = Some(Instant::now() + spec.pause);
-            }
-            Msg::Eof => open_pipes -= 1,
-            Msg::Exited {
-                status,
-                time,
-                duration,
-            } => {
-                exited = Some(Exit {
+            let time = SystemTime::now();
+            let (n, at_end) = read_ready(pipe, &mut buf, *stream);
+            if n > 0 {
+                fanout.chunk(&Chunk {
+                    stream: *stream,
                     time,
-                    status,
-                    duration,
+                    bytes: &buf[..n],
                 });
-                give_up_at = Some(Instant::now() + spec.grace);
+                pause_at = Some(now + spec.pause);
+            }
+            if at_end {
+                eof.push(i);
             }
         }
+        for i in eof.into_iter().rev() {
+            pipes.remove(i);
+        }
+        if waiter_done {
+            // The waiter sends before it closes its pipe.
+            exited = rx.recv().ok();
+            give_up_at = Some(now + spec.grace);
+        }
+        if pause_at.is_some_and(|at| at <= now) {
+            fanout.pause();
+            pause_at = None;
+        }
+        if give_up_at.is_some_and(|at| at <= now) {
+            // Log what is there already, and leave the rest to whoever still holds the pipes.
+            for (pipe, stream) in &mut pipes {
+                let time = SystemTime::now();
+                let (n, _) = read_ready(pipe, &mut buf, *stream);
+                if n > 0 {
+                    fanout.chunk(&Chunk {
+                        stream: *stream,
+                        time,
+                        bytes: &buf[..n],
+                    });
+                }
+            }
+            break;
+        }
     }
-    let exit = exited.unwrap_or(Exit {
-        time: SystemTime::now(),
-        status: Status::Code(crate::error::EXIT_FAILED.into()),
-        duration: started.elapsed(),
-    });
+    let exit = exited.map_or(
+        Exit {
+            time: SystemTime::now(),
+            status: Status::Code(crate::error::EXIT_FAILED.into()),
+            duration: started.elapsed(),
+        },
+        |e| Exit {
+            time: e.time,
+            status: e.status,
+            duration: e.duration,
+        },
+    );
     fanout.exit(&exit);
     Ok(exit.status)
 }
 
-/// Reads `pipe` until end of file on a thread of its own, sending each read as a chunk.
-fn spawn_reader(mut pipe: os_pipe::PipeReader, stream: Stream, tx: SyncSender<Msg>) {
-    thread::spawn(move || {
-        let mut buf = vec![0; READ_SIZE];
-        loop {
-            match pipe.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    let chunk = Chunk {
-                        stream,
-                        time: SystemTime::now(),
-                        bytes: buf[..n].to_vec(),
-                    };
-                    if tx.send(Msg::Chunk(chunk)).is_err() {
-                        return;
-                    }
-                }
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => {
-                    crate::error::report(format_args!(
-                        "cannot read the command's {}: {err}",
-                        stream.name()
-                    ));
-                    break;
-                }
+/// Reads what `pipe` has ready, up to `buf`'s size, without waiting for more; returns how many
+/// bytes and whether the pipe is at its end.
+fn read_ready(pipe: &mut os_pipe::PipeReader, buf: &mut [u8], stream: Stream) -> (usize, bool) {
+    let mut n = 0;
+    while n < buf.len() {
+        match pipe.read(&mut buf[n..]) {
+            Ok(0) => return (n, true),
+            // Less than asked for: the pipe was empty just now, so another read would only say
+            // EAGAIN.
+            Ok(k) if k < buf.len() - n => return (n + k, false),
+            Ok(k) => n += k,
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => {
+                crate::error::report(format_args!(
+                    "cannot read the command's {}: {err}",
+                    stream.name()
+                ));
+                return (n, true);
             }
         }
-        let _ = tx.send(Msg::Eof);
-    });
+    }
+    (n, false)
+}
+
+/// A poll(2) timeout that ends at `at` (never early: rounded up to the millisecond).
+fn timeout_until(at: Option<Instant>) -> PollTimeout {
+    match at {
+        None => PollTimeout::NONE,
+        Some(at) => {
+            let ms = at
+                .saturating_duration_since(Instant::now())
+                .as_micros()
+                .div_ceil(1000);
+            PollTimeout::try_from(ms.min(i32::MAX as u128) as u64).unwrap_or(PollTimeout::MAX)
+        }
+    }
 }

@@ -9,7 +9,6 @@
 
 mod wire;
 
-use std::borrow::Cow;
 use std::time::SystemTime;
 
 use base64::Engine as _;
@@ -19,7 +18,7 @@ use serde::Serialize;
 
 use super::{Context, Formatter};
 use crate::event::{Chunk, Exit, Start, Stream};
-use wire::{Common, ExitRecord, OutputRecord, StartRecord};
+use wire::{ExitRecord, StartRecord};
 
 /// The most bytes of output one record carries; a longer line is split into records with
 /// `"eol":false` (at a UTF-8 character boundary where there is one).
@@ -36,6 +35,11 @@ pub struct JsonlFormatter {
     held: [Held; 2],
     /// The last timestamp formatted, which every line of a chunk shares.
     stamp: (SystemTime, String),
+    /// An output record up to its `seq`, for `prefix_key`: the same for every line of a chunk.
+    prefix: Vec<u8>,
+    prefix_key: Option<(Stream, SystemTime)>,
+    /// Reused for the lossy rendering of lines that are not UTF-8.
+    lossy: String,
 }
 
 #[derive(Debug)]
@@ -59,24 +63,18 @@ impl JsonlFormatter {
             seq: 0,
             held: [held(), held()],
             stamp: (SystemTime::UNIX_EPOCH, String::new()),
+            prefix: Vec::new(),
+            prefix_key: None,
+            lossy: String::new(),
         }
     }
 
-    /// Advances `seq` and returns the fields every record carries.
-    fn common(&mut self, kind: &'static str, time: SystemTime) -> Common<'_> {
+    /// The timestamp of `time`, formatted once for all the records that share it.
+    fn stamp(&mut self, time: SystemTime) -> &str {
         if self.stamp.0 != time || self.stamp.1.is_empty() {
             self.stamp = (time, rfc3339(time));
         }
-        self.seq += 1;
-        Common {
-            kind,
-            timestamp: &self.stamp.1,
-            session: &self.session,
-            seq: self.seq,
-            host: &self.host,
-            user: &self.user,
-            pid: self.pid,
-        }
+        &self.stamp.1
     }
 
     /// Writes `line` (without its newline) as one record, or several when it exceeds `MAX_LINE`.
@@ -109,6 +107,10 @@ impl JsonlFormatter {
         bytes
     }
 
+    /// Writes one output record. This is the hot path, so rather than serializing a
+    /// [`wire::OutputRecord`] it appends the same bytes directly (a unit test holds it to that):
+    /// a prefix shared by every line of a chunk, then `seq`, `message` and, where needed, `bytes`
+    /// and `eol`.
     fn record(
         &mut self,
         stream: Stream,
@@ -117,18 +119,56 @@ impl JsonlFormatter {
         eol: bool,
         out: &mut Vec<u8>,
     ) {
-        let (message, bytes) = match std::str::from_utf8(line) {
-            Ok(text) => (Cow::Borrowed(text), None),
-            Err(_) => (String::from_utf8_lossy(line), Some(BASE64.encode(line))),
-        };
-        let record = OutputRecord {
-            common: self.common("output", time),
-            stream: stream.name(),
-            message: &message,
-            bytes: bytes.as_deref(),
-            eol,
-        };
-        push_json(out, &record);
+        if self.prefix_key != Some((stream, time)) {
+            let mut prefix = std::mem::take(&mut self.prefix);
+            prefix.clear();
+            prefix.extend_from_slice(br#"{"type":"output","timestamp":"#);
+            push_str(&mut prefix, self.stamp(time));
+            prefix.extend_from_slice(br#","session":"#);
+            push_str(&mut prefix, &self.session);
+            prefix.extend_from_slice(br#","host":"#);
+            push_str(&mut prefix, &self.host);
+            prefix.extend_from_slice(br#","user":"#);
+            push_str(&mut prefix, &self.user);
+            prefix.extend_from_slice(br#","pid":"#);
+            prefix.extend_from_slice(itoa::Buffer::new().format(self.pid).as_bytes());
+            prefix.extend_from_slice(br#","stream":"#);
+            push_str(&mut prefix, stream.name());
+            prefix.extend_from_slice(br#","seq":"#);
+            self.prefix = prefix;
+            self.prefix_key = Some((stream, time));
+        }
+        self.seq += 1;
+        out.extend_from_slice(&self.prefix);
+        out.extend_from_slice(itoa::Buffer::new().format(self.seq).as_bytes());
+        out.extend_from_slice(br#","message":"#);
+        match std::str::from_utf8(line) {
+            Ok(text) => push_str(out, text),
+            Err(_) => {
+                // What String::from_utf8_lossy gives, without allocating for each line.
+                self.lossy.clear();
+                for chunk in line.utf8_chunks() {
+                    self.lossy.push_str(chunk.valid());
+                    if !chunk.invalid().is_empty() {
+                        self.lossy.push(char::REPLACEMENT_CHARACTER);
+                    }
+                }
+                push_str(out, &self.lossy);
+                out.extend_from_slice(br#","bytes":""#);
+                let start = out.len();
+                out.resize(
+                    start + base64::encoded_len(line.len(), true).unwrap_or(0),
+                    0,
+                );
+                let written = BASE64.encode_slice(line, &mut out[start..]).unwrap_or(0);
+                out.truncate(start + written);
+                out.push(b'"');
+            }
+        }
+        if !eol {
+            out.extend_from_slice(br#","eol":false"#);
+        }
+        out.extend_from_slice(b"}\n");
     }
 
     /// Writes held bytes beyond `MAX_LINE` as `"eol":false` records.
@@ -158,19 +198,27 @@ impl JsonlFormatter {
 impl Formatter for JsonlFormatter {
     fn start(&mut self, ev: &Start, out: &mut Vec<u8>) {
         self.pid = ev.pid;
+        self.seq += 1;
+        self.stamp(ev.time);
         let record = StartRecord {
-            common: self.common("start", ev.time),
+            kind: "start",
+            timestamp: &self.stamp.1,
+            session: &self.session,
+            host: &self.host,
+            user: &self.user,
+            pid: self.pid,
+            seq: self.seq,
             command: &ev.command,
             cwd: &ev.cwd,
         };
         push_json(out, &record);
     }
 
-    fn chunk(&mut self, ev: &Chunk, out: &mut Vec<u8>) {
+    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Vec<u8>) {
         let i = ev.stream.index();
-        let mut rest = &ev.bytes[..];
+        let mut rest = ev.bytes;
         if !self.held[i].bytes.is_empty() {
-            let Some(n) = rest.iter().position(|&b| b == b'\n') else {
+            let Some(n) = memchr::memchr(b'\n', rest) else {
                 self.held[i].bytes.extend_from_slice(rest);
                 self.spill(ev.stream, out);
                 return;
@@ -182,7 +230,7 @@ impl Formatter for JsonlFormatter {
             self.held[i].bytes = line;
             rest = &rest[n + 1..];
         }
-        while let Some(n) = rest.iter().position(|&b| b == b'\n') {
+        while let Some(n) = memchr::memchr(b'\n', rest) {
             self.line(ev.stream, &rest[..n], ev.time, true, out);
             rest = &rest[n + 1..];
         }
@@ -201,8 +249,16 @@ impl Formatter for JsonlFormatter {
     fn exit(&mut self, ev: &Exit, out: &mut Vec<u8>) {
         self.flush(Stream::Stdout, true, out);
         self.flush(Stream::Stderr, true, out);
+        self.seq += 1;
+        self.stamp(ev.time);
         let record = ExitRecord {
-            common: self.common("exit", ev.time),
+            kind: "exit",
+            timestamp: &self.stamp.1,
+            session: &self.session,
+            host: &self.host,
+            user: &self.user,
+            pid: self.pid,
+            seq: self.seq,
             code: match ev.status {
                 crate::event::Status::Code(code) => Some(code),
                 crate::event::Status::Signal(_) => None,
@@ -214,11 +270,21 @@ impl Formatter for JsonlFormatter {
     }
 }
 
+/// Appends `text` as a JSON string, escaped by serde_json.
+fn push_str(out: &mut Vec<u8>, text: &str) {
+    push_json_value(out, text);
+}
+
+/// Appends `record` and a newline.
 fn push_json(out: &mut Vec<u8>, record: &impl Serialize) {
-    // Serializing these structs (strings, numbers, no maps with non-string keys) into a Vec
-    // cannot fail.
-    serde_json::to_writer(&mut *out, record).expect("a jsonl record always serializes");
+    push_json_value(out, record);
     out.push(b'\n');
+}
+
+fn push_json_value(out: &mut Vec<u8>, value: &(impl Serialize + ?Sized)) {
+    // Serializing strings, numbers and these structs (no maps with non-string keys) into a Vec
+    // cannot fail.
+    serde_json::to_writer(&mut *out, value).expect("a jsonl value always serializes");
 }
 
 /// `2012-10-30T22:13:13.000000Z`
@@ -449,6 +515,50 @@ mod tests {
                         "bytes only when needed: {m:?}"
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_path_writes_exactly_what_serde_writes_for_the_wire_struct() {
+        let lines: [&[u8]; 7] = [
+            b"",
+            b"plain",
+            b"tab\there \"quoted\" \\ \x01\x1f\x7f",
+            "é € 😀".as_bytes(),
+            b"\xff\xfe",
+            b"ok\xc3(",
+            b"\r",
+        ];
+        for line in lines {
+            for eol in [true, false] {
+                let mut f = JsonlFormatter::new(&ctx());
+                f.pid = 42;
+                f.seq = 6;
+                let mut fast = Vec::new();
+                f.record(Stderr, line, super::super::testing::at(5), eol, &mut fast);
+                let bytes = std::str::from_utf8(line)
+                    .is_err()
+                    .then(|| BASE64.encode(line));
+                let expected = wire::OutputRecord {
+                    kind: "output",
+                    timestamp: "2012-10-30T22:13:13.000005Z",
+                    session: "S",
+                    host: "db1",
+                    user: "ops",
+                    pid: 42,
+                    stream: "stderr",
+                    seq: 7,
+                    message: &String::from_utf8_lossy(line),
+                    bytes: bytes.as_deref(),
+                    eol,
+                };
+                let mut slow = serde_json::to_vec(&expected).unwrap();
+                slow.push(b'\n');
+                assert_eq!(
+                    String::from_utf8_lossy(&fast),
+                    String::from_utf8_lossy(&slow)
+                );
             }
         }
     }

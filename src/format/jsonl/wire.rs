@@ -1,41 +1,44 @@
 //! The jsonl records as they appear on the wire: flat objects, so that Vector, Fluent Bit, Loki,
 //! Elasticsearch and jq can take each line on its own. The man page's JSONL section documents them.
+//!
+//! Fields every record carries: `type` (`"start"`, `"output"`, `"exit"`), `timestamp` (RFC 3339,
+//! UTC, microseconds: when the record's first byte was read), `session` (unique per run), `host`,
+//! `user`, `pid` (the command's) and `seq` (one counter across all records of the run, from 1).
+//! Output records are written by a fast path in `super` that a unit test holds to exactly what
+//! serde writes for [`OutputRecord`].
 
 use serde::Serialize;
 
-/// Fields every record carries.
-#[derive(Debug, Serialize)]
-pub struct Common<'a> {
-    /// `"start"`, `"output"` or `"exit"`.
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    /// RFC 3339, UTC, microseconds: when the record's first byte was read.
-    pub timestamp: &'a str,
-    /// Unique per run of teelog.
-    pub session: &'a str,
-    /// One counter across all records of the run, from 1.
-    pub seq: u64,
-    pub host: &'a str,
-    pub user: &'a str,
-    /// The command's process id.
-    pub pid: u32,
-}
-
 #[derive(Debug, Serialize)]
 pub struct StartRecord<'a> {
-    #[serde(flatten)]
-    pub common: Common<'a>,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub timestamp: &'a str,
+    pub session: &'a str,
+    pub host: &'a str,
+    pub user: &'a str,
+    pub pid: u32,
+    pub seq: u64,
     /// The argv as executed.
     pub command: &'a [String],
     pub cwd: &'a str,
 }
 
+/// The schema of an output record. Only the unit test serializes it: the writer's fast path must
+/// produce exactly these bytes.
+#[cfg_attr(not(test), allow(dead_code))]
 #[derive(Debug, Serialize)]
 pub struct OutputRecord<'a> {
-    #[serde(flatten)]
-    pub common: Common<'a>,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub timestamp: &'a str,
+    pub session: &'a str,
+    pub host: &'a str,
+    pub user: &'a str,
+    pub pid: u32,
     /// `"stdout"` or `"stderr"`.
     pub stream: &'static str,
+    pub seq: u64,
     /// The line without its newline; a lossy rendering when it is not valid UTF-8.
     pub message: &'a str,
     /// Base64 of the exact line, present only when the line is not valid UTF-8.
@@ -48,8 +51,14 @@ pub struct OutputRecord<'a> {
 
 #[derive(Debug, Serialize)]
 pub struct ExitRecord<'a> {
-    #[serde(flatten)]
-    pub common: Common<'a>,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub timestamp: &'a str,
+    pub session: &'a str,
+    pub host: &'a str,
+    pub user: &'a str,
+    pub pid: u32,
+    pub seq: u64,
     /// The exit code, or null when a signal killed the command.
     pub code: Option<i32>,
     /// The signal's name (`"SIGTERM"`), or null.
@@ -57,6 +66,7 @@ pub struct ExitRecord<'a> {
     pub duration_s: f64,
 }
 
+#[cfg_attr(not(test), allow(dead_code))]
 fn is_true(b: &bool) -> bool {
     *b
 }
