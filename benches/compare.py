@@ -203,13 +203,20 @@ def idle(tmp):
 
 
 def startup(tmp):
-    """Median wall time of `teelog -o x.log -- true` and of `true`, alternating."""
+    """Median wall time of `teelog -o x.log -- true`, of `true`, and of coreutils `timeout`, the
+    smallest wrapper that must also fork, exec and wait for its command: alternating."""
     log = os.path.join(tmp, "x.log")
-    runs = {"true": [], "teelog -o x.log -- true": []}
+    cases = {
+        "true": ["true"],
+        "timeout 10 true (C wrapper)": ["timeout", "10", "true"],
+        "teelog --version (no command)": [TEELOG, "--version"],
+        "teelog -o x.log -- true": [TEELOG, "-o", log, "--", "true"],
+    }
+    runs = {name: [] for name in cases}
     for _ in range(50 if QUICK else 300):
-        for name, argv in (("true", ["true"]), ("teelog -o x.log -- true", [TEELOG, "-o", log, "--", "true"])):
+        for name, argv in cases.items():
             begun = time.perf_counter()
-            subprocess.run(argv, check=True)
+            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
             runs[name].append(time.perf_counter() - begun)
     base = statistics.median(runs["true"])
     return [(k, f"{statistics.median(v) * 1e3:.3f}", f"{(statistics.median(v) - base) * 1e3:+.3f}") for k, v in runs.items()]
