@@ -16,6 +16,7 @@ Examples:
   teelog --format jsonl -- psql -c 'select 1'   jsonl records on stdout
   teelog -q -o jsonl=nightly.jsonl -- ./job.sh  logs only, nothing on the console
   teelog -o load.log -- mysql --batch db < load.sql   stdin goes to the command
+  teelog --preset mysql -- -u app -p shop < migration.sql   streaming mysql, classic log
 
 Exit status: the command's; 128+N when signal N killed it; 125 when teelog itself failed
 (bad usage, a log that cannot be opened or written); 126 when the command cannot be executed;
@@ -37,12 +38,14 @@ Exit status: the command's; 128+N when signal N killed it; 125 when teelog itsel
 )]
 pub struct Cli {
     /// How the console shows the output: plain (stdout to stdout, stderr to stderr, byte for
-    /// byte), classic or jsonl (every record, of both streams, to stdout)
-    #[arg(short, long, value_enum, default_value_t = Format::Plain, value_name = "FORMAT")]
-    pub format: Format,
+    /// byte), classic or jsonl (every record, of both streams, to stdout). Default: plain, or the
+    /// preset's
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
 
     /// Also append to PATH, in FORMAT (classic, jsonl or plain; default classic). Repeatable.
-    /// Each log is created with mode 0600 and opened before the command starts
+    /// Each log is created with mode 0600 and opened before the command starts. Any -o replaces
+    /// a preset's default log
     #[arg(short = 'o', long = "log", value_name = "[FORMAT=]PATH", value_parser = LogSpec::parse)]
     pub logs: Vec<LogSpec>,
 
@@ -69,7 +72,26 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_seconds)]
     pub grace: Duration,
 
-    /// The command to run and its arguments
+    /// Run PRESET's program with its flags, then ARG...: a profile that makes a program stream
+    /// and stay non-interactive, with a console format and a default log in the log directory
+    /// ($TEELOG_LOG_DIR, else $XDG_STATE_HOME/teelog, else ~/.local/state/teelog). See
+    /// --list-presets
+    #[arg(long, value_name = "PRESET")]
+    pub preset: Option<String>,
+
+    /// Run PATH instead of the preset's program (a client outside PATH), with the preset's flags
+    #[arg(long, value_name = "PATH", requires = "preset")]
+    pub program: Option<OsString>,
+
+    /// Read user presets from PATH (TOML) instead of $XDG_CONFIG_HOME/teelog/presets.toml
+    #[arg(long, value_name = "PATH")]
+    pub presets_file: Option<PathBuf>,
+
+    /// List every preset with its command, console format and default log, and exit
+    #[arg(long)]
+    pub list_presets: bool,
+
+    /// The command to run and its arguments (with --preset: the arguments after the preset's)
     #[arg(value_name = "COMMAND", trailing_var_arg = true)]
     pub command: Vec<OsString>,
 }
@@ -94,13 +116,6 @@ impl LogSpec {
     /// not a file name); otherwise all of it is the path, in classic format (`./a=b.log` is a
     /// file named `a=b.log`).
     pub fn parse(spec: &str) -> Result<LogSpec, String> {
-        let names = || {
-            Format::ALL
-                .iter()
-                .map(|f| f.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         let (format, path) = match spec.split_once('=') {
             Some((word, path))
                 if !word.is_empty()
@@ -111,7 +126,7 @@ impl LogSpec {
                 let format = Format::from_name(word).ok_or_else(|| {
                     format!(
                         "unknown log format '{word}' (known: {}; for a file of that name write ./{spec})",
-                        names()
+                        Format::names()
                     )
                 })?;
                 (format, path)

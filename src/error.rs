@@ -27,6 +27,10 @@ pub enum Error {
         program: std::ffi::OsString,
         source: io::Error,
     },
+    #[error("bad presets file {}: {detail}", quote(path))]
+    PresetsFile { path: PathBuf, detail: String },
+    #[error("cannot create log directory {}: {source}", quote(path))]
+    LogDir { path: PathBuf, source: io::Error },
     #[error("cannot create a pipe for the command's output: {0}")]
     Pipe(io::Error),
     #[error("cannot set up signal handling: {0}")]

@@ -1,12 +1,13 @@
 //! teelog: run a command, show its output live, and keep an exact, timestamped log of it.
 //!
-//! The data walks one way: [`cli`] → [`runner`] (spawn, one reader thread per pipe) → [`event`]s
+//! The data walks one way: [`cli`] → [`runner`] (spawn; one loop polls the pipes) → [`event`]s
 //! → [`sink::Fanout`] → each [`sink::Sink`] = a [`format::Formatter`] + a destination.
 
 pub mod cli;
 pub mod error;
 pub mod event;
 pub mod format;
+pub mod preset;
 pub mod runner;
 pub mod sink;
 
@@ -14,6 +15,7 @@ use cli::Cli;
 use error::Error;
 use event::Status;
 use format::Context;
+use preset::Presets;
 use sink::{Fanout, Sink};
 
 /// How teelog should end.
@@ -27,25 +29,72 @@ pub enum Outcome {
 
 /// Runs what `cli` describes; returns how teelog should end.
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
-    if cli.command.is_empty() {
+    let user = whoami::username().unwrap_or_else(|_| "unknown".into());
+    let presets = match cli.preset.is_some() || cli.list_presets {
+        true => Some(Presets::load(cli.presets_file.as_deref())?),
+        false => None,
+    };
+    if cli.list_presets {
+        let list = presets
+            .as_ref()
+            .map(|p| p.listing(&user))
+            .unwrap_or_default();
+        let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), list.as_bytes());
+        return Ok(Outcome::Exit(0));
+    }
+    let preset = match (&cli.preset, &presets) {
+        (Some(name), Some(presets)) => Some(presets.get(name)?),
+        _ => None,
+    };
+    let argv = match preset {
+        Some(preset) => preset.command(cli.program.as_deref(), &cli.command),
+        None => cli.command,
+    };
+    let Some(program) = argv.first() else {
         return Err(Error::NoCommand);
+    };
+    // What the logs show of the command line: secrets masked by the program's rules.
+    let secrets = preset.map_or_else(
+        || preset::secrets_for(&program.to_string_lossy()),
+        |p| p.secrets,
+    );
+    let extra = preset
+        .map(|p| p.secret_options.as_slice())
+        .unwrap_or_default();
+    let lossy: Vec<String> = argv
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let mut display = vec![lossy[0].clone()];
+    display.extend(preset::mask(&lossy[1..], secrets, extra));
+
+    let mut logs = cli.logs;
+    if logs.is_empty()
+        && let Some(template) = preset.and_then(|p| p.log.as_deref())
+    {
+        logs.push(preset::default_log(template, &user)?);
     }
     let ctx = Context {
-        user: whoami::username().unwrap_or_else(|_| "unknown".into()),
         host: whoami::hostname().unwrap_or_else(|_| "localhost".into()),
+        user,
         session: uuid::Uuid::now_v7().to_string(),
         utc: cli.utc,
     };
-    let mut sinks = Vec::with_capacity(cli.logs.len() + 1);
+    let format = cli
+        .format
+        .or(preset.map(|p| p.format))
+        .unwrap_or(format::Format::Plain);
+    let mut sinks = Vec::with_capacity(logs.len() + 1);
     if !cli.quiet {
-        sinks.push(Sink::console(cli.format, &ctx));
+        sinks.push(Sink::console(format, &ctx));
     }
-    for log in &cli.logs {
+    for log in &logs {
         sinks.push(Sink::log(log.format, &log.path, &ctx)?);
     }
     let mut fanout = Fanout::new(sinks);
     let spec = runner::Spec {
-        argv: cli.command,
+        argv,
+        display,
         merge: cli.merge,
         pause: cli.pause,
         grace: cli.grace,

@@ -50,6 +50,9 @@ fn man_page_documents_every_flag_and_format() {
         "EXIT STATUS",
         "JSONL RECORDS",
         "CLASSIC FORMAT",
+        "PRESETS",
+        "SECRETS",
+        "ENVIRONMENT",
         "GUARANTEES",
         "EXAMPLES",
     ] {

@@ -6,6 +6,7 @@ mod faults;
 mod formats;
 mod live;
 mod man;
+mod presets;
 mod signals;
 mod util;
 mod volume;

@@ -48,6 +48,11 @@ impl Format {
         }
     }
 
+    /// `plain, classic, jsonl`, for messages.
+    pub fn names() -> String {
+        Format::ALL.map(Format::name).join(", ")
+    }
+
     pub fn from_name(name: &str) -> Option<Format> {
         Format::ALL.into_iter().find(|f| f.name() == name)
     }

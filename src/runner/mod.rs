@@ -45,6 +45,8 @@ const PIPE_SIZE: i32 = 1024 * 1024;
 pub struct Spec {
     /// The program and its arguments, run without a shell.
     pub argv: Vec<OsString>,
+    /// The command line as the logs show it: `argv` with secrets masked.
+    pub display: Vec<String>,
     /// The command's stderr goes into the same pipe as its stdout.
     pub merge: bool,
     /// How long the command must be quiet, after some output, for a pause: classic then starts a
@@ -127,11 +129,7 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
 
     fanout.start(&Start {
         time: start_time,
-        command: spec
-            .argv
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect(),
+        command: spec.display.clone(),
         cwd: std::env::current_dir()
             .map(|d| d.to_string_lossy().into_owned())
             .unwrap_or_default(),

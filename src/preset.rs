@@ -1,0 +1,603 @@
+//! Presets: profiles for programs that buffer, page or prompt when run in a pipe. One table of
+//! built-in rows (each flag justified beside it), rows from the user's TOML file on top, and the
+//! rules that keep each program's secrets out of the logged command line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, quote};
+use crate::format::Format;
+
+/// Which rules mask the secrets in a command line before it is logged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Secrets {
+    /// `--password`, `--token`, `--secret`, `--api-key`, as `--opt=X` and `--opt X`.
+    Generic,
+    /// mysql/mariadb: `-pX`, `--password=X` (and its unambiguous prefixes such as `--pass=X`);
+    /// `-p` or `--password` alone means "prompt", and the next word (a database) stays.
+    Mysql,
+}
+
+/// One row: a program, the flags that make it stream and stay non-interactive, the console
+/// format and the default log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Preset {
+    pub name: String,
+    /// Runs the program (for a program with no flag against buffering), before `program`.
+    pub wrapper: Vec<String>,
+    /// The program itself (`--program` replaces it).
+    pub program: String,
+    pub args: Vec<String>,
+    /// Console format unless `--format` says otherwise.
+    pub format: Format,
+    /// Default log (`[FORMAT=]PATH`, `{user}` replaced, relative to the log directory), unless
+    /// `-o` is given.
+    pub log: Option<String>,
+    pub secrets: Secrets,
+    /// Options of this program whose value is masked too (`--opt=X`, `--opt X`).
+    pub secret_options: Vec<String>,
+    /// Where the row comes from: "built-in" or the presets file.
+    pub origin: String,
+}
+
+struct Builtin {
+    name: &'static str,
+    wrapper: &'static [&'static str],
+    program: &'static str,
+    args: &'static [&'static str],
+    format: Format,
+    log: &'static str,
+    secrets: Secrets,
+}
+
+const MYSQL_ARGS: &[&str] = &[
+    // Tab-separated results without the interactive table borders, and no history file.
+    "--batch",
+    // mysql's own --tee only works in interactive sessions; teelog is the log.
+    "--skip-tee",
+    // Never hand results to a pager.
+    "--skip-pager",
+    // Flush after each statement, so each result shows (and is logged) as soon as it exists.
+    "--unbuffered",
+];
+
+/// The built-in presets.
+const BUILTIN: &[Builtin] = &[
+    Builtin {
+        name: "mariadb",
+        wrapper: &[],
+        program: "mariadb",
+        args: MYSQL_ARGS,
+        format: Format::Classic,
+        log: "mariadb-{user}.log",
+        secrets: Secrets::Mysql,
+    },
+    Builtin {
+        name: "mysql",
+        wrapper: &[],
+        program: "mysql",
+        args: MYSQL_ARGS,
+        format: Format::Classic,
+        log: "mysql-{user}.log",
+        secrets: Secrets::Mysql,
+    },
+    Builtin {
+        name: "psql",
+        wrapper: &[],
+        program: "psql",
+        args: &[
+            // Skip ~/.psqlrc, which may turn on a pager, \timing or anything else.
+            "--no-psqlrc",
+            // Never hand results to a pager, whatever PAGER or the terminal says.
+            "--pset=pager=off",
+        ],
+        format: Format::Classic,
+        log: "psql-{user}.log",
+        secrets: Secrets::Generic,
+    },
+    Builtin {
+        name: "python",
+        wrapper: &[],
+        program: "python3",
+        // Unbuffered stdout and stderr: python buffers whole blocks in a pipe otherwise.
+        args: &["-u"],
+        format: Format::Plain,
+        log: "python-{user}.log",
+        secrets: Secrets::Generic,
+    },
+    Builtin {
+        name: "sqlite3",
+        // sqlite3 buffers its output in a pipe and has no flag against it; stdbuf (coreutils)
+        // makes its stdio line-buffered, so each result line comes out as it is printed.
+        wrapper: &["stdbuf", "-oL", "-eL"],
+        program: "sqlite3",
+        // No prompts or banners: input is a script, not a person.
+        args: &["-batch"],
+        format: Format::Classic,
+        log: "sqlite3-{user}.log",
+        secrets: Secrets::Generic,
+    },
+];
+
+/// Every preset: the built-in ones and the user's.
+#[derive(Clone, Debug)]
+pub struct Presets {
+    rows: BTreeMap<String, Preset>,
+}
+
+/// One row of the presets file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserPreset {
+    program: String,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    log: Option<String>,
+    #[serde(default)]
+    secret_options: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PresetsFile {
+    #[serde(default)]
+    presets: BTreeMap<String, UserPreset>,
+}
+
+impl Preset {
+    /// The argv to run: the wrapper, the program (or `program`), the preset's flags, `args`.
+    pub fn command(
+        &self,
+        program: Option<&std::ffi::OsStr>,
+        args: &[std::ffi::OsString],
+    ) -> Vec<std::ffi::OsString> {
+        let mut argv: Vec<std::ffi::OsString> = self.wrapper.iter().map(Into::into).collect();
+        argv.push(program.map_or_else(|| self.program.clone().into(), ToOwned::to_owned));
+        argv.extend(self.args.iter().map(Into::into));
+        argv.extend(args.iter().cloned());
+        argv
+    }
+}
+
+impl Presets {
+    pub fn builtin() -> Presets {
+        let rows = BUILTIN
+            .iter()
+            .map(|b| {
+                let preset = Preset {
+                    name: b.name.into(),
+                    wrapper: b.wrapper.iter().map(|a| a.to_string()).collect(),
+                    program: b.program.into(),
+                    args: b.args.iter().map(|a| a.to_string()).collect(),
+                    format: b.format,
+                    log: Some(b.log.into()),
+                    secrets: b.secrets,
+                    secret_options: Vec::new(),
+                    origin: "built-in".into(),
+                };
+                (b.name.to_owned(), preset)
+            })
+            .collect();
+        Presets { rows }
+    }
+
+    /// The built-in presets with the user's file on top: `explicit` (which must exist), else
+    /// `$XDG_CONFIG_HOME/teelog/presets.toml` or `~/.config/teelog/presets.toml` if it exists.
+    pub fn load(explicit: Option<&Path>) -> Result<Presets, Error> {
+        let mut presets = Presets::builtin();
+        let path = match explicit {
+            Some(path) => Some(path.to_owned()),
+            None => default_presets_file().filter(|p| p.exists()),
+        };
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::PresetsFile {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?;
+            presets.add_file(&path, &text)?;
+        }
+        Ok(presets)
+    }
+
+    fn add_file(&mut self, path: &Path, text: &str) -> Result<(), Error> {
+        let bad = |detail: String| Error::PresetsFile {
+            path: path.to_owned(),
+            detail,
+        };
+        let file: PresetsFile = toml::from_str(text).map_err(|e| {
+            let message = e.message().replace('\n', " ");
+            match e.span() {
+                Some(span) => {
+                    let line = text[..span.start].matches('\n').count() + 1;
+                    let source = text.lines().nth(line - 1).unwrap_or("").trim();
+                    bad(format!("line {line} ({source}): {message}"))
+                }
+                None => bad(message),
+            }
+        })?;
+        for (name, row) in file.presets {
+            let format = match &row.format {
+                None => Format::Plain,
+                Some(f) => Format::from_name(f).ok_or_else(|| {
+                    bad(format!(
+                        "preset '{name}': unknown format '{f}' in field `format` (known: {})",
+                        Format::names()
+                    ))
+                })?,
+            };
+            if let Some(log) = &row.log {
+                crate::cli::LogSpec::parse(log)
+                    .map_err(|e| bad(format!("preset '{name}': field `log`: {e}")))?;
+            }
+            let preset = Preset {
+                name: name.clone(),
+                wrapper: Vec::new(),
+                secrets: secrets_for(&row.program),
+                program: row.program,
+                args: row.args,
+                format,
+                log: row.log,
+                secret_options: row.secret_options,
+                origin: path.display().to_string(),
+            };
+            self.rows.insert(name, preset);
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, name: &str) -> Result<&Preset, Error> {
+        self.rows.get(name).ok_or_else(|| {
+            Error::Usage(format!(
+                "unknown preset {} (known: {})",
+                quote(name),
+                self.rows.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))
+        })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Preset> {
+        self.rows.values()
+    }
+}
+
+impl Presets {
+    /// The `--list-presets` table: name, command, console format, default log, origin.
+    pub fn listing(&self, user: &str) -> String {
+        let dir = log_dir();
+        let rows: Vec<[String; 5]> = self
+            .iter()
+            .map(|p| {
+                let mut command = p.wrapper.clone();
+                command.push(p.program.clone());
+                command.extend(p.args.iter().cloned());
+                let log = p.log.as_deref().map_or_else(
+                    || "-".to_owned(),
+                    |t| match crate::cli::LogSpec::parse(&t.replace("{user}", user)) {
+                        Ok(spec) => {
+                            format!("{}={}", spec.format.name(), dir.join(spec.path).display())
+                        }
+                        Err(e) => e,
+                    },
+                );
+                let command =
+                    shlex::try_join(command.iter().map(String::as_str)).unwrap_or_default();
+                [
+                    p.name.clone(),
+                    command,
+                    p.format.name().to_owned(),
+                    log,
+                    p.origin.clone(),
+                ]
+            })
+            .collect();
+        let header = ["PRESET", "COMMAND", "CONSOLE", "DEFAULT LOG", "FROM"].map(String::from);
+        let mut widths = [0; 5];
+        for row in std::iter::once(&header).chain(&rows) {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        for row in std::iter::once(&header).chain(&rows) {
+            for (i, cell) in row.iter().enumerate() {
+                if i + 1 < row.len() {
+                    out.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+                } else {
+                    out.push_str(cell);
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// The preset's default log for `user`: relative paths land in [`log_dir`], which is created
+/// (mode 0700) if need be.
+pub fn default_log(template: &str, user: &str) -> Result<crate::cli::LogSpec, Error> {
+    let mut spec =
+        crate::cli::LogSpec::parse(&template.replace("{user}", user)).map_err(Error::Usage)?;
+    if spec.path.is_relative() {
+        let dir = log_dir();
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|source| Error::LogDir {
+                path: dir.clone(),
+                source,
+            })?;
+        spec.path = dir.join(spec.path);
+    }
+    Ok(spec)
+}
+
+fn default_presets_file() -> Option<PathBuf> {
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".config")))?;
+    Some(config.join("teelog").join("presets.toml"))
+}
+
+/// Where default logs go: `$TEELOG_LOG_DIR`, else `$XDG_STATE_HOME/teelog`, else
+/// `~/.local/state/teelog`.
+pub fn log_dir() -> PathBuf {
+    let var = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("TEELOG_LOG_DIR")
+        .or_else(|| var("XDG_STATE_HOME").map(|d| d.join("teelog")))
+        .or_else(|| var("HOME").map(|h| h.join(".local/state/teelog")))
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The mysql rules for the mysql family, the generic ones for everything else.
+pub fn secrets_for(program: &str) -> Secrets {
+    let base = Path::new(program)
+        .file_name()
+        .and_then(|b| b.to_str())
+        .unwrap_or(program);
+    match base {
+        "mysql" | "mariadb" | "mysqldump" | "mariadb-dump" | "mysqladmin" | "mariadb-admin" => {
+            Secrets::Mysql
+        }
+        _ => Secrets::Generic,
+    }
+}
+
+/// Options whose value is masked for every program but the mysql family.
+const GENERIC_SECRET_OPTIONS: &[&str] = &["--password", "--token", "--secret", "--api-key"];
+
+const MASK: &str = "***";
+
+/// `args` (without the program) as they may be logged: passwords and tokens replaced by `***`.
+/// URIs (`scheme://user:SECRET@host`) and libpq's `password=SECRET` are masked in any argument.
+pub fn mask(args: &[String], secrets: Secrets, extra_options: &[String]) -> Vec<String> {
+    let mut options: Vec<&str> = extra_options.iter().map(String::as_str).collect();
+    if secrets == Secrets::Generic {
+        options.extend(GENERIC_SECRET_OPTIONS);
+    }
+    let mut masked = Vec::with_capacity(args.len());
+    let mut value_next = false;
+    for arg in args {
+        if std::mem::take(&mut value_next) {
+            masked.push(MASK.to_owned());
+            continue;
+        }
+        if options.contains(&arg.as_str()) {
+            value_next = true;
+            masked.push(arg.clone());
+            continue;
+        }
+        if let Some((name, _)) = arg.split_once('=')
+            && (options.contains(&name) || (secrets == Secrets::Mysql && is_mysql_password(name)))
+        {
+            masked.push(format!("{name}={MASK}"));
+            continue;
+        }
+        if secrets == Secrets::Mysql && arg.len() > 2 && arg.starts_with("-p") {
+            masked.push(format!("-p{MASK}"));
+            continue;
+        }
+        masked.push(mask_conninfo(&mask_uris(arg)));
+    }
+    masked
+}
+
+/// `--password` or an unambiguous prefix of it (`--pas`...), which mysql accepts too.
+fn is_mysql_password(name: &str) -> bool {
+    name.strip_prefix("--")
+        .is_some_and(|n| n.len() >= 3 && "password".starts_with(n))
+}
+
+/// `scheme://user:SECRET@host...` -> `scheme://user:***@host...`, wherever it appears.
+fn mask_uris(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail.find(['/', '?', '#', ' ']).unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority
+            .rfind('@')
+            .and_then(|a| authority[..a].find(':').map(|c| (c, a)))
+        {
+            Some((colon, at)) => {
+                out.push_str(&authority[..=colon]);
+                out.push_str(MASK);
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// libpq's `password=SECRET` (or `password = 'se cret'`) inside a connection string.
+fn mask_conninfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("password") {
+        let word_start = at == 0 || rest[..at].ends_with(|c: char| c.is_whitespace());
+        let after = &rest[at + "password".len()..];
+        let value = after.trim_start();
+        if !word_start || !value.starts_with('=') {
+            out.push_str(&rest[..at + "password".len()]);
+            rest = after;
+            continue;
+        }
+        let value = value[1..].trim_start();
+        out.push_str(&rest[..at]);
+        out.push_str("password=");
+        out.push_str(MASK);
+        rest = match value.strip_prefix('\'') {
+            // A quoted value ends at the first quote not escaped by a backslash.
+            Some(quoted) => {
+                let mut escaped = false;
+                let end = quoted
+                    .char_indices()
+                    .find(|&(_, c)| {
+                        let end = c == '\'' && !escaped;
+                        escaped = c == '\\' && !escaped;
+                        end
+                    })
+                    .map_or(quoted.len(), |(i, _)| i + 1);
+                &quoted[end..]
+            }
+            None => &value[value.find(char::is_whitespace).unwrap_or(value.len())..],
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(args: &[&str], secrets: Secrets) -> Vec<String> {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        mask(&args, secrets, &[])
+    }
+
+    #[test]
+    fn mysql_rules() {
+        let m = |a: &[&str]| masked(a, Secrets::Mysql);
+        assert_eq!(
+            m(&["-u", "u", "-pSECRET", "db"]),
+            ["-u", "u", "-p***", "db"]
+        );
+        assert_eq!(m(&["--password=SECRET", "db"]), ["--password=***", "db"]);
+        assert_eq!(m(&["--pass=SECRET"]), ["--pass=***"]);
+        // -p and --password alone prompt; the next word is a database and stays readable.
+        assert_eq!(m(&["-u", "u", "-p", "shop"]), ["-u", "u", "-p", "shop"]);
+        assert_eq!(m(&["--password", "shop"]), ["--password", "shop"]);
+        assert_eq!(
+            m(&["--port=3306", "--pager=less", "-P3306"]),
+            ["--port=3306", "--pager=less", "-P3306"]
+        );
+        assert_eq!(
+            m(&["mysql://u:SECRET@h:3306/db"]),
+            ["mysql://u:***@h:3306/db"]
+        );
+    }
+
+    #[test]
+    fn generic_rules() {
+        let g = |a: &[&str]| masked(a, Secrets::Generic);
+        assert_eq!(g(&["--password", "S", "x"]), ["--password", "***", "x"]);
+        assert_eq!(
+            g(&["--token=S", "--secret", "S", "--api-key=S"]),
+            ["--token=***", "--secret", "***", "--api-key=***"]
+        );
+        assert_eq!(g(&["-p", "5432"]), ["-p", "5432"], "psql's -p is the port");
+        assert_eq!(
+            g(&["postgresql://user:S3cret@db.example/app?sslmode=require"]),
+            ["postgresql://user:***@db.example/app?sslmode=require"]
+        );
+        assert_eq!(
+            g(&["postgresql://user@host/db"]),
+            ["postgresql://user@host/db"]
+        );
+        assert_eq!(
+            g(&["host=db password=S3cret dbname=app"]),
+            ["host=db password=*** dbname=app"]
+        );
+        assert_eq!(
+            g(&["password = 'se cr\\'et' user=x"]),
+            ["password=*** user=x"]
+        );
+        assert_eq!(g(&["mypassword=keep"]), ["mypassword=keep"]);
+        let extra = mask(&["-a".into(), "S".into()], Secrets::Generic, &["-a".into()]);
+        assert_eq!(extra, ["-a", "***"]);
+    }
+
+    #[test]
+    fn user_presets_override_and_bad_files_name_the_line_and_field() {
+        let mut presets = Presets::builtin();
+        let file = "[presets.redis]\nprogram = \"redis-cli\"\nargs = [\"--no-raw\"]\nformat = \"classic\"\nlog = \"redis-{user}.log\"\n\n[presets.mysql]\nprogram = \"/opt/mysql/bin/mysql\"\n";
+        presets.add_file(Path::new("p.toml"), file).unwrap();
+        let redis = presets.get("redis").unwrap();
+        assert_eq!(
+            (redis.program.as_str(), redis.format),
+            ("redis-cli", Format::Classic)
+        );
+        let mysql = presets.get("mysql").unwrap();
+        assert_eq!(
+            (mysql.program.as_str(), mysql.secrets),
+            ("/opt/mysql/bin/mysql", Secrets::Mysql)
+        );
+
+        let err = presets
+            .add_file(
+                Path::new("p.toml"),
+                "[presets.x]\nprogram = \"x\"\nprogam = \"y\"\n",
+            )
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with(
+                "bad presets file 'p.toml': line 3 (progam = \"y\"): unknown field `progam`"
+            ),
+            "{text}"
+        );
+        let err = presets
+            .add_file(Path::new("p.toml"), "[presets.x]\nprogram = 1\n")
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("line 2 (program = 1): invalid type"),
+            "{err}"
+        );
+        let err = presets
+            .add_file(
+                Path::new("p.toml"),
+                "[presets.x]\nprogram = \"x\"\nformat = \"xml\"\n",
+            )
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unknown format 'xml' in field `format`"),
+            "{err}"
+        );
+        let err = presets.get("nope").unwrap_err();
+        assert!(
+            err.to_string().contains(
+                "unknown preset 'nope' (known: mariadb, mysql, psql, python, redis, sqlite3"
+            ),
+            "{err}"
+        );
+    }
+}
