@@ -175,14 +175,8 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
             if !ready[i] {
                 continue;
             }
-            let time = SystemTime::now();
-            let (n, at_end) = read_ready(pipe, &mut buf, *stream);
-            if n > 0 {
-                fanout.chunk(&Chunk {
-                    stream: *stream,
-                    time,
-                    bytes: &buf[..n],
-                });
+            let (read, at_end) = pass_on(pipe, *stream, &mut buf, fanout);
+            if read {
                 pause_at = Some(now + spec.pause);
             }
             if at_end {
@@ -204,15 +198,7 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
         if give_up_at.is_some_and(|at| at <= now) {
             // Log what is there already, and leave the rest to whoever still holds the pipes.
             for (pipe, stream) in &mut pipes {
-                let time = SystemTime::now();
-                let (n, _) = read_ready(pipe, &mut buf, *stream);
-                if n > 0 {
-                    fanout.chunk(&Chunk {
-                        stream: *stream,
-                        time,
-                        bytes: &buf[..n],
-                    });
-                }
+                pass_on(pipe, *stream, &mut buf, fanout);
             }
             break;
         }
@@ -231,6 +217,27 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
     );
     fanout.exit(&exit);
     Ok(exit.status)
+}
+
+/// Reads what `pipe` has ready (up to `buf`'s size, without waiting for more) and pushes it
+/// through the sinks as one chunk; returns whether anything was read, and whether the pipe is at
+/// its end.
+fn pass_on(
+    pipe: &mut os_pipe::PipeReader,
+    stream: Stream,
+    buf: &mut [u8],
+    fanout: &mut Fanout,
+) -> (bool, bool) {
+    let time = SystemTime::now();
+    let (n, at_end) = read_ready(pipe, buf, stream);
+    if n > 0 {
+        fanout.chunk(&Chunk {
+            stream,
+            time,
+            bytes: &buf[..n],
+        });
+    }
+    (n > 0, at_end)
 }
 
 /// Reads what `pipe` has ready, up to `buf`'s size, without waiting for more; returns how many

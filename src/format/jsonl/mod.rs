@@ -427,6 +427,16 @@ mod tests {
         bytes
     }
 
+    /// Deterministic pseudo-random numbers (xorshift), without an extra crate.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     fn jsonl(steps: &[super::super::testing::Step]) -> Vec<Value> {
         records(&run(&mut JsonlFormatter::new(&ctx()), steps))
     }
@@ -556,21 +566,18 @@ mod tests {
 
     #[test]
     fn random_chunks_and_pauses_rebuild_exactly() {
-        // xorshift: deterministic, no extra crate.
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let alphabet: &[u8] = b"ab\n\n\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xff\r";
         for _ in 0..200 {
             let mut f = JsonlFormatter::new(&ctx());
             let mut all = Vec::new();
             let mut expected: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
             for _ in 0..(next() % 20) {
-                let stream = if next() % 3 == 0 { Stderr } else { Stdout };
+                let stream = if next().is_multiple_of(3) {
+                    Stderr
+                } else {
+                    Stdout
+                };
                 let bytes: Vec<u8> = (0..next() % 12)
                     .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
                     .collect();
@@ -580,7 +587,7 @@ mod tests {
                 expected[stream.index()].extend(&bytes);
                 let mut out = Vec::new();
                 f.chunk(&super::super::testing::chunk(stream, 0, &bytes), &mut out);
-                if next() % 4 == 0 {
+                if next().is_multiple_of(4) {
                     f.pause(&mut out);
                 }
                 all.extend(out);
@@ -649,13 +656,7 @@ mod tests {
 
     #[test]
     fn push_lossy_writes_what_serde_writes_for_the_lossy_string() {
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         // Random bytes, and random picks from bytes that make UTF-8 edge cases likely.
         let edges: &[u8] = b"\x00\x08\x0c\x1f\"\\a\x7f\x80\xbf\xc0\xc1\xc2\xdf\xe0\xa0\x9f\xed\xef\xf0\x90\x8f\xf4\xf5\xff";
         for round in 0..20_000 {
