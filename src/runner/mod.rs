@@ -57,13 +57,6 @@ pub struct Spec {
     pub grace: Duration,
 }
 
-/// How the command ended, from the waiter thread.
-struct Exited {
-    status: Status,
-    time: SystemTime,
-    duration: Duration,
-}
-
 /// Runs `spec` to its end, pushing its events through `fanout`; returns how the command ended.
 pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
     let (out_reader, out_writer) = os_pipe::pipe().map_err(Error::Pipe)?;
@@ -73,12 +66,18 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
         let (r, w) = os_pipe::pipe().map_err(Error::Pipe)?;
         (Some(r), w)
     };
-    for reader in std::iter::once(&out_reader).chain(&err_reader) {
+    let mut pipes = vec![(out_reader, Stream::Stdout)];
+    pipes.extend(err_reader.map(|r| (r, Stream::Stderr)));
+    for (pipe, _) in &pipes {
         // A larger pipe lets a fast command run ahead by more than 64 KiB, so teelog takes its
         // output in fewer, larger reads, with less contention on the pipe's lock. This is
         // kernel memory, not teelog's; where the limit is lower the default size stays.
-        let _ = fcntl(reader, FcntlArg::F_SETPIPE_SZ(PIPE_SIZE));
+        let _ = fcntl(pipe, FcntlArg::F_SETPIPE_SZ(PIPE_SIZE));
+        // Only teelog reads these pipes, so the flag is teelog's alone.
+        fcntl(pipe, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).map_err(|e| Error::Pipe(e.into()))?;
     }
+    // The waiter closes `exited_w` once it has the status: the loop's wake-up call.
+    let (exited_r, exited_w) = os_pipe::pipe().map_err(Error::Pipe)?;
     let catcher = signals::Catcher::install().map_err(Error::Signals)?;
 
     let started = Instant::now();
@@ -99,8 +98,6 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
     let reaped = Arc::new(AtomicBool::new(false));
     catcher.forward_to(pid, Arc::clone(&reaped));
 
-    // The waiter closes `exited_w` once it has the status: the loop's wake-up call.
-    let (exited_r, exited_w) = os_pipe::pipe().map_err(Error::Pipe)?;
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let status = match child.wait() {
@@ -112,20 +109,13 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
             }
         };
         reaped.store(true, Ordering::Release);
-        let _ = tx.send(Exited {
-            status,
+        let _ = tx.send(Exit {
             time: SystemTime::now(),
+            status,
             duration: started.elapsed(),
         });
         drop(exited_w);
     });
-
-    let mut pipes = vec![(out_reader, Stream::Stdout)];
-    pipes.extend(err_reader.map(|r| (r, Stream::Stderr)));
-    for (pipe, _) in &pipes {
-        // Only teelog reads these pipes, so the flag is teelog's alone.
-        fcntl(pipe, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).map_err(|e| Error::Pipe(e.into()))?;
-    }
 
     fanout.start(&Start {
         time: start_time,
@@ -137,7 +127,7 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
     });
 
     let mut buf = vec![0; BATCH];
-    let mut exited: Option<Exited> = None;
+    let mut exited: Option<Exit> = None;
     // When the sinks are owed a pause, unless output comes first.
     let mut pause_at: Option<Instant> = None;
     // When to stop waiting for descendants that hold the pipes open.
@@ -203,18 +193,11 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Status, Error> {
             break;
         }
     }
-    let exit = exited.map_or(
-        Exit {
-            time: SystemTime::now(),
-            status: Status::Code(crate::error::EXIT_FAILED.into()),
-            duration: started.elapsed(),
-        },
-        |e| Exit {
-            time: e.time,
-            status: e.status,
-            duration: e.duration,
-        },
-    );
+    let exit = exited.unwrap_or_else(|| Exit {
+        time: SystemTime::now(),
+        status: Status::Code(crate::error::EXIT_FAILED.into()),
+        duration: started.elapsed(),
+    });
     fanout.exit(&exit);
     Ok(exit.status)
 }
