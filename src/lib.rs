@@ -30,9 +30,10 @@ pub enum Outcome {
 /// Runs what `cli` describes; returns how teelog should end.
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
     let user = whoami::username().unwrap_or_else(|_| "unknown".into());
-    let presets = match cli.preset.is_some() || cli.list_presets {
-        true => Some(Presets::load(cli.presets_file.as_deref())?),
-        false => None,
+    let presets = if cli.preset.is_some() || cli.list_presets {
+        Some(Presets::load(cli.presets_file.as_deref())?)
+    } else {
+        None
     };
     if cli.list_presets {
         let list = presets
@@ -50,23 +51,10 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Some(preset) => preset.command(cli.program.as_deref(), &cli.command),
         None => cli.command,
     };
-    let Some(program) = argv.first() else {
+    if argv.is_empty() {
         return Err(Error::NoCommand);
-    };
-    // What the logs show of the command line: secrets masked by the program's rules.
-    let secrets = preset.map_or_else(
-        || preset::secrets_for(&program.to_string_lossy()),
-        |p| p.secrets,
-    );
-    let extra = preset
-        .map(|p| p.secret_options.as_slice())
-        .unwrap_or_default();
-    let lossy: Vec<String> = argv
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let mut display = vec![lossy[0].clone()];
-    display.extend(preset::mask(&lossy[1..], secrets, extra));
+    }
+    let display = preset::masked_command_line(&argv, preset);
 
     let mut logs = cli.logs;
     if logs.is_empty()

@@ -374,6 +374,25 @@ pub fn secrets_for(program: &str) -> Secrets {
     }
 }
 
+/// The command line as the logs show it: `argv` with secrets masked by the preset's rules, or
+/// by the program's when there is no preset.
+pub fn masked_command_line(argv: &[std::ffi::OsString], preset: Option<&Preset>) -> Vec<String> {
+    let lossy: Vec<String> = argv
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let Some((program, args)) = lossy.split_first() else {
+        return lossy;
+    };
+    let (secrets, extra) = match preset {
+        Some(p) => (p.secrets, p.secret_options.as_slice()),
+        None => (secrets_for(program), &[][..]),
+    };
+    let mut shown = vec![program.clone()];
+    shown.extend(mask(args, secrets, extra));
+    shown
+}
+
 /// Options whose value is masked for every program but the mysql family.
 const GENERIC_SECRET_OPTIONS: &[&str] = &["--password", "--token", "--secret", "--api-key"];
 
@@ -511,6 +530,28 @@ mod tests {
         assert_eq!(
             m(&["mysql://u:SECRET@h:3306/db"]),
             ["mysql://u:***@h:3306/db"]
+        );
+    }
+
+    #[test]
+    fn without_a_preset_the_program_chooses_the_rules() {
+        let line = |argv: &[&str]| {
+            let argv: Vec<std::ffi::OsString> = argv.iter().map(Into::into).collect();
+            masked_command_line(&argv, None)
+        };
+        assert_eq!(
+            line(&["/usr/bin/mysql", "-pS", "-p", "db"]),
+            ["/usr/bin/mysql", "-p***", "-p", "db"]
+        );
+        assert_eq!(
+            line(&["curl", "--token", "S", "-pS"]),
+            ["curl", "--token", "***", "-pS"]
+        );
+        let mysql = Presets::builtin().get("mysql").unwrap().clone();
+        let argv = mysql.command(Some("/opt/my/mysql".as_ref()), &["--password=S".into()]);
+        assert_eq!(
+            masked_command_line(&argv, Some(&mysql)).last().unwrap(),
+            "--password=***"
         );
     }
 
