@@ -32,7 +32,7 @@ Exit status: the command's; 128+N when signal N killed it; 125 when teelog itsel
 #[command(
     name = "teelog",
     version,
-    override_usage = "teelog [OPTIONS] -- COMMAND [ARG]...",
+    override_usage = "teelog [OPTIONS] -- COMMAND [ARG]...\n       teelog --preset PRESET [OPTIONS] [-- ARG...]\n       teelog --list-presets",
     after_help = EXAMPLES,
     max_term_width = 100
 )]
