@@ -31,7 +31,7 @@ impl Dest {
         let Some(file) = &mut self.file else {
             return false;
         };
-        let Err(err) = file.write_all(bytes) else {
+        let Err(err) = write_all_waiting(file, bytes) else {
             return false;
         };
         self.file = None;
@@ -51,6 +51,28 @@ impl Dest {
             console: true,
         }
     }
+}
+
+/// `write_all`, except that a descriptor left non-blocking by whoever started teelog (a console
+/// shared with such a program) is waited for when full, instead of failing with EAGAIN.
+fn write_all_waiting(file: &mut File, mut bytes: &[u8]) -> io::Result<()> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    while !bytes.is_empty() {
+        match file.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                let mut fds = [PollFd::new(file.as_fd(), PollFlags::POLLOUT)];
+                match poll(&mut fds, PollTimeout::NONE) {
+                    Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                    Err(errno) => return Err(errno.into()),
+                }
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
 }
 
 /// A formatter and the destination its bytes go to.

@@ -40,6 +40,28 @@ fn a_closed_console_is_dropped_and_the_logs_get_everything() {
     assert_eq!(records.last().unwrap()["code"], 0);
 }
 
+#[test]
+fn a_non_blocking_console_that_fills_up_is_waited_for_not_dropped() {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    // As a program that shares its terminal might leave it: the write end is non-blocking.
+    fcntl(&writer, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).unwrap();
+    let child = teelog()
+        .args(["--", "head", "-c", "3000000", "/dev/zero"])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read slowly at first, so that the pipe is full when teelog writes.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut console = Vec::new();
+    reader.read_to_end(&mut console).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(text(&out.stderr), "", "no error for a full console");
+    assert!(out.status.success());
+    assert_eq!(console.len(), 3_000_000, "every byte reached the console");
+}
+
 fn must_run_as_root(what: &str) -> bool {
     if nix::unistd::Uid::effective().is_root() {
         return true;
