@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::{Context, Formatter};
 use crate::event::{Chunk, Exit, Start, Stream};
-use wire::{ExitRecord, StartRecord};
+use wire::{Common, ExitRecord, StartRecord};
 
 /// The most bytes of output one record carries; a longer line is split into records with
 /// `"eol":false` (at a UTF-8 character boundary where there is one).
@@ -63,6 +63,21 @@ impl JsonlFormatter {
             stamp: (SystemTime::UNIX_EPOCH, String::new()),
             prefix: Vec::new(),
             prefix_key: None,
+        }
+    }
+
+    /// Advances `seq` and returns the fields a start or exit record starts with.
+    fn common(&mut self, kind: &'static str, time: SystemTime) -> Common<'_> {
+        self.seq += 1;
+        self.stamp(time);
+        Common {
+            kind,
+            timestamp: &self.stamp.1,
+            session: &self.session,
+            host: &self.host,
+            user: &self.user,
+            pid: self.pid,
+            seq: self.seq,
         }
     }
 
@@ -187,16 +202,8 @@ impl JsonlFormatter {
 impl Formatter for JsonlFormatter {
     fn start(&mut self, ev: &Start, out: &mut Vec<u8>) {
         self.pid = ev.pid;
-        self.seq += 1;
-        self.stamp(ev.time);
         let record = StartRecord {
-            kind: "start",
-            timestamp: &self.stamp.1,
-            session: &self.session,
-            host: &self.host,
-            user: &self.user,
-            pid: self.pid,
-            seq: self.seq,
+            common: self.common("start", ev.time),
             command: &ev.command,
             cwd: &ev.cwd,
         };
@@ -238,16 +245,8 @@ impl Formatter for JsonlFormatter {
     fn exit(&mut self, ev: &Exit, out: &mut Vec<u8>) {
         self.flush(Stream::Stdout, true, out);
         self.flush(Stream::Stderr, true, out);
-        self.seq += 1;
-        self.stamp(ev.time);
         let record = ExitRecord {
-            kind: "exit",
-            timestamp: &self.stamp.1,
-            session: &self.session,
-            host: &self.host,
-            user: &self.user,
-            pid: self.pid,
-            seq: self.seq,
+            common: self.common("exit", ev.time),
             code: match ev.status {
                 crate::event::Status::Code(code) => Some(code),
                 crate::event::Status::Signal(_) => None,

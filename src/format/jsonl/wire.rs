@@ -9,8 +9,10 @@
 
 use serde::Serialize;
 
+/// The fields every record starts with (start and exit records; an output record has `stream`
+/// before `seq`, see [`OutputRecord`]).
 #[derive(Debug, Serialize)]
-pub struct StartRecord<'a> {
+pub struct Common<'a> {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub timestamp: &'a str,
@@ -19,7 +21,13 @@ pub struct StartRecord<'a> {
     pub user: &'a str,
     pub pid: u32,
     pub seq: u64,
-    /// The argv as executed.
+}
+
+#[derive(Debug, Serialize)]
+pub struct StartRecord<'a> {
+    #[serde(flatten)]
+    pub common: Common<'a>,
+    /// The argv as executed (secrets masked).
     pub command: &'a [String],
     pub cwd: &'a str,
 }
@@ -51,14 +59,8 @@ pub struct OutputRecord<'a> {
 
 #[derive(Debug, Serialize)]
 pub struct ExitRecord<'a> {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub timestamp: &'a str,
-    pub session: &'a str,
-    pub host: &'a str,
-    pub user: &'a str,
-    pub pid: u32,
-    pub seq: u64,
+    #[serde(flatten)]
+    pub common: Common<'a>,
     /// The exit code, or null when a signal killed the command.
     pub code: Option<i32>,
     /// The signal's name (`"SIGTERM"`), or null.
