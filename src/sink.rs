@@ -124,13 +124,6 @@ impl Sink {
             buf: Vec::new(),
         })
     }
-
-    fn dest(&mut self, stream: Option<Stream>) -> &mut Dest {
-        match (stream, &mut self.err) {
-            (Some(Stream::Stderr), Some(err)) => err,
-            _ => &mut self.out,
-        }
-    }
 }
 
 /// Every sink of a run, fed the same events in the same order.
@@ -177,11 +170,14 @@ impl Fanout {
         for sink in &mut self.sinks {
             sink.buf.clear();
             format(&mut *sink.formatter, &mut sink.buf);
-            if !sink.buf.is_empty() {
-                let buf = std::mem::take(&mut sink.buf);
-                self.failed |= sink.dest(stream).write(&buf);
-                sink.buf = buf;
+            if sink.buf.is_empty() {
+                continue;
             }
+            let dest = match (stream, &mut sink.err) {
+                (Some(Stream::Stderr), Some(err)) => err,
+                _ => &mut sink.out,
+            };
+            self.failed |= dest.write(&sink.buf);
         }
     }
 }

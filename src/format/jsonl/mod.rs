@@ -179,9 +179,10 @@ impl JsonlFormatter {
     fn spill(&mut self, stream: Stream, out: &mut Vec<u8>) {
         let i = stream.index();
         if self.held[i].bytes.len() > MAX_LINE {
-            let held = std::mem::take(&mut self.held[i].bytes);
-            let rest = self.split_long(stream, &held, self.held[i].time, out);
-            self.held[i].bytes = rest.to_vec();
+            let mut held = std::mem::take(&mut self.held[i].bytes);
+            let written = held.len() - self.split_long(stream, &held, self.held[i].time, out).len();
+            held.drain(..written);
+            self.held[i].bytes = held;
         }
     }
 
@@ -189,13 +190,14 @@ impl JsonlFormatter {
     /// end stays held unless `all`.
     fn flush(&mut self, stream: Stream, all: bool, out: &mut Vec<u8>) {
         let i = stream.index();
-        let held = std::mem::take(&mut self.held[i].bytes);
+        let mut held = std::mem::take(&mut self.held[i].bytes);
         let keep = if all { 0 } else { incomplete_tail(&held) };
-        let (now, later) = held.split_at(held.len() - keep);
-        if !now.is_empty() {
-            self.record(stream, now, self.held[i].time, false, out);
+        let now = held.len() - keep;
+        if now > 0 {
+            self.record(stream, &held[..now], self.held[i].time, false, out);
         }
-        self.held[i].bytes = later.to_vec();
+        held.drain(..now);
+        self.held[i].bytes = held;
     }
 }
 
