@@ -96,12 +96,23 @@ pub struct Cli {
     pub command: Vec<OsString>,
 }
 
-/// A number of seconds such as `2` or `0.05`.
+/// The longest `--pause` or `--grace`: a day. Longer is surely a slip (`1e19` would overflow the
+/// clock), and is refused rather than capped.
+pub const MAX_SECONDS: f64 = 86_400.0;
+
+/// A number of seconds such as `2` or `0.05`, from 0 to [`MAX_SECONDS`].
 fn parse_seconds(text: &str) -> Result<Duration, String> {
-    text.parse::<f64>()
+    let secs = text
+        .parse::<f64>()
         .ok()
-        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
-        .ok_or_else(|| format!("'{text}' is not a number of seconds"))
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .ok_or_else(|| format!("'{text}' is not a number of seconds"))?;
+    if secs > MAX_SECONDS {
+        return Err(format!(
+            "'{text}' seconds is too long (at most {MAX_SECONDS} seconds, a day)"
+        ));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("'{text}' is not a number of seconds"))
 }
 
 /// One `-o [FORMAT=]PATH`.
@@ -198,7 +209,12 @@ mod tests {
     fn seconds() {
         assert_eq!(parse_seconds("0.05"), Ok(Duration::from_millis(50)));
         assert_eq!(parse_seconds("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_seconds("86400"), Ok(Duration::from_secs(86_400)));
         assert!(parse_seconds("-1").is_err());
         assert!(parse_seconds("soon").is_err());
+        assert!(parse_seconds("NaN").is_err());
+        assert!(parse_seconds("inf").is_err());
+        assert!(parse_seconds("1e19").unwrap_err().contains("too long"));
+        assert!(parse_seconds("86400.5").unwrap_err().contains("too long"));
     }
 }

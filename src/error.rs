@@ -22,6 +22,10 @@ pub enum Error {
     NoCommand,
     #[error("cannot open log {}: {source}", quote(path))]
     OpenLog { path: PathBuf, source: io::Error },
+    #[error("refusing log {}: {reason}", quote(path))]
+    UnsafeLog { path: PathBuf, reason: String },
+    #[error("{first} and {second} are the same file; give each log once")]
+    SameLog { first: String, second: String },
     #[error("cannot run {}: {source}", quote(program))]
     Spawn {
         program: std::ffi::OsString,
@@ -45,6 +49,18 @@ impl Error {
             }
             Error::Spawn { .. } => EXIT_CANNOT_EXECUTE,
             _ => EXIT_FAILED,
+        }
+    }
+
+    /// For a command that could not be started: why, as the logs' exit records give it
+    /// (`not found: No such file or directory (os error 2)`).
+    pub fn reason(&self) -> String {
+        match self {
+            Error::Spawn { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                format!("not found: {source}")
+            }
+            Error::Spawn { source, .. } => format!("cannot execute: {source}"),
+            other => other.to_string(),
         }
     }
 

@@ -1,7 +1,6 @@
 //! The events the runner pushes through every formatter: one `Start`, then `Chunk`s (and pauses,
 //! which carry no data), then one `Exit`.
 
-use std::process::ExitStatus;
 use std::time::{Duration, SystemTime};
 
 /// Which of the command's output pipes a chunk was read from.
@@ -34,7 +33,8 @@ pub struct Start {
     pub command: Vec<String>,
     /// teelog's (and so the command's) working directory.
     pub cwd: String,
-    pub pid: u32,
+    /// `None` when the command could not be started.
+    pub pid: Option<u32>,
 }
 
 /// Bytes read from one pipe at once (what it had ready); never empty.
@@ -56,30 +56,26 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn from_exit_status(status: ExitStatus) -> Status {
-        use std::os::unix::process::ExitStatusExt;
-        match (status.code(), status.signal()) {
-            (Some(code), _) => Status::Code(code),
-            (None, Some(signal)) => Status::Signal(signal),
-            // Neither exited nor signalled is impossible for a waited-for child.
-            (None, None) => Status::Code(125),
-        }
-    }
-
-    /// The signal's name (`"SIGTERM"`), or `None` when the command exited normally.
-    pub fn signal_name(self) -> Option<&'static str> {
+    /// The signal's name (`"SIGTERM"`, `"SIGRTMIN+3"`), or `None` when the command exited.
+    pub fn signal_name(self) -> Option<String> {
         match self {
             Status::Code(_) => None,
-            Status::Signal(n) => Some(crate::runner::signals::name(n).unwrap_or("SIG?")),
+            Status::Signal(n) => Some(crate::runner::signals::name(n)),
         }
     }
 }
 
 /// The command has ended and its output has been read.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Exit {
+    /// When the command ended (formatters never stamp it earlier than what they wrote before).
     pub time: SystemTime,
     pub status: Status,
     /// From spawn to the command's exit.
     pub duration: Duration,
+    /// Bytes still in the command's pipes when teelog stopped reading them (processes it left
+    /// behind held them open past the grace period); 0 when everything was read.
+    pub unread: u64,
+    /// Why the command could not be started (its status is then 127 or 126).
+    pub error: Option<String>,
 }

@@ -76,8 +76,18 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     if !cli.quiet {
         sinks.push(Sink::console(format, &ctx));
     }
+    let mut seen = std::collections::HashMap::new();
     for log in &logs {
-        sinks.push(Sink::log(log.format, &log.path, &ctx)?);
+        let sink = Sink::log(log.format, &log.path, &ctx)?;
+        if let Some(id) = sink.identity()
+            && let Some(first) = seen.insert(id, sink.name().to_owned())
+        {
+            return Err(Error::SameLog {
+                first,
+                second: sink.name().to_owned(),
+            });
+        }
+        sinks.push(sink);
     }
     let mut fanout = Fanout::new(sinks);
     let spec = runner::Spec {
@@ -87,9 +97,9 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         pause: cli.pause,
         grace: cli.grace,
     };
-    let status = runner::run(&spec, &mut fanout)?;
-    Ok(match status {
-        Status::Code(0) if fanout.failed() => Outcome::Exit(error::EXIT_FAILED),
+    let ended = runner::run(&spec, &mut fanout)?;
+    Ok(match ended.status {
+        Status::Code(0) if fanout.failed() || ended.trouble => Outcome::Exit(error::EXIT_FAILED),
         Status::Code(code) => Outcome::Exit(code as u8),
         Status::Signal(signal) => Outcome::Signal(signal),
     })

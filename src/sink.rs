@@ -3,12 +3,20 @@
 //! All write errors are handled here. A log that fails is reported once (naming it) and dropped
 //! while the console and the other logs go on; a console whose reader went away (EPIPE, as in
 //! `teelog -o x.log -- cmd | head -1`) is dropped silently, since that is how pipelines end.
+//!
+//! Logs are opened with care, before the command starts: a FIFO nobody reads is refused at once
+//! (not waited for), and in a sticky world-writable directory such as /tmp a symlink or an
+//! existing file that belongs to another user is refused (the kernel's `protected_symlinks` and
+//! `protected_regular` rules, applied whatever those settings say), so that nobody can choose
+//! where another user's output goes.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::fd::AsFd;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
+
+use nix::libc;
 
 use crate::error::{Error, quote, report};
 use crate::event::{Chunk, Exit, Start, Stream};
@@ -23,6 +31,16 @@ struct Dest {
     name: String,
     /// A console is allowed to go away without that being an error.
     console: bool,
+    /// For a classic log in a regular file: where this run's last write ended, to notice another
+    /// writer (`None` before the first write, or when not tracked).
+    shared: Option<Shared>,
+}
+
+/// What [`Dest`] knows of a log file other runs may append to as well.
+#[derive(Debug, Default)]
+struct Shared {
+    /// The file's size just after this run's last write.
+    end: Option<u64>,
 }
 
 impl Dest {
@@ -49,6 +67,7 @@ impl Dest {
             file: fd.as_fd().try_clone_to_owned().ok().map(File::from),
             name: name.to_owned(),
             console: true,
+            shared: None,
         }
     }
 }
@@ -102,27 +121,154 @@ impl Sink {
         }
     }
 
-    /// Opens `path` for appending (created with mode 0600: logs hold whatever the command shows).
+    /// Opens `path` for appending (created with mode 0600: logs hold whatever the command shows),
+    /// with the checks in the module's doc.
     pub fn log(format: Format, path: &Path, ctx: &Context) -> Result<Sink, Error> {
-        let file = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|source| Error::OpenLog {
-                path: path.to_owned(),
-                source,
-            })?;
+        let file = open_log(path)?;
+        let regular = file.metadata().is_ok_and(|m| m.is_file());
         Ok(Sink {
             formatter: format.formatter(ctx),
             out: Dest {
                 file: Some(file),
                 name: format!("log {}", quote(path)),
                 console: false,
+                // Only classic continues a record across writes (a prompt, then lines under it).
+                shared: (format == Format::Classic && regular).then(Shared::default),
             },
             err: None,
             buf: Vec::new(),
         })
+    }
+
+    /// The device and inode of a log that is a regular file or a FIFO: two logs with the same
+    /// identity would get each record twice, mixed.
+    pub fn identity(&self) -> Option<(u64, u64)> {
+        let meta = self.out.file.as_ref()?.metadata().ok()?;
+        use std::os::unix::fs::FileTypeExt;
+        (meta.is_file() || meta.file_type().is_fifo()).then(|| (meta.dev(), meta.ino()))
+    }
+
+    /// How error messages name this sink's destination.
+    pub fn name(&self) -> &str {
+        &self.out.name
+    }
+}
+
+/// Opens a log for appending, refusing what the module's doc says it refuses.
+fn open_log(path: &Path) -> Result<File, Error> {
+    let open = |follow: bool| {
+        let mut flags = libc::O_NONBLOCK;
+        if !follow {
+            flags |= libc::O_NOFOLLOW;
+        }
+        OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .custom_flags(flags)
+            .open(path)
+    };
+    let failed = |source: io::Error| Error::OpenLog {
+        path: path.to_owned(),
+        source,
+    };
+    let unsafe_log = |reason: String| Error::UnsafeLog {
+        path: path.to_owned(),
+        reason,
+    };
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // A sticky, world-writable directory, and its owner.
+    let sticky_owner = || {
+        std::fs::metadata(parent)
+            .ok()
+            .filter(|m| m.mode() & 0o1002 == 0o1002)
+            .map(|m| m.uid())
+    };
+    let me = nix::unistd::Uid::effective().as_raw();
+    let file = match open(false) {
+        Ok(file) => file,
+        // The last component is a symlink.
+        Err(err) if err.raw_os_error() == Some(libc::ELOOP) => {
+            if let (Some(dir_owner), Ok(link)) = (sticky_owner(), std::fs::symlink_metadata(path))
+                && link.uid() != me
+                && link.uid() != dir_owner
+            {
+                return Err(unsafe_log(format!(
+                    "it is a symlink owned by uid {} in the sticky world-writable directory {}, \
+                     which could send the output anywhere",
+                    link.uid(),
+                    quote(parent)
+                )));
+            }
+            open(true).map_err(|e| fifo_or(e, path))?
+        }
+        Err(err) => return Err(fifo_or(err, path)),
+    };
+    let meta = file.metadata().map_err(failed)?;
+    if let Some(dir_owner) = sticky_owner()
+        && meta.uid() != me
+        && meta.uid() != dir_owner
+    {
+        return Err(unsafe_log(format!(
+            "it belongs to uid {} in the sticky world-writable directory {}, which lets that \
+             user read or redirect it",
+            meta.uid(),
+            quote(parent)
+        )));
+    }
+    // O_NONBLOCK was for the open alone (a FIFO with no reader fails instead of waiting); writes
+    // to a FIFO wait for its reader as writes to a file do.
+    let flags =
+        nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_GETFL).map_err(|e| failed(e.into()))?;
+    let flags = nix::fcntl::OFlag::from_bits_truncate(flags) - nix::fcntl::OFlag::O_NONBLOCK;
+    nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_SETFL(flags)).map_err(|e| failed(e.into()))?;
+    Ok(file)
+}
+
+/// ENXIO from a non-blocking open for writing means a FIFO with no reader: say so.
+fn fifo_or(err: io::Error, path: &Path) -> Error {
+    if err.raw_os_error() == Some(libc::ENXIO) {
+        return Error::UnsafeLog {
+            path: path.to_owned(),
+            reason: "it is a FIFO that no process is reading (start the reader first)".into(),
+        };
+    }
+    Error::OpenLog {
+        path: path.to_owned(),
+        source: err,
+    }
+}
+
+impl Sink {
+    /// Formats and writes one event to a log other runs may append to: under an exclusive lock
+    /// (`flock`, which every teelog takes), checks whether the file grew since this run's last
+    /// write, and if so tells the formatter, so that its next line starts under a prompt of its
+    /// own instead of under another run's. Returns true on a failure to report.
+    fn write_shared(&mut self, format: &mut impl FnMut(&mut dyn Formatter, &mut Vec<u8>)) -> bool {
+        let Some(file) = &self.out.file else {
+            format(&mut *self.formatter, &mut self.buf);
+            return false;
+        };
+        // A lock that cannot be taken (a filesystem without flock) only costs the check's
+        // certainty: go on without it.
+        let locked = file.lock().is_ok();
+        let size = file.metadata().map(|m| m.len()).ok();
+        let shared = self.out.shared.as_mut().expect("a shared destination");
+        if shared.end.is_some() && shared.end != size {
+            self.formatter.interleaved();
+        }
+        format(&mut *self.formatter, &mut self.buf);
+        let failed = !self.buf.is_empty() && self.out.write(&self.buf);
+        if let (Some(file), Some(shared)) = (&self.out.file, &mut self.out.shared) {
+            shared.end = file.metadata().map(|m| m.len()).ok();
+            if locked {
+                let _ = file.unlock();
+            }
+        }
+        failed
     }
 }
 
@@ -169,6 +315,10 @@ impl Fanout {
     ) {
         for sink in &mut self.sinks {
             sink.buf.clear();
+            if sink.out.shared.is_some() {
+                self.failed |= sink.write_shared(&mut format);
+                continue;
+            }
             format(&mut *sink.formatter, &mut sink.buf);
             if sink.buf.is_empty() {
                 continue;

@@ -2,30 +2,41 @@
 //! `[Tue Oct 30 22:13:13 2012 ops@db1]> ` (`... ops@db1 stderr]> ` for stderr), and the run is
 //! framed by a `start:` line naming the command and an `exit:` line giving how it ended.
 //!
-//! The output itself is never altered; the only byte ever added to it is a newline before a prompt
-//! (or the exit line) when the output stopped mid-line, so that every prompt starts a line.
+//! Only whole lines are written: a partial line is held until its newline, a pause, the exit, or
+//! [`MAX_LINE`] bytes, and then ended with a newline of teelog's; what follows it starts under a
+//! new prompt. So several runs appending to one log never glue their lines together, and with
+//! [`Formatter::interleaved`] (the sink saw another writer) no run's output lands under another
+//! run's prompt. A UTF-8 character is never cut: an incomplete one stays held across a pause.
+//! The output itself is never altered; the only byte ever added is that newline.
 
 use std::io::Write;
 use std::time::SystemTime;
 
 use chrono::{DateTime, Local, Utc};
 
-use super::{Context, Formatter};
+use super::utf8::{cut_point, incomplete_tail};
+use super::{Context, Flush, Formatter};
 use crate::event::{Chunk, Exit, Start, Status, Stream};
 
 /// strftime of the prompt: `Tue Oct 30 22:13:13 2012`.
 const TIME_FORMAT: &str = "%a %b %d %H:%M:%S %Y";
+
+/// The longest partial line held back; a longer line is written in pieces of at most this many
+/// bytes, each ended by a newline and continued under a new prompt.
+pub const MAX_LINE: usize = 64 * 1024;
 
 #[derive(Debug)]
 pub struct ClassicFormatter {
     /// `user@host`
     who: String,
     utc: bool,
-    /// The stream whose prompt is open, or `None` when the next output needs a new prompt
-    /// (at the start, and after a pause).
+    /// The stream whose prompt the last line written continues, or `None` when the next output
+    /// needs a new prompt (at the start, after a pause, after another writer's lines).
     open: Option<Stream>,
-    /// Whether everything written so far ends with a newline.
-    at_line_start: bool,
+    /// Per stream: a line whose newline has not come yet, and when its first byte was read.
+    held: [(Vec<u8>, SystemTime); 2],
+    /// The time of the last prompt: prompts never go back in time.
+    last: SystemTime,
 }
 
 impl ClassicFormatter {
@@ -34,64 +45,166 @@ impl ClassicFormatter {
             who: format!("{}@{}", ctx.user, ctx.host),
             utc: ctx.utc,
             open: None,
-            at_line_start: true,
+            held: [
+                (Vec::new(), SystemTime::UNIX_EPOCH),
+                (Vec::new(), SystemTime::UNIX_EPOCH),
+            ],
+            last: SystemTime::UNIX_EPOCH,
         }
     }
 
-    /// Writes `[<time> <who><tag>]`, on a line of its own.
+    /// Writes `[<time> <who><tag>]`.
     fn header(&mut self, time: SystemTime, tag: &str, out: &mut Vec<u8>) {
-        if !self.at_line_start {
-            out.push(b'\n');
-        }
+        self.last = self.last.max(time);
         let stamp = if self.utc {
-            DateTime::<Utc>::from(time).format(TIME_FORMAT)
+            DateTime::<Utc>::from(self.last).format(TIME_FORMAT)
         } else {
-            DateTime::<Local>::from(time).format(TIME_FORMAT)
+            DateTime::<Local>::from(self.last).format(TIME_FORMAT)
         };
         // Writing to a Vec cannot fail.
         let _ = write!(out, "[{stamp} {}{tag}]", self.who);
     }
+
+    /// Writes whole lines of `stream` read from `time` on, under its prompt.
+    fn lines(&mut self, stream: Stream, time: SystemTime, parts: [&[u8]; 2], out: &mut Vec<u8>) {
+        if self.open != Some(stream) {
+            let tag = match stream {
+                Stream::Stdout => "",
+                Stream::Stderr => " stderr",
+            };
+            self.header(time, tag, out);
+            out.extend_from_slice(b"> ");
+            self.open = Some(stream);
+        }
+        for part in parts {
+            out.extend_from_slice(part);
+        }
+    }
+
+    fn take_held(&mut self, i: usize) -> (Vec<u8>, SystemTime) {
+        (std::mem::take(&mut self.held[i].0), self.held[i].1)
+    }
+
+    /// Writes what is held for `stream` as a line of its own (see [`Flush`]); the output that
+    /// continues it gets a new prompt.
+    fn flush(&mut self, stream: Stream, how: Flush, out: &mut Vec<u8>) {
+        let (mut held, time) = self.take_held(stream.index());
+        let now = match how {
+            Flush::All => held.len(),
+            Flush::Characters => held.len() - incomplete_tail(&held),
+        };
+        if now > 0 {
+            self.lines(stream, time, [&held[..now], b"\n"], out);
+            self.open = None;
+            held.drain(..now);
+        }
+        self.held[stream.index()] = (held, time);
+    }
+}
+
+/// `word` as a POSIX shell would read it back, on one line: bare when it is made of safe
+/// characters, in single quotes otherwise, and in bash's `$'...'` with escapes when it holds a
+/// control character (a newline in an argument must not forge a log line).
+fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        return word.to_owned();
+    }
+    if !word.chars().any(char::is_control) {
+        return format!("'{}'", word.replace('\'', "'\\''"));
+    }
+    let mut quoted = String::from("$'");
+    for c in word.chars() {
+        match c {
+            '\\' => quoted.push_str("\\\\"),
+            '\'' => quoted.push_str("\\'"),
+            '\n' => quoted.push_str("\\n"),
+            '\t' => quoted.push_str("\\t"),
+            '\r' => quoted.push_str("\\r"),
+            c if c.is_control() && (c as u32) < 0x80 => {
+                quoted.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() => quoted.push_str(&format!("\\u{:04x}", c as u32)),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('\'');
+    quoted
 }
 
 impl Formatter for ClassicFormatter {
     fn start(&mut self, ev: &Start, out: &mut Vec<u8>) {
         self.header(ev.time, "", out);
-        let command = shlex::try_join(ev.command.iter().map(String::as_str))
-            .unwrap_or_else(|_| ev.command.join(" "));
-        let _ = writeln!(out, " start: {command} (pid {}, cwd {})", ev.pid, ev.cwd);
-        self.at_line_start = true;
+        let command: Vec<String> = ev.command.iter().map(|w| shell_word(w)).collect();
+        let pid = ev
+            .pid
+            .map_or_else(|| "not started".to_owned(), |pid| format!("pid {pid}"));
+        let _ = writeln!(
+            out,
+            " start: {} ({pid}, cwd {})",
+            command.join(" "),
+            shell_word(&ev.cwd)
+        );
     }
 
     fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Vec<u8>) {
-        if self.open != Some(ev.stream) {
-            let tag = match ev.stream {
-                Stream::Stdout => "",
-                Stream::Stderr => " stderr",
-            };
-            self.header(ev.time, tag, out);
-            out.extend_from_slice(b"> ");
-            self.open = Some(ev.stream);
+        let i = ev.stream.index();
+        if self.held[i].0.is_empty() {
+            self.held[i].1 = ev.time;
         }
-        out.extend_from_slice(ev.bytes);
-        self.at_line_start = ev.bytes.ends_with(b"\n");
+        match memchr::memrchr(b'\n', ev.bytes) {
+            Some(end) => {
+                let held = std::mem::take(&mut self.held[i].0);
+                self.lines(ev.stream, self.held[i].1, [&held, &ev.bytes[..=end]], out);
+                let mut held = held;
+                held.clear();
+                held.extend_from_slice(&ev.bytes[end + 1..]);
+                self.held[i] = (held, ev.time);
+            }
+            None => {
+                self.held[i].0.extend_from_slice(ev.bytes);
+                while self.held[i].0.len() > MAX_LINE {
+                    let (mut held, time) = self.take_held(i);
+                    let cut = cut_point(&held, MAX_LINE);
+                    self.lines(ev.stream, time, [&held[..cut], b"\n"], out);
+                    self.open = None;
+                    held.drain(..cut);
+                    self.held[i] = (held, ev.time);
+                }
+            }
+        }
     }
 
-    fn pause(&mut self, _out: &mut Vec<u8>) {
+    fn pause(&mut self, out: &mut Vec<u8>) {
+        self.flush(Stream::Stdout, Flush::Characters, out);
+        self.flush(Stream::Stderr, Flush::Characters, out);
         self.open = None;
     }
 
     fn exit(&mut self, ev: &Exit, out: &mut Vec<u8>) {
+        self.flush(Stream::Stdout, Flush::All, out);
+        self.flush(Stream::Stderr, Flush::All, out);
         self.header(ev.time, "", out);
         let secs = ev.duration.as_secs_f64();
-        let _ = match ev.status {
-            Status::Code(code) => writeln!(out, " exit: status {code} after {secs:.3}s"),
-            Status::Signal(n) => writeln!(
+        let _ = match (ev.status, &ev.error) {
+            (Status::Code(code), Some(error)) => {
+                write!(out, " exit: status {code} ({error}) after {secs:.3}s")
+            }
+            (Status::Code(code), None) => write!(out, " exit: status {code} after {secs:.3}s"),
+            (Status::Signal(n), _) => write!(
                 out,
                 " exit: killed by {} (signal {n}) after {secs:.3}s",
-                ev.status.signal_name().unwrap_or("SIG?")
+                crate::runner::signals::name(n)
             ),
         };
-        self.at_line_start = true;
+        if ev.unread > 0 {
+            let _ = write!(out, ", {} bytes of output left unread", ev.unread);
+        }
+        out.push(b'\n');
+        self.open = None;
+    }
+
+    fn interleaved(&mut self) {
         self.open = None;
     }
 }
@@ -120,7 +233,125 @@ mod tests {
     #[test]
     fn one_prompt_per_burst_not_per_read() {
         let got = classic(&[Chunk(Stdout, 0, b"a\n"), Chunk(Stdout, 10, b"b\nc")]);
-        assert_eq!(got, "[Tue Oct 30 22:13:13 2012 ops@db1]> a\nb\nc");
+        // "c" waits for its newline or a pause: only whole lines are written.
+        assert_eq!(got, "[Tue Oct 30 22:13:13 2012 ops@db1]> a\nb\n");
+    }
+
+    #[test]
+    fn a_partial_line_is_held_until_its_newline_even_across_the_other_stream() {
+        let got = classic(&[
+            Chunk(Stdout, 0, b"hel"),
+            Chunk(Stderr, 1_000_000, b"warn\n"),
+            Chunk(Stdout, 2_000_000, b"lo\n"),
+        ]);
+        assert_eq!(
+            got,
+            "[Tue Oct 30 22:13:14 2012 ops@db1 stderr]> warn\n\
+             [Tue Oct 30 22:13:14 2012 ops@db1]> hello\n"
+        );
+    }
+
+    #[test]
+    fn a_character_cut_by_a_read_a_pause_or_a_stream_switch_stays_whole() {
+        let got = classic(&[
+            Chunk(Stdout, 0, b"caf\xc3"),
+            Chunk(Stderr, 1, b"e\xe2\x82"),
+            Pause,
+            Chunk(Stderr, 2, b"\xac\n"),
+            Chunk(Stdout, 3, b"\xa9\n"),
+        ]);
+        assert_eq!(
+            got,
+            "[Tue Oct 30 22:13:13 2012 ops@db1]> caf\n\
+             [Tue Oct 30 22:13:13 2012 ops@db1 stderr]> e\n\
+             [Tue Oct 30 22:13:13 2012 ops@db1 stderr]> €\n\
+             [Tue Oct 30 22:13:13 2012 ops@db1]> é\n"
+        );
+    }
+
+    #[test]
+    fn another_writers_lines_end_the_open_prompt() {
+        let mut f = ClassicFormatter::new(&ctx());
+        let mut out = Vec::new();
+        f.chunk(&super::super::testing::chunk(Stdout, 0, b"a\n"), &mut out);
+        f.interleaved();
+        f.chunk(&super::super::testing::chunk(Stdout, 0, b"b\n"), &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "[Tue Oct 30 22:13:13 2012 ops@db1]> a\n[Tue Oct 30 22:13:13 2012 ops@db1]> b\n"
+        );
+    }
+
+    #[test]
+    fn a_line_longer_than_the_cap_is_written_in_whole_character_pieces() {
+        let mut f = ClassicFormatter::new(&ctx());
+        let mut out = Vec::new();
+        let line = "é".repeat(MAX_LINE); // 2 * MAX_LINE bytes
+        for piece in line.as_bytes().chunks(999) {
+            f.chunk(&super::super::testing::chunk(Stdout, 0, piece), &mut out);
+        }
+        assert!(out.len() >= MAX_LINE, "at most MAX_LINE bytes are held");
+        f.chunk(&super::super::testing::chunk(Stdout, 0, b"\n"), &mut out);
+        let text = String::from_utf8(out).expect("no character was cut");
+        let rebuilt: String = text
+            .lines()
+            .map(|l| l.split_once("]> ").unwrap().1)
+            .collect();
+        assert_eq!(rebuilt, line);
+        assert!(text.lines().all(|l| l.len() <= MAX_LINE + 60));
+    }
+
+    #[test]
+    fn prompts_never_go_back_in_time() {
+        let got = classic(&[
+            Chunk(Stdout, 5_000_000, b"late\n"),
+            Chunk(Stderr, 0, b"early clock\n"),
+        ]);
+        assert_eq!(
+            got,
+            "[Tue Oct 30 22:13:18 2012 ops@db1]> late\n\
+             [Tue Oct 30 22:13:18 2012 ops@db1 stderr]> early clock\n"
+        );
+    }
+
+    #[test]
+    fn the_start_line_quotes_every_argument_onto_one_line() {
+        let mut f = ClassicFormatter::new(&ctx());
+        let mut out = Vec::new();
+        let mut start = super::super::testing::start();
+        start.command = vec![
+            "printf".into(),
+            "x\n[Tue Oct 30 22:13:13 2012 ops@db1] exit: status 0".into(),
+            "it's".into(),
+            "\x1b[31m\t\u{85}".into(),
+            "".into(),
+        ];
+        start.cwd = "/a dir".into();
+        f.start(&start, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "[Tue Oct 30 22:13:13 2012 ops@db1] start: printf \
+             $'x\\n[Tue Oct 30 22:13:13 2012 ops@db1] exit: status 0' 'it'\\''s' \
+             $'\\x1b[31m\\t\\u0085' '' (pid 42, cwd '/a dir')\n"
+        );
+    }
+
+    #[test]
+    fn a_command_that_could_not_start_is_on_record() {
+        let mut f = ClassicFormatter::new(&ctx());
+        let mut out = Vec::new();
+        let mut start = super::super::testing::start();
+        start.pid = None;
+        f.start(&start, &mut out);
+        let mut exit = super::super::testing::exit(Status::Code(127));
+        exit.error = Some("not found: No such file or directory (os error 2)".into());
+        f.exit(&exit, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "[Tue Oct 30 22:13:13 2012 ops@db1] start: mysql -e 'select 1' (not started, cwd /srv)\n\
+             [Tue Oct 30 22:13:14 2012 ops@db1] exit: status 127 (not found: No such file or \
+             directory (os error 2)) after 1.235s\n"
+        );
     }
 
     #[test]
@@ -144,7 +375,7 @@ mod tests {
     fn marks_stderr_and_switches_prompt_with_the_stream() {
         let got = classic(&[
             Chunk(Stdout, 0, b"out\n"),
-            Chunk(Stderr, 1, b"err"),
+            Chunk(Stderr, 1, b"err\n"),
             Chunk(Stdout, 2, b"more\n"),
         ]);
         assert_eq!(

@@ -3,6 +3,7 @@
 mod classic;
 mod jsonl;
 mod plain;
+mod utf8;
 
 pub use classic::ClassicFormatter;
 pub use jsonl::JsonlFormatter;
@@ -18,11 +19,26 @@ use crate::event::{Chunk, Exit, Start};
 /// `write`, so a formatter emits whole records only. A formatter may hold back an unfinished line
 /// between calls, but must hand it over on `pause` (bar an incomplete UTF-8 sequence) and entirely
 /// on `exit`: nothing may wait in teelog while the command is quiet.
+///
+/// A sink that finds its destination written to by someone else since its last write (another
+/// run appending to the same log) calls `interleaved` before handing the next event over: the
+/// formatter must then not continue a record it began earlier (classic starts a new prompt).
 pub trait Formatter {
     fn start(&mut self, _ev: &Start, _out: &mut Vec<u8>) {}
     fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Vec<u8>);
     fn pause(&mut self, _out: &mut Vec<u8>) {}
     fn exit(&mut self, _ev: &Exit, _out: &mut Vec<u8>) {}
+    fn interleaved(&mut self) {}
+}
+
+/// How much of a held partial line to write out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flush {
+    /// Everything but an incomplete UTF-8 sequence at its end (on a pause: the rest of the
+    /// character may be on its way).
+    Characters,
+    /// Everything (at exit: nothing more is coming).
+    All,
 }
 
 /// A log or console format.
@@ -103,7 +119,7 @@ pub(crate) mod testing {
             time: at(0),
             command: vec!["mysql".into(), "-e".into(), "select 1".into()],
             cwd: "/srv".into(),
-            pid: 42,
+            pid: Some(42),
         }
     }
 
@@ -120,6 +136,8 @@ pub(crate) mod testing {
             time: at(1_234_567),
             status,
             duration: Duration::from_micros(1_234_567),
+            unread: 0,
+            error: None,
         }
     }
 

@@ -1,30 +1,84 @@
-//! Signals. teelog must outlive the signals that end the command (to log how it ended), pass on
-//! the signals sent to teelog alone, and finally end the way the command ended.
+//! Signals. teelog must outlive every signal it can catch (to log how the command ended), relay
+//! the ones meant for the command exactly once, and finally end the way the command ended.
 //!
-//! A terminal's Ctrl-C (and Ctrl-\, and the hangup when it closes) goes to the whole foreground
-//! process group, the command included, so teelog must not send it again: the kernel sends
-//! those (`si_code` `SI_KERNEL`), while `kill` sends `SI_USER`, which is how the two are told apart.
-//! The command is spawned with default dispositions and an empty signal mask whatever teelog
-//! does here: exec resets caught signals to their default, and std's spawn empties the mask and
-//! restores SIGPIPE.
+//! The command runs in a process group of its own (see [`super::sys::own_process_group`]), which
+//! has the terminal's foreground when teelog had it, so:
+//! - the terminal's Ctrl-C, Ctrl-\ and Ctrl-Z reach the command directly and teelog not at all;
+//! - a signal sent to teelog's process group (`kill -- -PGID`, a shell's `kill %1`) reaches
+//!   teelog alone, and teelog relays it once;
+//! - a signal sent to teelog (`kill PID`) is relayed once.
+//!
+//! Relayed means sent to the command's process group (the command and what it started), as the
+//! terminal would. Not relayed, following sudo (`exec_nopty.c`): signals the kernel sent
+//! (`si_code` SI_KERNEL: the hangup of teelog's terminal also reached the command's group),
+//! signals teelog sent itself (SIGXFSZ and SIGPIPE from its own writes carry its pid), signals
+//! from a process in the command's own group, and the second of two identical standard signals
+//! from one sender within [`DUPLICATE_WINDOW`]: `timeout` sends its signal to teelog and then to
+//! teelog's group, which is teelog again, and the command must see it once (standard signals are
+//! not counted by the kernel either; real-time ones, which are, are never merged here).
+//!
+//! Every catchable signal is caught except SIGCHLD and SIGPIPE (teelog's own business) and the
+//! two glibc keeps for its threads; a signal that was ignored when teelog started (`nohup`) stays
+//! ignored, for teelog and the command. SIGSEGV, SIGILL and SIGFPE, which signal-hook refuses,
+//! have a small handler of their own in `sys`. The command starts with default dispositions and
+//! an empty signal mask whatever teelog does here: exec resets caught signals to their default,
+//! and std's spawn empties the mask and restores SIGPIPE.
 
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
+use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
-use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+use nix::libc;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
+use nix::unistd::{Pid, getpgid};
 use signal_hook::iterator::SignalsInfo;
 use signal_hook::iterator::exfiltrator::WithOrigin;
-use signal_hook::low_level::siginfo::Cause;
+use signal_hook::low_level::siginfo::{Cause, Sent};
 
-/// The signals teelog catches and passes on to the command when they were sent to teelog.
-pub const FORWARDED: [i32; 6] = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2];
+use super::sys;
 
-/// Catches [`FORWARDED`] from now on; install it before spawning, so that no signal in between
-/// ends teelog with the logs unwritten.
+/// Two identical standard signals from one sender this close together are one.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_millis(100);
+
+/// Every signal teelog catches and relays, in number order; `ignored` tells which signals were
+/// ignored when teelog started (those stay ignored).
+pub fn relayed(ignored: impl Fn(i32) -> bool) -> Vec<i32> {
+    let own = [
+        libc::SIGKILL,
+        libc::SIGSTOP,
+        libc::SIGCHLD,
+        libc::SIGPIPE,
+        libc::SIGSEGV,
+        libc::SIGILL,
+        libc::SIGFPE,
+    ];
+    (1..32)
+        .filter(|s| !own.contains(s))
+        .chain(libc::SIGRTMIN()..=libc::SIGRTMAX())
+        .filter(|&s| !ignored(s))
+        .collect()
+}
+
+/// The signals that were ignored when teelog started, from `/proc/self/status` (`SigIgn`, a hex
+/// mask): a safe way to read dispositions. std ignores SIGPIPE before `main`, so that one says
+/// nothing about teelog's parent.
+pub fn ignored_at_start() -> impl Fn(i32) -> bool {
+    let mask = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("SigIgn:"))
+                .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        })
+        .unwrap_or(0);
+    move |signal: i32| (1..=64).contains(&signal) && mask & (1 << (signal - 1)) != 0
+}
+
+/// Catches every relayed signal from now on; install it before spawning, so that no signal in
+/// between ends teelog with the logs unwritten.
 #[derive(Debug)]
 pub struct Catcher {
     signals: SignalsInfo<WithOrigin>,
@@ -32,27 +86,73 @@ pub struct Catcher {
 
 impl Catcher {
     pub fn install() -> io::Result<Catcher> {
+        let ignored = ignored_at_start();
+        sys::relay_fault_signals(&ignored)?;
         Ok(Catcher {
-            signals: SignalsInfo::with_exfiltrator(FORWARDED, WithOrigin::default())?,
+            signals: SignalsInfo::with_exfiltrator(relayed(&ignored), WithOrigin::default())?,
         })
     }
 
-    /// Passes every signal sent to teelog by a process on to `pid`, until `reaped` is set, on a
-    /// thread of its own. Signals the kernel sent (from the terminal) reached the command already.
-    pub fn forward_to(mut self, pid: u32, reaped: Arc<AtomicBool>) {
+    /// Relays the signals meant for the command (see the module's rules) to its process group
+    /// `pgid`, until `reaped` is set, on a thread of its own.
+    pub fn relay_to(mut self, pgid: i32, reaped: Arc<AtomicBool>) {
+        sys::set_command_group(pgid);
+        let me = std::process::id() as i32;
         thread::spawn(move || {
+            // The other threads block SIGTTOU (see `block_tty_stop`); this one takes a SIGTTOU
+            // sent to teelog, to relay it.
+            let _ = pthread_sigmask(SigmaskHow::SIG_UNBLOCK, Some(&tty_stop()), None);
+            let mut last: Option<(i32, i32, Instant)> = None;
             for origin in self.signals.forever() {
-                if reaped.load(Ordering::Acquire) || !matches!(origin.cause, Cause::Sent(_)) {
+                if reaped.load(Ordering::Acquire) {
                     continue;
                 }
-                if let (Ok(signal), Ok(pid)) = (Signal::try_from(origin.signal), i32::try_from(pid))
-                {
-                    // ESRCH: the command has just ended, and its exit is about to be logged.
-                    let _ = kill(Pid::from_raw(pid), signal);
+                if !matches!(
+                    origin.cause,
+                    Cause::Sent(Sent::User | Sent::TKill | Sent::Queue)
+                ) {
+                    continue;
                 }
+                let signal = origin.signal;
+                let sender = origin.process.map_or(0, |p| p.pid);
+                if sender == me || getpgid(Some(Pid::from_raw(sender))) == Ok(Pid::from_raw(pgid)) {
+                    continue;
+                }
+                let now = Instant::now();
+                let standard = signal < libc::SIGRTMIN();
+                if standard
+                    && last.is_some_and(|(s, p, at)| {
+                        s == signal && p == sender && now.duration_since(at) < DUPLICATE_WINDOW
+                    })
+                {
+                    continue;
+                }
+                last = Some((signal, sender, now));
+                relay(pgid, signal);
             }
         });
     }
+}
+
+/// Sends `signal` to the command's process group `pgid`, or to the command alone if it has left
+/// that group. ESRCH means the command has just ended, and its exit is about to be logged.
+pub fn relay(pgid: i32, signal: i32) {
+    if sys::send(-pgid, signal).is_err() {
+        let _ = sys::send(pgid, signal);
+    }
+}
+
+fn tty_stop() -> SigSet {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGTTOU);
+    set
+}
+
+/// Blocks SIGTTOU in the calling thread and the threads it starts: teelog writes to a terminal
+/// whose foreground it has handed to the command, and must neither stop (with `stty tostop`)
+/// nor be refused when it takes the foreground back. The command's mask is emptied at spawn.
+pub fn block_tty_stop() {
+    let _ = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&tty_stop()), None);
 }
 
 /// Ends teelog by `signal`, as the command ended, without dumping core: a shell, make or a
@@ -60,10 +160,100 @@ impl Catcher {
 pub fn die_by(signal: i32) {
     use nix::sys::resource::{Resource, setrlimit};
     let _ = setrlimit(Resource::RLIMIT_CORE, 0, 0);
-    let _ = signal_hook::low_level::emulate_default_handler(signal);
+    sys::die_by(signal);
 }
 
-/// `"SIGTERM"` for 15.
-pub fn name(signal: i32) -> Option<&'static str> {
-    signal_hook::low_level::signal_name(signal)
+/// The signal's name as bash's `kill -l` gives it: `SIGTERM` for 15, `SIGRTMIN+3`, `SIGRTMAX-1`;
+/// `SIG32` for a number with no name.
+pub fn name(signal: i32) -> String {
+    const NAMES: [&str; 31] = [
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
+    ];
+    let (min, max) = (libc::SIGRTMIN(), libc::SIGRTMAX());
+    match signal {
+        1..=31 => NAMES[signal as usize - 1].to_owned(),
+        s if s == min => "SIGRTMIN".to_owned(),
+        s if s == max => "SIGRTMAX".to_owned(),
+        s if s > min && s - min <= (max - min) / 2 => format!("SIGRTMIN+{}", s - min),
+        s if s > min && s < max => format!("SIGRTMAX-{}", max - s),
+        s => format!("SIG{s}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_signal_has_the_name_bash_gives_it() {
+        assert_eq!(name(15), "SIGTERM");
+        assert_eq!(name(16), "SIGSTKFLT");
+        assert_eq!(name(30), "SIGPWR");
+        assert_eq!(name(34), "SIGRTMIN");
+        assert_eq!(name(37), "SIGRTMIN+3");
+        assert_eq!(name(49), "SIGRTMIN+15");
+        assert_eq!(name(50), "SIGRTMAX-14");
+        assert_eq!(name(64), "SIGRTMAX");
+        assert_eq!(name(32), "SIG32");
+        // Every name is distinct, so a log says which signal it was.
+        let all: std::collections::BTreeSet<String> = (1..=64).map(name).collect();
+        assert_eq!(all.len(), 64);
+    }
+
+    #[test]
+    fn relays_every_catchable_signal_but_its_own() {
+        let all = relayed(|_| false);
+        for s in [
+            libc::SIGALRM,
+            libc::SIGVTALRM,
+            libc::SIGPROF,
+            libc::SIGPWR,
+            libc::SIGIO,
+        ] {
+            assert!(all.contains(&s), "{}", name(s));
+        }
+        assert!(all.contains(&libc::SIGRTMIN()) && all.contains(&libc::SIGRTMAX()));
+        for s in [
+            libc::SIGKILL,
+            libc::SIGSTOP,
+            libc::SIGCHLD,
+            libc::SIGPIPE,
+            32,
+            33,
+        ] {
+            assert!(!all.contains(&s), "{}", name(s));
+        }
+        let nohup = relayed(|s| s == libc::SIGHUP);
+        assert!(!nohup.contains(&libc::SIGHUP));
+    }
 }

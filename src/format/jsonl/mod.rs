@@ -16,7 +16,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::{Context, Formatter};
+use super::utf8::{cut_point, incomplete_tail};
+use super::{Context, Flush, Formatter};
 use crate::event::{Chunk, Exit, Start, Stream};
 use wire::{Common, ExitRecord, StartRecord};
 
@@ -29,7 +30,8 @@ pub struct JsonlFormatter {
     session: String,
     host: String,
     user: String,
-    pid: u32,
+    /// The command's pid; `None` before the start and when it could not be started.
+    pid: Option<u32>,
     seq: u64,
     /// Per stream: the start of a line whose newline has not been read yet.
     held: [Held; 2],
@@ -57,7 +59,7 @@ impl JsonlFormatter {
             session: ctx.session.clone(),
             host: ctx.host.clone(),
             user: ctx.user.clone(),
-            pid: 0,
+            pid: None,
             seq: 0,
             held: [held(), held()],
             stamp: (SystemTime::UNIX_EPOCH, String::new()),
@@ -81,8 +83,12 @@ impl JsonlFormatter {
         }
     }
 
-    /// The timestamp of `time`, formatted once for all the records that share it.
+    /// The timestamp of `time`, formatted once for all the records that share it; never earlier
+    /// than the previous record's, so that timestamps do not decrease in `seq` order (a line held
+    /// while the other stream went on, an exit seen before the last output was read, a clock
+    /// stepped back).
     fn stamp(&mut self, time: SystemTime) -> &str {
+        let time = time.max(self.stamp.0);
         if self.stamp.0 != time || self.stamp.1.is_empty() {
             self.stamp = (time, rfc3339(time));
         }
@@ -131,6 +137,7 @@ impl JsonlFormatter {
         eol: bool,
         out: &mut Vec<u8>,
     ) {
+        let time = time.max(self.stamp.0);
         if self.prefix_key != Some((stream, time)) {
             let mut prefix = std::mem::take(&mut self.prefix);
             prefix.clear();
@@ -143,7 +150,9 @@ impl JsonlFormatter {
             prefix.extend_from_slice(br#","user":"#);
             push_str(&mut prefix, &self.user);
             prefix.extend_from_slice(br#","pid":"#);
-            prefix.extend_from_slice(itoa::Buffer::new().format(self.pid).as_bytes());
+            // Output comes only from a command that started, which has a pid.
+            let pid = self.pid.unwrap_or(0);
+            prefix.extend_from_slice(itoa::Buffer::new().format(pid).as_bytes());
             prefix.extend_from_slice(br#","stream":"#);
             push_str(&mut prefix, stream.name());
             prefix.extend_from_slice(br#","seq":"#);
@@ -186,12 +195,15 @@ impl JsonlFormatter {
         }
     }
 
-    /// Writes what is held for `stream` with `"eol":false`; an incomplete UTF-8 sequence at its
-    /// end stays held unless `all`.
-    fn flush(&mut self, stream: Stream, all: bool, out: &mut Vec<u8>) {
+    /// Writes what is held for `stream` with `"eol":false`; with [`Flush::Characters`], an
+    /// incomplete UTF-8 sequence at its end stays held.
+    fn flush(&mut self, stream: Stream, how: Flush, out: &mut Vec<u8>) {
         let i = stream.index();
         let mut held = std::mem::take(&mut self.held[i].bytes);
-        let keep = if all { 0 } else { incomplete_tail(&held) };
+        let keep = match how {
+            Flush::All => 0,
+            Flush::Characters => incomplete_tail(&held),
+        };
         let now = held.len() - keep;
         if now > 0 {
             self.record(stream, &held[..now], self.held[i].time, false, out);
@@ -240,13 +252,13 @@ impl Formatter for JsonlFormatter {
     }
 
     fn pause(&mut self, out: &mut Vec<u8>) {
-        self.flush(Stream::Stdout, false, out);
-        self.flush(Stream::Stderr, false, out);
+        self.flush(Stream::Stdout, Flush::Characters, out);
+        self.flush(Stream::Stderr, Flush::Characters, out);
     }
 
     fn exit(&mut self, ev: &Exit, out: &mut Vec<u8>) {
-        self.flush(Stream::Stdout, true, out);
-        self.flush(Stream::Stderr, true, out);
+        self.flush(Stream::Stdout, Flush::All, out);
+        self.flush(Stream::Stderr, Flush::All, out);
         let record = ExitRecord {
             common: self.common("exit", ev.time),
             code: match ev.status {
@@ -255,6 +267,8 @@ impl Formatter for JsonlFormatter {
             },
             signal: ev.status.signal_name(),
             duration_s: ev.duration.as_micros() as f64 / 1e6,
+            unread_bytes: ev.unread,
+            error: ev.error.as_deref(),
         };
         push_json(out, &record);
     }
@@ -375,26 +389,6 @@ fn push_json_value(out: &mut Vec<u8>, value: &(impl Serialize + ?Sized)) {
 /// `2012-10-30T22:13:13.000000Z`
 fn rfc3339(time: SystemTime) -> String {
     DateTime::<Utc>::from(time).to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-/// How many bytes at the end of `b` are the start of a UTF-8 sequence that is not complete yet.
-fn incomplete_tail(b: &[u8]) -> usize {
-    let from = b.len().saturating_sub(4);
-    for i in (from..b.len()).rev() {
-        if b[i] & 0xC0 != 0x80 {
-            return match std::str::from_utf8(&b[i..]) {
-                Err(e) if e.error_len().is_none() => b.len() - i,
-                _ => 0,
-            };
-        }
-    }
-    0
-}
-
-/// Where to cut `b` so the first part has at most `max` bytes and, where possible, does not end
-/// inside a UTF-8 character.
-fn cut_point(b: &[u8], max: usize) -> usize {
-    max - incomplete_tail(&b[..max])
 }
 
 #[cfg(test)]
@@ -625,7 +619,7 @@ mod tests {
         for line in lines {
             for eol in [true, false] {
                 let mut f = JsonlFormatter::new(&ctx());
-                f.pid = 42;
+                f.pid = Some(42);
                 f.seq = 6;
                 let mut fast = Vec::new();
                 f.record(Stderr, line, super::super::testing::at(5), eol, &mut fast);
@@ -673,15 +667,5 @@ mod tests {
             let slow = serde_json::to_vec(&String::from_utf8_lossy(&line)).unwrap();
             assert_eq!(fast, slow, "{line:x?}");
         }
-    }
-
-    #[test]
-    fn incomplete_tail_finds_only_unfinished_sequences() {
-        assert_eq!(incomplete_tail(b"abc"), 0);
-        assert_eq!(incomplete_tail(b"ab\xc3"), 1);
-        assert_eq!(incomplete_tail(b"ab\xe2\x82"), 2);
-        assert_eq!(incomplete_tail(b"ab\xe2\x82\xac"), 0);
-        assert_eq!(incomplete_tail(b"ab\xff"), 0);
-        assert_eq!(incomplete_tail(b"\xf0\x9f\x98"), 3);
     }
 }

@@ -19,7 +19,8 @@ pub struct Common<'a> {
     pub session: &'a str,
     pub host: &'a str,
     pub user: &'a str,
-    pub pid: u32,
+    /// null only in the start and exit records of a command that could not be started.
+    pub pid: Option<u32>,
     pub seq: u64,
 }
 
@@ -63,9 +64,21 @@ pub struct ExitRecord<'a> {
     pub common: Common<'a>,
     /// The exit code, or null when a signal killed the command.
     pub code: Option<i32>,
-    /// The signal's name (`"SIGTERM"`), or null.
-    pub signal: Option<&'static str>,
+    /// The signal's name (`"SIGTERM"`, `"SIGRTMIN+3"`), or null.
+    pub signal: Option<String>,
     pub duration_s: f64,
+    /// Bytes left in the command's pipes when teelog stopped reading them (processes it left
+    /// behind held them open past the grace period); present only when not 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unread_bytes: u64,
+    /// Why the command could not be started (`"not found: ..."`, `"cannot execute: ..."`);
+    /// present only then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'a str>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[cfg_attr(not(test), allow(dead_code))]

@@ -1,0 +1,163 @@
+//! The few system calls teelog makes that safe Rust (std, nix, signal-hook) does not offer: the
+//! command's own process group and terminal set up between fork and exec, signals by number (nix
+//! knows no real-time signals), dying of any signal, `FIONREAD`, and a handler for the fault
+//! signals (SEGV, ILL, FPE) that signal-hook refuses. Every `unsafe` block of teelog is here.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use nix::libc;
+
+/// Puts the command, between fork and exec, in a process group of its own, and when `terminal`
+/// is given (teelog is its foreground process group) makes that group the terminal's
+/// foreground, as a shell does for a job: the terminal's Ctrl-C, Ctrl-\ and Ctrl-Z then reach
+/// the command directly and once, and a signal sent to teelog's group reaches teelog alone,
+/// which relays it once.
+///
+/// The child does both itself so that it is in place before the program runs (a shell does it
+/// in parent and child for the same reason). tcsetpgrp from what is now a background group would
+/// raise SIGTTOU, so SIGTTOU is blocked around it and the mask restored.
+pub fn own_process_group(command: &mut Command, terminal: Option<BorrowedFd<'_>>) {
+    let terminal: Option<RawFd> = terminal.map(|t| t.as_raw_fd());
+    // SAFETY: the closure runs in the forked child before exec and calls only async-signal-safe
+    // functions (setpgid, sigemptyset, sigaddset, pthread_sigmask, tcsetpgrp, getpid) on memory
+    // of its own stack; it allocates nothing and takes no lock.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setpgid(0, 0) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            if let Some(fd) = terminal {
+                let mut block: libc::sigset_t = std::mem::zeroed();
+                let mut old: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut block);
+                libc::sigaddset(&mut block, libc::SIGTTOU);
+                libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
+                // Failing here (the terminal went away) leaves the command in the background,
+                // which is where teelog was about to be anyway: not a reason to fail the run.
+                libc::tcsetpgrp(fd, libc::getpid());
+                libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// `kill(target, signal)` for any signal number, real-time ones included (`target` < 0 is a
+/// process group).
+pub fn send(target: i32, signal: i32) -> io::Result<()> {
+    // SAFETY: kill takes two integers and touches no memory of ours.
+    match unsafe { libc::kill(target, signal) } {
+        0 => Ok(()),
+        _ => Err(io::Error::last_os_error()),
+    }
+}
+
+/// Ends teelog by `signal` with its default action (which is to terminate for every signal teelog
+/// mirrors); returns only if that did not end it.
+pub fn die_by(signal: i32) {
+    // SAFETY: resetting a disposition to SIG_DFL and unblocking the signal for this thread
+    // involve no Rust state; the handlers signal-hook installed are simply no longer called.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, signal);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(signal);
+    }
+}
+
+/// How many bytes `fd` (a pipe) holds right now.
+pub fn bytes_ready(fd: BorrowedFd<'_>) -> io::Result<usize> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int through the pointer, which points to `n`.
+    match unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &mut n) } {
+        -1 => Err(io::Error::last_os_error()),
+        _ => Ok(usize::try_from(n).unwrap_or(0)),
+    }
+}
+
+/// The command's process group once it runs (0 before): where the fault-signal handler relays.
+static COMMAND_GROUP: AtomicI32 = AtomicI32::new(0);
+
+/// Relays SIGSEGV, SIGILL and SIGFPE sent to teelog with `kill` to the command's process group
+/// (signal-hook refuses these three, which normally mean a fault). A real fault (`si_code` > 0,
+/// set by the kernel) gets the default action back and happens again on return, so teelog still
+/// dies of it as it would have.
+pub fn relay_fault_signals(ignored: impl Fn(i32) -> bool) -> io::Result<()> {
+    for signal in [libc::SIGSEGV, libc::SIGILL, libc::SIGFPE] {
+        if ignored(signal) {
+            continue;
+        }
+        // SAFETY: the handler below only reads an atomic and calls kill/signal, which are
+        // async-signal-safe; the sigaction struct is fully initialised before use.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_fault_signal as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            if libc::sigaction(signal, &action, std::ptr::null_mut()) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Tells the fault-signal handler where the command is.
+pub fn set_command_group(pgid: i32) {
+    COMMAND_GROUP.store(pgid, Ordering::Release);
+}
+
+extern "C" fn on_fault_signal(
+    signal: libc::c_int,
+    info: *mut libc::siginfo_t,
+    _: *mut libc::c_void,
+) {
+    // SAFETY: the kernel passes a valid siginfo_t with SA_SIGINFO.
+    let code = unsafe { (*info).si_code };
+    if code > 0 {
+        // SAFETY: async-signal-safe; see relay_fault_signals.
+        unsafe { libc::signal(signal, libc::SIG_DFL) };
+        return;
+    }
+    let group = COMMAND_GROUP.load(Ordering::Acquire);
+    if group > 0 {
+        // SAFETY: as above.
+        unsafe { libc::kill(-group, signal) };
+    }
+}
+
+/// What `waitpid` reported about the command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Waited {
+    Exited(i32),
+    Killed(i32),
+    Stopped(i32),
+    /// Anything else (continued): wait again.
+    Other,
+}
+
+/// `waitpid(pid, WUNTRACED)`, with the raw signal numbers (nix's `WaitStatus` cannot hold a
+/// real-time signal, std's `wait` does not report stops).
+pub fn wait(pid: i32) -> io::Result<Waited> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: waitpid writes one c_int through the pointer, which points to `status`.
+    if unsafe { libc::waitpid(pid, &mut status, libc::WUNTRACED) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(if libc::WIFEXITED(status) {
+        Waited::Exited(libc::WEXITSTATUS(status))
+    } else if libc::WIFSIGNALED(status) {
+        Waited::Killed(libc::WTERMSIG(status))
+    } else if libc::WIFSTOPPED(status) {
+        Waited::Stopped(libc::WSTOPSIG(status))
+    } else {
+        Waited::Other
+    })
+}
