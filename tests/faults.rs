@@ -62,18 +62,6 @@ fn a_non_blocking_console_that_fills_up_is_waited_for_not_dropped() {
     assert_eq!(console.len(), 3_000_000, "every byte reached the console");
 }
 
-fn must_run_as_root(what: &str) -> bool {
-    if nix::unistd::Uid::effective().is_root() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{what} needs root, and CI runs as root"
-    );
-    eprintln!("SKIPPED: {what} needs root (to mount a small tmpfs); CI runs it");
-    false
-}
-
 #[test]
 fn a_log_on_a_filesystem_that_fills_up_is_reported_and_the_rest_goes_on() {
     if !must_run_as_root("the full-filesystem test") {

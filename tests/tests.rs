@@ -6,6 +6,7 @@ mod faults;
 mod formats;
 mod live;
 mod man;
+mod nothing_lost;
 mod presets;
 mod signals;
 mod util;

@@ -125,6 +125,47 @@ pub fn check_run(records: &[Value]) {
     for r in &records[1..records.len() - 1] {
         assert_eq!(r["type"], "output", "{r}");
     }
+    // Tools that sort by time (lnav, Loki) must see the records in seq order.
+    for pair in records.windows(2) {
+        let stamp = |r: &Value| r["timestamp"].as_str().unwrap().to_owned();
+        assert!(
+            stamp(&pair[0]) <= stamp(&pair[1]),
+            "timestamps go back: {} then {}",
+            pair[0],
+            pair[1]
+        );
+    }
+}
+
+/// Root is needed (to mount, to chown); CI runs as root, so there the test must not skip.
+pub fn must_run_as_root(what: &str) -> bool {
+    if nix::unistd::Uid::effective().is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{what} needs root, and CI runs as root"
+    );
+    eprintln!("SKIPPED: {what} needs root; CI runs it");
+    false
+}
+
+/// Reads `source` at about `bytes_per_sec`, as a slow terminal or an SSH session would, until its
+/// end; returns everything read.
+pub fn read_slowly(mut source: impl std::io::Read, bytes_per_sec: usize) -> Vec<u8> {
+    let piece = 16 * 1024;
+    let interval = std::time::Duration::from_secs_f64(piece as f64 / bytes_per_sec as f64);
+    let mut all = Vec::new();
+    let mut buf = vec![0; piece];
+    loop {
+        match source.read(&mut buf) {
+            Ok(0) => return all,
+            Ok(n) => all.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => panic!("reading the console: {e}"),
+        }
+        std::thread::sleep(interval);
+    }
 }
 
 /// Splits a classic prompt line `[Tue Oct 30 22:13:13 2012 ops@db1 stderr]> rest` into its time,
