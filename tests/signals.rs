@@ -197,3 +197,235 @@ fn the_command_starts_with_default_dispositions_and_an_empty_mask() {
         End::Signal(13),
     );
 }
+
+/// Starts `fixture` under teelog in a process group of teelog's own (as a shell starts a job), with
+/// a jsonl log; waits for its "ready".
+fn start_job(fixture_args: &[&str], log: &std::path::Path) -> (Child, Collector) {
+    use std::os::unix::process::CommandExt;
+    let mut child = teelog()
+        .arg("-o")
+        .arg(format!("jsonl={}", log.display()))
+        .arg("--")
+        .arg(fixture(fixture_args[0]))
+        .args(&fixture_args[1..])
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut console = Collector::new(child.stdout.take().unwrap());
+    console.wait_for("ready");
+    (child, console)
+}
+
+#[test]
+fn stray_signals_do_not_kill_teelog_and_reach_the_command_once() {
+    // Every catchable signal that is not job control (tested below) or teelog's own business:
+    // the ones the first release died of, real-time ones, and the fault signals sent by kill.
+    let rtmin = nix::libc::SIGRTMIN();
+    let rtmax = nix::libc::SIGRTMAX();
+    let signals = [
+        nix::libc::SIGALRM,
+        nix::libc::SIGVTALRM,
+        nix::libc::SIGPROF,
+        nix::libc::SIGPWR,
+        nix::libc::SIGIO,
+        nix::libc::SIGXCPU,
+        nix::libc::SIGXFSZ,
+        nix::libc::SIGSTKFLT,
+        nix::libc::SIGTRAP,
+        nix::libc::SIGBUS,
+        nix::libc::SIGSYS,
+        nix::libc::SIGSEGV,
+        nix::libc::SIGABRT,
+        nix::libc::SIGWINCH,
+        rtmin,
+        rtmin + 3,
+        rtmax - 1,
+        rtmax,
+    ];
+    let runs: Vec<_> = signals
+        .into_iter()
+        .map(|signal| {
+            std::thread::spawn(move || {
+                let dir = tempdir();
+                let log = dir.path().join("s.jsonl");
+                let (mut child, console) = start_job(&["catch.sh", &signal.to_string()], &log);
+                assert_eq!(
+                    unsafe_free_kill(child.id() as i32, signal),
+                    0,
+                    "kill {signal}"
+                );
+                assert_eq!(wait(&mut child), End::Code(0), "signal {signal}");
+                assert!(
+                    console.rest().contains("caught 1\n"),
+                    "signal {signal} reached the command once"
+                );
+                let records = records(&read(&log));
+                check_run(&records);
+                assert_eq!(messages(&records, "stdout"), ["ready", "caught 1"]);
+                assert_eq!(records.last().unwrap()["code"], 0);
+            })
+        })
+        .collect();
+    for run in runs {
+        run.join().unwrap();
+    }
+}
+
+/// `kill PID SIGNAL` through the kill(1) program: real-time signals have no nix `Signal`.
+fn unsafe_free_kill(pid: i32, signal: i32) -> i32 {
+    Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap()
+        .code()
+        .unwrap()
+}
+
+#[test]
+fn a_signal_sent_to_teelogs_process_group_reaches_the_command_once() {
+    // From outside the group, as `kill %1` or `kill -- -PGID`.
+    let dir = tempdir();
+    let log = dir.path().join("g.jsonl");
+    let (mut child, console) = start_job(&["signals.sh"], &log);
+    let group = Pid::from_raw(child.id() as i32);
+    nix::sys::signal::killpg(group, Signal::SIGTERM).unwrap();
+    assert_eq!(wait(&mut child), End::Signal(15));
+    assert!(console.rest().contains("signals: 1 TERM"));
+    assert_eq!(exit_record(&log)["signal"], "SIGTERM");
+}
+
+#[test]
+fn timeout_reaches_the_command_once() {
+    // timeout(1) sends its signal to teelog and then to its own process group, teelog's.
+    for (signal, name) in [("TERM", "SIGTERM"), ("USR1", "SIGUSR1")] {
+        let dir = tempdir();
+        let log = dir.path().join("t.jsonl");
+        let out = run(
+            Command::new("timeout")
+                .args(["-s", signal, "1"])
+                .arg(env!("CARGO_BIN_EXE_teelog"))
+                .arg("-o")
+                .arg(format!("jsonl={}", log.display()))
+                .arg("--")
+                .arg(fixture("signals.sh"))
+                .stdin(Stdio::null()),
+            124,
+        );
+        assert!(
+            text(&out.stdout).contains(&format!("signals: 1 {signal}\n")),
+            "{}",
+            text(&out.stdout)
+        );
+        assert_eq!(exit_record(&log)["signal"], name);
+    }
+}
+
+#[test]
+fn a_real_time_signal_death_is_named_and_mirrored() {
+    let dir = tempdir();
+    let (jsonl, classic) = (dir.path().join("rt.jsonl"), dir.path().join("rt.log"));
+    let rt3 = nix::libc::SIGRTMIN() + 3;
+    for (signal, name) in [(rt3, "SIGRTMIN+3"), (nix::libc::SIGSTKFLT, "SIGSTKFLT")] {
+        run(
+            teelog()
+                .arg("-o")
+                .arg(format!("jsonl={}", jsonl.display()))
+                .arg("-o")
+                .arg(&classic)
+                .args(["--", "sh", "-c", &format!("kill -{signal} $$")]),
+            End::Signal(signal),
+        );
+        let records = records(&read(&jsonl));
+        assert_eq!(records.last().unwrap()["signal"], name);
+        assert!(
+            text(&read(&classic)).contains(&format!(
+                "] exit: killed by {name} (signal {signal}) after "
+            )),
+            "{}",
+            text(&read(&classic))
+        );
+    }
+}
+
+/// Runs `command` under teelog as the session leader of a new terminal (setsid -c), so that
+/// teelog starts as the terminal's foreground; returns the child, the terminal's master side and
+/// what the terminal shows.
+fn in_a_terminal(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> (Child, File, Collector) {
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let slave = File::from(pty.slave);
+    let child = Command::new("setsid")
+        .current_dir(dir)
+        .arg("-c")
+        .args(args)
+        .stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave)
+        .spawn()
+        .unwrap();
+    let master = File::from(pty.master);
+    let console = Collector::new(master.try_clone().unwrap());
+    (child, master, console)
+}
+
+#[test]
+fn the_command_has_the_terminal_and_teelog_takes_it_back_after() {
+    // The command reads the terminal itself (as mysql -p does for a password): it must be the
+    // terminal's foreground. After teelog the shell reads the terminal again.
+    let dir = tempdir();
+    let script = format!(
+        "{} -- sh -c 'echo ready; read x < /dev/tty; echo \"got $x\"'; read y; echo \"after $y\"",
+        env!("CARGO_BIN_EXE_teelog")
+    );
+    let (mut child, mut master, mut console) =
+        in_a_terminal(dir.path(), &["sh".as_ref(), "-c".as_ref(), script.as_ref()]);
+    console.wait_for("ready");
+    master.write_all(b"secret\n").unwrap();
+    console.wait_for("got secret");
+    master.write_all(b"more\n").unwrap();
+    console.wait_for("after more");
+    assert_eq!(wait(&mut child), End::Code(0));
+}
+
+fn state(pid: u32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    stat.rsplit_once(") ").unwrap().1.chars().next().unwrap()
+}
+
+#[test]
+fn ctrl_z_stops_the_job_and_sigcont_resumes_it_in_the_foreground() {
+    let dir = tempdir();
+    let log = dir.path().join("z.jsonl");
+    let teelog = env!("CARGO_BIN_EXE_teelog");
+    let log_arg = format!("jsonl={}", log.display());
+    let fixture = fixture("signals.sh");
+    let (mut child, mut master, mut console) = in_a_terminal(
+        dir.path(),
+        &[
+            teelog.as_ref(),
+            "-o".as_ref(),
+            log_arg.as_ref(),
+            "--".as_ref(),
+            fixture.as_os_str(),
+        ],
+    );
+    console.wait_for("ready");
+    master.write_all(b"\x1a").unwrap(); // Ctrl-Z
+    let deadline = Instant::now() + PATIENCE;
+    while state(child.id()) != 'T' {
+        assert!(
+            Instant::now() < deadline,
+            "teelog did not stop with the command"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGCONT).unwrap(); // `fg`
+    // Back in the foreground, the command gets the terminal's Ctrl-C, once.
+    std::thread::sleep(Duration::from_millis(300));
+    master.write_all(b"\x03").unwrap();
+    assert_eq!(wait(&mut child), End::Signal(2));
+    drop(master);
+    assert!(console.rest().contains("signals: 1 INT"));
+    assert_eq!(exit_record(&log)["signal"], "SIGINT");
+}

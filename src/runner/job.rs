@@ -13,6 +13,7 @@ use nix::unistd::{Pid, getpgrp, tcgetpgrp, tcsetpgrp};
 
 use super::signals;
 use super::sys::{self, Waited};
+
 use crate::event::Status;
 
 /// teelog's controlling terminal, while teelog is in its foreground process group.
@@ -63,8 +64,11 @@ pub fn wait(pid: i32, terminal: Option<&Terminal>) -> Result<Status, std::io::Er
                 if let Some(t) = terminal {
                     t.take_back_from(pgid);
                 }
-                // The whole of teelog stops here until a SIGCONT, as the command did.
-                let _ = sys::send(std::process::id() as i32, libc::SIGSTOP);
+                // The whole of teelog stops here until a SIGCONT, as the command did. Sent to
+                // this thread, so that it has stopped before the call returns (sent to the
+                // process, another thread may take it while this one runs on).
+                use nix::sys::pthread::{pthread_kill, pthread_self};
+                let _ = pthread_kill(pthread_self(), nix::sys::signal::Signal::SIGSTOP);
                 if let Some(t) = terminal
                     && t.held_by(getpgrp())
                 {

@@ -17,8 +17,9 @@
 //! teelog's group, which is teelog again, and the command must see it once (standard signals are
 //! not counted by the kernel either; real-time ones, which are, are never merged here).
 //!
-//! Every catchable signal is caught except SIGCHLD and SIGPIPE (teelog's own business) and the
-//! two glibc keeps for its threads; a signal that was ignored when teelog started (`nohup`) stays
+//! Every catchable signal is caught except SIGCHLD and SIGPIPE (teelog's own business), SIGCONT
+//! (left to its default, continuing teelog; job control continues the command, see `job`), and
+//! the two glibc keeps for its threads; a signal that was ignored when teelog started (`nohup`) stays
 //! ignored, for teelog and the command. SIGSEGV, SIGILL and SIGFPE, which signal-hook refuses,
 //! have a small handler of their own in `sys`. The command starts with default dispositions and
 //! an empty signal mask whatever teelog does here: exec resets caught signals to their default,
@@ -49,6 +50,7 @@ pub fn relayed(ignored: impl Fn(i32) -> bool) -> Vec<i32> {
         libc::SIGKILL,
         libc::SIGSTOP,
         libc::SIGCHLD,
+        libc::SIGCONT,
         libc::SIGPIPE,
         libc::SIGSEGV,
         libc::SIGILL,
