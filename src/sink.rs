@@ -188,25 +188,25 @@ fn open_log(path: &Path) -> Result<File, Error> {
             .map(|m| m.uid())
     };
     let me = nix::unistd::Uid::effective().as_raw();
-    let file = match open(false) {
-        Ok(file) => file,
-        // The last component is a symlink.
-        Err(err) if err.raw_os_error() == Some(libc::ELOOP) => {
-            if let (Some(dir_owner), Ok(link)) = (sticky_owner(), std::fs::symlink_metadata(path))
-                && link.uid() != me
-                && link.uid() != dir_owner
-            {
-                return Err(unsafe_log(format!(
-                    "it is a symlink owned by uid {} in the sticky world-writable directory {}, \
-                     which could send the output anywhere",
-                    link.uid(),
-                    quote(parent)
-                )));
-            }
-            open(true).map_err(|e| fifo_or(e, path))?
-        }
-        Err(err) => return Err(fifo_or(err, path)),
-    };
+    // A symlink is checked before it is opened (the kernel's own check, when on, would only say
+    // "Permission denied"); another user cannot swap a symlink that passes, as the directory is
+    // sticky and the link is ours or the directory owner's. Anything else is opened without
+    // following a symlink, so that one planted in between fails.
+    let link = std::fs::symlink_metadata(path)
+        .ok()
+        .filter(|m| m.file_type().is_symlink());
+    if let (Some(link), Some(dir_owner)) = (&link, sticky_owner())
+        && link.uid() != me
+        && link.uid() != dir_owner
+    {
+        return Err(unsafe_log(format!(
+            "it is a symlink owned by uid {} in the sticky world-writable directory {}, \
+             which could send the output anywhere",
+            link.uid(),
+            quote(parent)
+        )));
+    }
+    let file = open(link.is_some()).map_err(|e| fifo_or(e, path))?;
     let meta = file.metadata().map_err(failed)?;
     if let Some(dir_owner) = sticky_owner()
         && meta.uid() != me

@@ -6,7 +6,12 @@ use crate::util::*;
 /// code, that stderr is one line starting `teelog: ` and containing `needle`, and that the command
 /// did not run.
 fn rejected(args: &[&str], needle: &str) {
-    let dir = tempdir();
+    rejected_in(&tempdir(), args, needle);
+}
+
+/// [`rejected`] in `dir`, which the caller has prepared.
+#[track_caller]
+fn rejected_in(dir: &tempfile::TempDir, args: &[&str], needle: &str) {
     let marker = dir.path().join("ran");
     let out = run(
         teelog()
@@ -34,6 +39,134 @@ fn bad_flags_and_formats() {
     rejected(&["-o", "josnl=x.log"], "unknown log format 'josnl'");
     rejected(&["-o", "jsonl="], "the log path is empty");
     rejected(&["--pause", "soon"], "'soon' is not a number of seconds");
+    // Absurd durations are refused up front instead of overflowing the clock later.
+    rejected(
+        &["--pause", "1e19"],
+        "'1e19' seconds is too long (at most 86400 seconds",
+    );
+    rejected(&["--grace", "1e19"], "'1e19' seconds is too long");
+    rejected(&["--grace", "inf"], "'inf' is not a number of seconds");
+    rejected(&["--grace", "NaN"], "'NaN' is not a number of seconds");
+}
+
+#[test]
+fn the_same_log_given_twice() {
+    rejected(
+        &["-o", "x.log", "-o", "jsonl=x.log"],
+        "log 'x.log' and log 'x.log' are the same file; give each log once",
+    );
+    rejected(
+        &["-o", "d.log", "-o", "./d.log"],
+        "log 'd.log' and log './d.log' are the same file",
+    );
+    let dir = tempdir();
+    std::os::unix::fs::symlink("real.log", dir.path().join("link.log")).unwrap();
+    rejected_in(
+        &dir,
+        &["-o", "real.log", "-o", "plain=link.log"],
+        "are the same file",
+    );
+}
+
+#[test]
+fn a_fifo_with_no_reader_is_refused_at_once() {
+    let dir = tempdir();
+    let fifo = dir.path().join("pipe");
+    run(std::process::Command::new("mkfifo").arg(&fifo), 0);
+    let begun = std::time::Instant::now();
+    rejected_in(
+        &dir,
+        &["-o", "pipe"],
+        "refusing log 'pipe': it is a FIFO that no process is reading",
+    );
+    assert!(
+        begun.elapsed() < std::time::Duration::from_secs(20),
+        "it waited"
+    );
+
+    // With a reader there, it is a log like any other.
+    let reader = std::process::Command::new("cat")
+        .arg(&fifo)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader must have the FIFO open before teelog opens it: retry until it has.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let out = teelog()
+            .current_dir(dir.path())
+            .args(["-q", "-o", "plain=pipe", "--", "echo", "through the fifo"])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            text(&out.stderr)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = reader.wait_with_output().unwrap();
+    assert_eq!(text(&out.stdout), "through the fifo\n");
+}
+
+#[test]
+fn logs_in_a_sticky_world_writable_directory_that_another_user_chose() {
+    use std::os::unix::fs::PermissionsExt;
+    if !must_run_as_root("the sticky-directory test (it chowns files to another user)") {
+        return;
+    }
+    let dir = tempdir();
+    let sticky = dir.path().join("tmp");
+    std::fs::create_dir(&sticky).unwrap();
+    std::fs::set_permissions(&sticky, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let nobody = 65534;
+    // Another user's file, and another user's symlink to a file of root's.
+    let planted = sticky.join("planted.log");
+    std::fs::write(&planted, "").unwrap();
+    std::os::unix::fs::chown(&planted, Some(nobody), Some(nobody)).unwrap();
+    let target = dir.path().join("root-only.conf");
+    std::fs::write(&target, "precious\n").unwrap();
+    let link = sticky.join("link.log");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    std::os::unix::fs::lchown(&link, Some(nobody), Some(nobody)).unwrap();
+
+    rejected_in(
+        &dir,
+        &["-o", "tmp/planted.log"],
+        "refusing log 'tmp/planted.log': it belongs to uid 65534 in the sticky world-writable directory 'tmp'",
+    );
+    rejected_in(
+        &dir,
+        &["-o", "tmp/link.log"],
+        "refusing log 'tmp/link.log': it is a symlink owned by uid 65534 in the sticky world-writable directory 'tmp'",
+    );
+    assert_eq!(
+        text(&read(&target)),
+        "precious\n",
+        "the link's target is untouched"
+    );
+    assert_eq!(read(&planted).len(), 0);
+
+    // A new log of one's own there, and one's own symlink, are fine.
+    let own_link = sticky.join("own-link.log");
+    std::os::unix::fs::symlink(dir.path().join("own-target.log"), &own_link).unwrap();
+    run(
+        teelog().current_dir(dir.path()).args([
+            "-o",
+            "plain=tmp/new.log",
+            "-o",
+            "plain=tmp/own-link.log",
+            "--",
+            "echo",
+            "mine",
+        ]),
+        0,
+    );
+    assert_eq!(text(&read(&sticky.join("new.log"))), "mine\n");
+    assert_eq!(text(&read(&dir.path().join("own-target.log"))), "mine\n");
 }
 
 #[test]

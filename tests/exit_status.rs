@@ -73,25 +73,112 @@ fn a_shell_sees_128_plus_n_and_no_core_is_dumped() {
     );
 }
 
+/// Runs a command that cannot start with a jsonl and a classic log; checks teelog's status and
+/// error line, and returns the two logs.
+fn not_started(program: &std::path::Path, code: i32) -> (Vec<serde_json::Value>, String, String) {
+    let dir = tempdir();
+    let (jsonl, classic) = (dir.path().join("x.jsonl"), dir.path().join("x.log"));
+    let out = run(
+        teelog()
+            .arg("-o")
+            .arg(format!("jsonl={}", jsonl.display()))
+            .arg("-o")
+            .arg(&classic)
+            .arg("--")
+            .arg(program)
+            .arg("an argument"),
+        code,
+    );
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    (records(&read(&jsonl)), text(&read(&classic)), err)
+}
+
 #[test]
-fn a_missing_program_is_127() {
-    let out = run(teelog().args(["--", "teelog-no-such-program"]), 127);
+fn a_missing_program_is_127_and_on_record() {
+    let (records, classic, err) = not_started("teelog-no-such-program".as_ref(), 127);
     assert_eq!(
-        text(&out.stderr),
+        err,
         "teelog: cannot run 'teelog-no-such-program': No such file or directory (os error 2)\n"
+    );
+    check_run(&records);
+    assert_eq!(records.len(), 2);
+    assert_eq!(
+        records[0]["command"],
+        serde_json::json!(["teelog-no-such-program", "an argument"])
+    );
+    assert_eq!(records[0]["pid"], serde_json::Value::Null);
+    assert_eq!(records[1]["code"], 127);
+    assert_eq!(
+        records[1]["error"],
+        "not found: No such file or directory (os error 2)"
+    );
+    let lines: Vec<&str> = classic.lines().collect();
+    assert_eq!(lines.len(), 2, "{classic}");
+    assert!(
+        lines[0].ends_with("] start: teelog-no-such-program 'an argument' (not started, cwd ")
+            || lines[0]
+                .contains("] start: teelog-no-such-program 'an argument' (not started, cwd "),
+        "{classic}"
+    );
+    assert!(
+        lines[1].contains(
+            "] exit: status 127 (not found: No such file or directory (os error 2)) after "
+        ),
+        "{classic}"
     );
 }
 
 #[test]
-fn a_program_that_cannot_be_executed_is_126() {
-    let out = run(teelog().arg("--").arg(fixture("not-executable")), 126);
-    let err = text(&out.stderr);
+fn a_program_that_cannot_be_executed_is_126_and_on_record() {
+    let (records, classic, err) = not_started(&fixture("not-executable"), 126);
     assert!(
         err.starts_with("teelog: cannot run '")
             && err.contains("not-executable': Permission denied"),
         "{err}"
     );
-    assert_eq!(err.lines().count(), 1);
+    check_run(&records);
+    assert_eq!(records[1]["code"], 126);
+    assert_eq!(
+        records[1]["error"],
+        "cannot execute: Permission denied (os error 13)"
+    );
+    assert!(
+        classic.contains(
+            "] exit: status 126 (cannot execute: Permission denied (os error 13)) after "
+        ),
+        "{classic}"
+    );
+}
+
+#[test]
+fn a_script_without_a_shebang_runs_with_sh_as_env_runs_it() {
+    let out = run(
+        teelog()
+            .arg("--")
+            .arg(fixture("no-shebang"))
+            .args(["a", "b"]),
+        0,
+    );
+    let direct = run(
+        std::process::Command::new("env")
+            .arg(fixture("no-shebang"))
+            .args(["a", "b"]),
+        0,
+    );
+    assert_eq!(text(&out.stdout), "no shebang: a b\n");
+    assert_eq!(out.stdout, direct.stdout);
+    // Found through PATH as well.
+    let path = format!(
+        "{}:{}",
+        fixture("").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = run(
+        teelog().env("PATH", path).args(["--", "no-shebang", "c"]),
+        0,
+    );
+    assert_eq!(text(&out.stdout), "no shebang: c\n");
 }
 
 #[test]

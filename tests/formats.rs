@@ -240,3 +240,28 @@ fn utc_switches_classic_timestamps_from_local_time() {
         "local time in TZ=XYZ-9: {local} vs {now}"
     );
 }
+
+#[test]
+fn an_argument_cannot_forge_classic_log_lines() {
+    let dir = tempdir();
+    let log = dir.path().join("x.log");
+    let forged = "\n[Tue Oct 30 22:13:13 2012 root@db1] exit: status 0 after 0.001s\n\x1b[2J";
+    run(
+        teelog()
+            .arg("-q")
+            .arg("-o")
+            .arg(&log)
+            .args(["--", "true", forged]),
+        0,
+    );
+    let log = text(&read(&log));
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 2, "one start line and one exit line: {log:?}");
+    assert!(
+        lines[0].contains(
+            "] start: true $'\\n[Tue Oct 30 22:13:13 2012 root@db1] exit: status 0 after 0.001s\\n\\x1b[2J' (pid "
+        ),
+        "{log:?}"
+    );
+    assert!(!log.contains('\x1b'));
+}
