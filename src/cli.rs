@@ -18,9 +18,10 @@ Examples:
   teelog -o load.log -- mysql --batch db < load.sql   stdin goes to the command
   teelog --preset mysql -- -u app -p shop < migration.sql   streaming mysql, classic log
 
-Exit status: the command's; 128+N when signal N killed it; 125 when teelog itself failed
-(bad usage, a log that cannot be opened or written); 126 when the command cannot be executed;
-127 when it is not found.";
+Exit status: the command's; 128+N when signal N killed it (teelog then dies of N too); 125
+when teelog itself failed (bad usage, a log that cannot be opened or written, output left
+unread) and the command succeeded; 126 when the command cannot be executed; 127 when it is not
+found.";
 
 /// Run a command, show its output live, and keep an exact, timestamped log of it.
 ///
@@ -63,12 +64,15 @@ pub struct Cli {
     pub merge: bool,
 
     /// Count SECS of silence after some output as a pause: classic starts a new prompt with the
-    /// next output, jsonl writes a line it holds without its newline ("eol":false)
+    /// next output, jsonl writes a line it holds without its newline ("eol":false). At most
+    /// 86400
     #[arg(long, value_name = "SECS", default_value = "0.02", value_parser = parse_seconds)]
     pub pause: Duration,
 
-    /// After the command exits, keep reading for at most SECS while processes it started in the
-    /// background still hold its output open; then stop, log the exit and return
+    /// After the command exits, wait at most SECS in all for output from processes it started
+    /// in the background that still hold its output open (time spent writing output does not
+    /// count, and what is already in the pipes is always read); then log the exit and return.
+    /// At most 86400
     #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_seconds)]
     pub grace: Duration,
 

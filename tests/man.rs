@@ -53,6 +53,7 @@ fn man_page_documents_every_flag_and_format() {
         "PRESETS",
         "SECRETS",
         "ENVIRONMENT",
+        "SIGNALS",
         "GUARANTEES",
         "EXAMPLES",
     ] {
