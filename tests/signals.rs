@@ -251,7 +251,7 @@ fn stray_signals_do_not_kill_teelog_and_reach_the_command_once() {
                 let log = dir.path().join("s.jsonl");
                 let (mut child, console) = start_job(&["catch.sh", &signal.to_string()], &log);
                 assert_eq!(
-                    unsafe_free_kill(child.id() as i32, signal),
+                    kill_by_number(child.id() as i32, signal),
                     0,
                     "kill {signal}"
                 );
@@ -272,11 +272,11 @@ fn stray_signals_do_not_kill_teelog_and_reach_the_command_once() {
     }
 }
 
-/// `kill PID SIGNAL` through the kill(1) program: real-time signals have no nix `Signal`.
-fn unsafe_free_kill(pid: i32, signal: i32) -> i32 {
-    Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg(pid.to_string())
+/// `kill -SIGNAL PID` through the shell's builtin: real-time signals have no nix `Signal`.
+fn kill_by_number(pid: i32, signal: i32) -> i32 {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("kill -{signal} {pid}"))
         .status()
         .unwrap()
         .code()
