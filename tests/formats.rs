@@ -265,3 +265,22 @@ fn an_argument_cannot_forge_classic_log_lines() {
     );
     assert!(!log.contains('\x1b'));
 }
+
+#[test]
+fn classic_never_cuts_a_utf8_character_across_a_pause() {
+    // split.sh writes "caf\303", pauses, then "\251\n": the pause must not put a newline and a
+    // prompt inside the "é".
+    let dir = tempdir();
+    let log = dir.path().join("u.log");
+    let out = run(
+        teelog()
+            .args(["-f", "classic", "-o"])
+            .arg(&log)
+            .arg(fixture("split.sh")),
+        0,
+    );
+    for bytes in [out.stdout, read(&log)] {
+        let text = String::from_utf8(bytes).expect("classic output is valid UTF-8");
+        assert!(text.contains("\ncaf\n[") && text.contains("]> é\n"), "{text}");
+    }
+}

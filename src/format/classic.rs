@@ -337,6 +337,20 @@ mod tests {
     }
 
     #[test]
+    fn the_exit_line_says_what_was_left_unread() {
+        let mut f = ClassicFormatter::new(&ctx());
+        let mut out = Vec::new();
+        let mut exit = super::super::testing::exit(Status::Code(0));
+        exit.unread = 4096;
+        f.exit(&exit, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "[Tue Oct 30 22:13:14 2012 ops@db1] exit: status 0 after 1.235s, 4096 bytes of \
+             output left unread\n"
+        );
+    }
+
+    #[test]
     fn a_command_that_could_not_start_is_on_record() {
         let mut f = ClassicFormatter::new(&ctx());
         let mut out = Vec::new();

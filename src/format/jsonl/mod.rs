@@ -471,6 +471,42 @@ mod tests {
     }
 
     #[test]
+    fn exit_record_says_what_was_left_unread_and_why_a_command_did_not_start() {
+        let mut f = JsonlFormatter::new(&ctx());
+        let mut out = Vec::new();
+        let mut exit = super::super::testing::exit(Status::Code(0));
+        exit.unread = 4096;
+        f.exit(&exit, &mut out);
+        let mut exit = super::super::testing::exit(Status::Code(127));
+        exit.error = Some("not found: x".into());
+        f.exit(&exit, &mut out);
+        let r = records(std::str::from_utf8(&out).unwrap());
+        assert_eq!(r[0]["unread_bytes"], 4096);
+        assert!(r[0].get("error").is_none());
+        assert_eq!(r[1]["error"], "not found: x");
+        assert!(r[1].get("unread_bytes").is_none());
+    }
+
+    #[test]
+    fn timestamps_never_go_back() {
+        let r = jsonl(&[
+            Chunk(Stdout, 5, b"held"),
+            Chunk(Stderr, 9, b"later\n"),
+            Chunk(Stdout, 10, b" line\n"),
+            Exit(Status::Code(0)),
+        ]);
+        let stamps: Vec<&str> = r.iter().map(|r| r["timestamp"].as_str().unwrap()).collect();
+        assert_eq!(
+            stamps,
+            [
+                "2012-10-30T22:13:13.000009Z",
+                "2012-10-30T22:13:13.000009Z",
+                "2012-10-30T22:13:14.234567Z"
+            ]
+        );
+    }
+
+    #[test]
     fn exit_record_names_the_signal() {
         let r = jsonl(&[Start, Exit(Status::Signal(9))]);
         assert_eq!(r[1]["code"], Value::Null);
