@@ -281,6 +281,9 @@ fn classic_never_cuts_a_utf8_character_across_a_pause() {
     );
     for bytes in [out.stdout, read(&log)] {
         let text = String::from_utf8(bytes).expect("classic output is valid UTF-8");
-        assert!(text.contains("\ncaf\n[") && text.contains("]> é\n"), "{text}");
+        assert!(
+            text.contains("\ncaf\n[") && text.contains("]> é\n"),
+            "{text}"
+        );
     }
 }

@@ -429,3 +429,25 @@ fn ctrl_z_stops_the_job_and_sigcont_resumes_it_in_the_foreground() {
     assert!(console.rest().contains("signals: 1 INT"));
     assert_eq!(exit_record(&log)["signal"], "SIGINT");
 }
+
+#[test]
+fn ctrl_c_still_stops_the_script_that_runs_teelog() {
+    // Without teelog the terminal's Ctrl-C reaches the script's shell too, and its loop stops;
+    // with the command holding the terminal, teelog passes the signal on to its own group.
+    let dir = tempdir();
+    let script = format!(
+        "for i in 1 2 3; do {} -- sh -c 'echo ready; sleep 30'; echo continued; done",
+        env!("CARGO_BIN_EXE_teelog")
+    );
+    let (mut child, mut master, mut console) =
+        in_a_terminal(dir.path(), &["sh".as_ref(), "-c".as_ref(), script.as_ref()]);
+    console.wait_for("ready");
+    master.write_all(b"\x03").unwrap();
+    assert_eq!(
+        wait(&mut child),
+        End::Signal(2),
+        "the script died of SIGINT"
+    );
+    drop(master);
+    assert!(!console.rest().contains("continued"));
+}

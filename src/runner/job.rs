@@ -3,6 +3,13 @@
 //! reach it directly), teelog takes it back when the command stops (Ctrl-Z) or ends, stops
 //! itself while the command is stopped (so the shell sees the job stopped), and on SIGCONT
 //! (`fg`) gives the foreground back and continues the command.
+//!
+//! Without teelog, the terminal's Ctrl-C, Ctrl-\ and Ctrl-Z would also have reached whatever
+//! shares teelog's process group: the script that runs it, the other commands of its pipeline.
+//! So when the command, holding the terminal, dies of SIGINT or SIGQUIT or stops with SIGTSTP,
+//! and teelog did not relay that signal itself, teelog sends it on to its own process group (a
+//! script's loop then stops, as bash's "wait and cooperative exit" expects). teelog itself
+//! ignores the copy it gets (it comes from teelog).
 
 use std::fs::{File, OpenOptions};
 use std::os::fd::{AsFd, BorrowedFd};
@@ -60,9 +67,12 @@ pub fn wait(pid: i32, terminal: Option<&Terminal>) -> Result<Status, std::io::Er
         match sys::wait(pid) {
             Ok(Waited::Exited(code)) => break finish(terminal, pgid, Status::Code(code)),
             Ok(Waited::Killed(signal)) => break finish(terminal, pgid, Status::Signal(signal)),
-            Ok(Waited::Stopped(_)) => {
+            Ok(Waited::Stopped(signal)) => {
                 if let Some(t) = terminal {
                     t.take_back_from(pgid);
+                    if signal == libc::SIGTSTP {
+                        pass_to_own_group(signal);
+                    }
                 }
                 // The whole of teelog stops here until a SIGCONT, as the command did. Sent to
                 // this thread, so that it has stopped before the call returns (sent to the
@@ -90,6 +100,17 @@ fn finish(
 ) -> Result<Status, std::io::Error> {
     if let Some(t) = terminal {
         t.take_back_from(pgid);
+        if let Status::Signal(signal @ (libc::SIGINT | libc::SIGQUIT)) = status {
+            pass_to_own_group(signal);
+        }
     }
     Ok(status)
+}
+
+/// Sends a terminal signal the command got on to teelog's own process group, unless teelog
+/// relayed it to the command itself (then it was meant for the command alone).
+fn pass_to_own_group(signal: i32) {
+    if !signals::relayed_lately(signal) {
+        let _ = sys::send(0, signal);
+    }
 }

@@ -136,9 +136,26 @@ impl Catcher {
     }
 }
 
+/// The last signal relayed to the command, and when: see
+/// [`relayed_lately`].
+static LAST_RELAYED: std::sync::Mutex<Option<(i32, Instant)>> = std::sync::Mutex::new(None);
+
+/// Whether teelog relayed `signal` to the command in the last few seconds: a death or stop by it
+/// is then teelog's doing, not the terminal's.
+pub fn relayed_lately(signal: i32) -> bool {
+    LAST_RELAYED
+        .lock()
+        .ok()
+        .and_then(|last| *last)
+        .is_some_and(|(s, at)| s == signal && at.elapsed() < Duration::from_secs(10))
+}
+
 /// Sends `signal` to the command's process group `pgid`, or to the command alone if it has left
 /// that group. ESRCH means the command has just ended, and its exit is about to be logged.
 pub fn relay(pgid: i32, signal: i32) {
+    if let Ok(mut last) = LAST_RELAYED.lock() {
+        *last = Some((signal, Instant::now()));
+    }
     if sys::send(-pgid, signal).is_err() {
         let _ = sys::send(pgid, signal);
     }
