@@ -225,3 +225,37 @@ fn jsonl_timestamps_never_go_back_in_seq_order() {
         check_run(&records);
     }
 }
+
+#[test]
+fn bytes_left_in_the_pipe_when_teelog_stops_are_reported_with_their_number() {
+    // A background `yes` outlives the command. With a fast console teelog waits for it often,
+    // so the grace period (waiting time only) runs out; `yes` has written more by the time
+    // teelog stops, and those bytes are lost: teelog must say how many, and fail.
+    let pattern = "teelog: stopped reading the command's output with ";
+    let mut attempts = Vec::new();
+    for _ in 0..3 {
+        let out = teelog()
+            .args(["--", "sh", "-c", "yes &"])
+            .stdout(Stdio::null())
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        if let Some(rest) = err.strip_prefix(pattern) {
+            let unread: u64 = rest.split(' ').next().unwrap().parse().unwrap();
+            assert!(unread > 0, "{err}");
+            assert!(
+                rest.ends_with(
+                    " bytes unread: processes it started still hold it open, and the grace \
+                     period (1s) ran out\n"
+                ),
+                "{err}"
+            );
+            assert_eq!(End::of(out.status), End::Code(125), "the command succeeded");
+            return;
+        }
+        // The rare stop with nothing left over: then nothing was lost, and nothing is said.
+        assert_eq!((End::of(out.status), err.as_str()), (End::Code(0), ""));
+        attempts.push(err);
+    }
+    panic!("three stops with nothing left in the pipe behind a running `yes`: {attempts:?}");
+}
