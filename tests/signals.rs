@@ -369,6 +369,11 @@ fn in_a_terminal(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> (Child, Fi
     (child, master, console)
 }
 
+/// [`in_a_terminal`] for `sh -c script`, the shell as the session leader.
+fn script_in_a_terminal(dir: &std::path::Path, script: &str) -> (Child, File, Collector) {
+    in_a_terminal(dir, &["sh".as_ref(), "-c".as_ref(), script.as_ref()])
+}
+
 #[test]
 fn the_command_has_the_terminal_and_teelog_takes_it_back_after() {
     // The command reads the terminal itself (as mysql -p does for a password): it must be the
@@ -378,8 +383,7 @@ fn the_command_has_the_terminal_and_teelog_takes_it_back_after() {
         "{} -- sh -c 'echo ready; read x < /dev/tty; echo \"got $x\"'; read y; echo \"after $y\"",
         env!("CARGO_BIN_EXE_teelog")
     );
-    let (mut child, mut master, mut console) =
-        in_a_terminal(dir.path(), &["sh".as_ref(), "-c".as_ref(), script.as_ref()]);
+    let (mut child, mut master, mut console) = script_in_a_terminal(dir.path(), &script);
     console.wait_for("ready");
     master.write_all(b"secret\n").unwrap();
     console.wait_for("got secret");
@@ -439,8 +443,7 @@ fn ctrl_c_still_stops_the_script_that_runs_teelog() {
         "for i in 1 2 3; do {} -- sh -c 'echo ready; sleep 30'; echo continued; done",
         env!("CARGO_BIN_EXE_teelog")
     );
-    let (mut child, mut master, mut console) =
-        in_a_terminal(dir.path(), &["sh".as_ref(), "-c".as_ref(), script.as_ref()]);
+    let (mut child, mut master, mut console) = script_in_a_terminal(dir.path(), &script);
     console.wait_for("ready");
     master.write_all(b"\x03").unwrap();
     assert_eq!(
