@@ -454,3 +454,41 @@ fn ctrl_c_still_stops_the_script_that_runs_teelog() {
     drop(master);
     assert!(!console.rest().contains("continued"));
 }
+
+#[test]
+fn without_a_terminal_stops_and_continues_reach_the_command_and_teelog_goes_on() {
+    // SIGTSTP sent to teelog stops the command; SIGCONT sent to teelog continues it. And a
+    // command stopped and continued directly (a debugger, kill -STOP) does not leave teelog
+    // stopped behind it.
+    let dir = tempdir();
+    let log = dir.path().join("c.jsonl");
+    let (mut child, console) = start_job(&["catch.sh", "USR1"], &log);
+    let teelog = Pid::from_raw(child.id() as i32);
+    kill(teelog, Signal::SIGTSTP).unwrap();
+    let command = loop {
+        let children = std::fs::read_to_string(format!("/proc/{teelog}/task/{teelog}/children"))
+            .unwrap_or_default();
+        if let Some(pid) = children.split_whitespace().next() {
+            break pid.parse::<u32>().unwrap();
+        }
+    };
+    let deadline = Instant::now() + PATIENCE;
+    while state(command) != 'T' {
+        assert!(Instant::now() < deadline, "the command did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_ne!(state(child.id()), 'T', "teelog goes on reading");
+    kill(teelog, Signal::SIGCONT).unwrap();
+    while state(command) == 'T' {
+        assert!(Instant::now() < deadline, "the command was not continued");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let command = Pid::from_raw(command as i32);
+    kill(command, Signal::SIGSTOP).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    kill(command, Signal::SIGCONT).unwrap();
+    kill(teelog, Signal::SIGUSR1).unwrap();
+    assert_eq!(wait(&mut child), End::Code(0));
+    assert!(console.rest().contains("caught 1"));
+    assert_eq!(exit_record(&log)["code"], 0);
+}

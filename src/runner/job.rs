@@ -2,7 +2,8 @@
 //! foreground process group, the command's group gets the foreground (so the terminal's keys
 //! reach it directly), teelog takes it back when the command stops (Ctrl-Z) or ends, stops
 //! itself while the command is stopped (so the shell sees the job stopped), and on SIGCONT
-//! (`fg`) gives the foreground back and continues the command.
+//! (`fg`) gives the foreground back and continues the command. Without the terminal, a stopped
+//! command does not stop teelog, which relays SIGCONT instead.
 //!
 //! Without teelog, the terminal's Ctrl-C, Ctrl-\ and Ctrl-Z would also have reached whatever
 //! shares teelog's process group: the script that runs it, the other commands of its pipeline.
@@ -67,24 +68,24 @@ pub fn wait(pid: i32, terminal: Option<&Terminal>) -> Result<Status, std::io::Er
         match sys::wait(pid) {
             Ok(Waited::Exited(code)) => break finish(terminal, pgid, Status::Code(code)),
             Ok(Waited::Killed(signal)) => break finish(terminal, pgid, Status::Signal(signal)),
+            // Without a terminal there is no job to show stopped: teelog goes on reading (and
+            // relays SIGCONT, see `signals`), so that whoever stopped the command can continue it.
             Ok(Waited::Stopped(signal)) => {
                 if let Some(t) = terminal {
                     t.take_back_from(pgid);
                     if signal == libc::SIGTSTP {
                         pass_to_own_group(signal);
                     }
+                    // The whole of teelog stops here until a SIGCONT, as the command did. Sent
+                    // to this thread, so that it has stopped before the call returns (sent to
+                    // the process, another thread may take it while this one runs on).
+                    use nix::sys::pthread::{pthread_kill, pthread_self};
+                    let _ = pthread_kill(pthread_self(), nix::sys::signal::Signal::SIGSTOP);
+                    if t.held_by(getpgrp()) {
+                        let _ = tcsetpgrp(&t.tty, pgid);
+                    }
+                    signals::relay(pid, libc::SIGCONT);
                 }
-                // The whole of teelog stops here until a SIGCONT, as the command did. Sent to
-                // this thread, so that it has stopped before the call returns (sent to the
-                // process, another thread may take it while this one runs on).
-                use nix::sys::pthread::{pthread_kill, pthread_self};
-                let _ = pthread_kill(pthread_self(), nix::sys::signal::Signal::SIGSTOP);
-                if let Some(t) = terminal
-                    && t.held_by(getpgrp())
-                {
-                    let _ = tcsetpgrp(&t.tty, pgid);
-                }
-                signals::relay(pid, libc::SIGCONT);
             }
             Ok(Waited::Other) => {}
             Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}

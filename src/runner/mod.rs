@@ -111,9 +111,13 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
     }
     // The waiter closes `exited_w` once it has the status: the loop's wake-up call.
     let (exited_r, exited_w) = os_pipe::pipe().map_err(Error::Pipe)?;
-    let catcher = signals::Catcher::install().map_err(Error::Signals)?;
-    signals::block_tty_stop();
     let terminal = job::Terminal::foreground();
+    let cont = match terminal {
+        Some(_) => signals::Continue::ByJobControl,
+        None => signals::Continue::Relayed,
+    };
+    let catcher = signals::Catcher::install(cont).map_err(Error::Signals)?;
+    signals::block_tty_stop();
 
     let started = Instant::now();
     let start_time = SystemTime::now();

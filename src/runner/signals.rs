@@ -18,8 +18,8 @@
 //! not counted by the kernel either; real-time ones, which are, are never merged here).
 //!
 //! Every catchable signal is caught except SIGCHLD and SIGPIPE (teelog's own business), SIGCONT
-//! (left to its default, continuing teelog; job control continues the command, see `job`), and
-//! the two glibc keeps for its threads; a signal that was ignored when teelog started (`nohup`) stays
+//! when teelog handed the command the terminal (left to its default, continuing teelog; job
+//! control then continues the command, see `job`), and the two glibc keeps for its threads; a signal that was ignored when teelog started (`nohup`) stays
 //! ignored, for teelog and the command. SIGSEGV, SIGILL and SIGFPE, which signal-hook refuses,
 //! have a small handler of their own in `sys`. The command starts with default dispositions and
 //! an empty signal mask whatever teelog does here: exec resets caught signals to their default,
@@ -43,14 +43,23 @@ use super::sys;
 /// Two identical standard signals from one sender this close together are one.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_millis(100);
 
+/// Whether SIGCONT is relayed: not when teelog handed the command the terminal (then job control
+/// continues the command, after giving the terminal back: see `job`), else yes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Continue {
+    ByJobControl,
+    Relayed,
+}
+
 /// Every signal teelog catches and relays, in number order; `ignored` tells which signals were
 /// ignored when teelog started (those stay ignored).
-pub fn relayed(ignored: impl Fn(i32) -> bool) -> Vec<i32> {
+pub fn relayed(ignored: impl Fn(i32) -> bool, cont: Continue) -> Vec<i32> {
+    let cont_is_own = (cont == Continue::ByJobControl).then_some(libc::SIGCONT);
     let own = [
         libc::SIGKILL,
         libc::SIGSTOP,
         libc::SIGCHLD,
-        libc::SIGCONT,
+        cont_is_own.unwrap_or(libc::SIGKILL),
         libc::SIGPIPE,
         libc::SIGSEGV,
         libc::SIGILL,
@@ -87,11 +96,11 @@ pub struct Catcher {
 }
 
 impl Catcher {
-    pub fn install() -> io::Result<Catcher> {
+    pub fn install(cont: Continue) -> io::Result<Catcher> {
         let ignored = ignored_at_start();
         sys::relay_fault_signals(&ignored)?;
         Ok(Catcher {
-            signals: SignalsInfo::with_exfiltrator(relayed(&ignored), WithOrigin::default())?,
+            signals: SignalsInfo::with_exfiltrator(relayed(&ignored, cont), WithOrigin::default())?,
         })
     }
 
@@ -251,7 +260,7 @@ mod tests {
 
     #[test]
     fn relays_every_catchable_signal_but_its_own() {
-        let all = relayed(|_| false);
+        let all = relayed(|_| false, Continue::ByJobControl);
         for s in [
             libc::SIGALRM,
             libc::SIGVTALRM,
@@ -272,7 +281,8 @@ mod tests {
         ] {
             assert!(!all.contains(&s), "{}", name(s));
         }
-        let nohup = relayed(|s| s == libc::SIGHUP);
+        let nohup = relayed(|s| s == libc::SIGHUP, Continue::ByJobControl);
         assert!(!nohup.contains(&libc::SIGHUP));
+        assert!(relayed(|_| false, Continue::Relayed).contains(&libc::SIGCONT));
     }
 }
