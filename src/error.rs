@@ -24,7 +24,7 @@ pub enum Error {
     OpenLog { path: PathBuf, source: io::Error },
     #[error("refusing log {}: {reason}", quote(path))]
     UnsafeLog { path: PathBuf, reason: String },
-    #[error("{first} and {second} are the same file; give each log once")]
+    #[error("{first} and {second} are the same file, where their records would mix")]
     SameLog { first: String, second: String },
     #[error("cannot run {}: {source}", quote(program))]
     Spawn {

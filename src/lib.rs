@@ -76,7 +76,24 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     if !cli.quiet {
         sinks.push(Sink::console(format, &ctx));
     }
+    // A log that is also the console (`teelog -o x.log -- cmd > x.log`) would mix both.
     let mut seen = std::collections::HashMap::new();
+    if !cli.quiet {
+        let consoles = [
+            (sink::file_identity(std::io::stdout()), "standard output"),
+            (sink::file_identity(std::io::stderr()), "standard error"),
+        ];
+        let shown = if format == format::Format::Plain {
+            2
+        } else {
+            1
+        };
+        for (id, name) in consoles.into_iter().take(shown) {
+            if let Some(id) = id {
+                seen.entry(id).or_insert_with(|| name.to_owned());
+            }
+        }
+    }
     for log in &logs {
         let sink = Sink::log(log.format, &log.path, &ctx)?;
         if let Some(id) = sink.identity()

@@ -143,15 +143,23 @@ impl Sink {
     /// The device and inode of a log that is a regular file or a FIFO: two logs with the same
     /// identity would get each record twice, mixed.
     pub fn identity(&self) -> Option<(u64, u64)> {
-        let meta = self.out.file.as_ref()?.metadata().ok()?;
-        use std::os::unix::fs::FileTypeExt;
-        (meta.is_file() || meta.file_type().is_fifo()).then(|| (meta.dev(), meta.ino()))
+        file_identity(self.out.file.as_ref()?)
     }
 
     /// How error messages name this sink's destination.
     pub fn name(&self) -> &str {
         &self.out.name
     }
+}
+
+/// The device and inode of `fd` when it is a regular file or a FIFO (where two writers would mix
+/// their records); `None` for terminals, pipes, /dev/null and the like.
+pub fn file_identity(fd: impl AsFd) -> Option<(u64, u64)> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = File::from(fd.as_fd().try_clone_to_owned().ok()?)
+        .metadata()
+        .ok()?;
+    (meta.is_file() || meta.file_type().is_fifo()).then(|| (meta.dev(), meta.ino()))
 }
 
 /// Opens a log for appending, refusing what the module's doc says it refuses.

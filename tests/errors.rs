@@ -53,7 +53,7 @@ fn bad_flags_and_formats() {
 fn the_same_log_given_twice() {
     rejected(
         &["-o", "x.log", "-o", "jsonl=x.log"],
-        "log 'x.log' and log 'x.log' are the same file; give each log once",
+        "log 'x.log' and log 'x.log' are the same file, where their records would mix",
     );
     rejected(
         &["-o", "d.log", "-o", "./d.log"],
@@ -66,6 +66,40 @@ fn the_same_log_given_twice() {
         &["-o", "real.log", "-o", "plain=link.log"],
         "are the same file",
     );
+}
+
+#[test]
+fn a_log_that_is_also_the_console() {
+    let dir = tempdir();
+    let log = dir.path().join("out.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let out = run(
+        teelog()
+            .arg("-o")
+            .arg(&log)
+            .args(["--", "echo", "x"])
+            .stdout(file.try_clone().unwrap()),
+        125,
+    );
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "teelog: standard output and log '{}' are the same file, where their records would mix\n",
+            log.display()
+        )
+    );
+    assert_eq!(read(&log).len(), 0, "nothing written, the command not run");
+    // Quiet, the console is not written: then it is allowed.
+    run(
+        teelog()
+            .arg("-q")
+            .arg("-o")
+            .arg(format!("plain={}", log.display()))
+            .args(["--", "echo", "x"])
+            .stdout(file),
+        0,
+    );
+    assert_eq!(text(&read(&log)), "x\n");
 }
 
 #[test]
