@@ -7,6 +7,7 @@ pub mod cli;
 pub mod error;
 pub mod event;
 pub mod format;
+pub mod mask;
 pub mod preset;
 pub mod runner;
 pub mod sink;

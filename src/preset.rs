@@ -9,16 +9,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, quote};
 use crate::format::Format;
-
-/// Which rules mask the secrets in a command line before it is logged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Secrets {
-    /// `--password`, `--token`, `--secret`, `--api-key`, as `--opt=X` and `--opt X`.
-    Generic,
-    /// mysql/mariadb: `-pX`, `--password=X` (and its unambiguous prefixes such as `--pass=X`);
-    /// `-p` or `--password` alone means "prompt", and the next word (a database) stays.
-    Mysql,
-}
+use crate::mask::Secrets;
 
 /// One row: a program, the flags that make it stream and stay non-interactive, the console
 /// format and the default log.
@@ -95,7 +86,7 @@ const BUILTIN: &[Builtin] = &[
         ],
         format: Format::Classic,
         log: "psql-{user}.log",
-        secrets: Secrets::Generic,
+        secrets: Secrets::Postgres,
     },
     Builtin {
         name: "python",
@@ -237,7 +228,7 @@ impl Presets {
             let preset = Preset {
                 name: name.clone(),
                 wrapper: Vec::new(),
-                secrets: secrets_for(&row.program),
+                secrets: Secrets::of(&row.program),
                 program: row.program,
                 args: row.args,
                 format,
@@ -360,181 +351,25 @@ pub fn log_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// The mysql rules for the mysql family, the generic ones for everything else.
-pub fn secrets_for(program: &str) -> Secrets {
-    let base = Path::new(program)
-        .file_name()
-        .and_then(|b| b.to_str())
-        .unwrap_or(program);
-    match base {
-        "mysql" | "mariadb" | "mysqldump" | "mariadb-dump" | "mysqladmin" | "mariadb-admin" => {
-            Secrets::Mysql
-        }
-        _ => Secrets::Generic,
-    }
-}
-
-/// The command line as the logs show it: `argv` with secrets masked by the preset's rules, or
-/// by the program's when there is no preset.
+/// The command line as the logs show it: `argv` with secrets masked (see [`crate::mask`]); a
+/// preset's rules apply to its program.
 pub fn masked_command_line(argv: &[std::ffi::OsString], preset: Option<&Preset>) -> Vec<String> {
     let lossy: Vec<String> = argv
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let Some((program, args)) = lossy.split_first() else {
-        return lossy;
-    };
-    let (secrets, extra) = match preset {
-        Some(p) => (p.secrets, p.secret_options.as_slice()),
-        None => (secrets_for(program), &[][..]),
-    };
-    let mut shown = vec![program.clone()];
-    shown.extend(mask(args, secrets, extra));
-    shown
-}
-
-/// Options whose value is masked for every program but the mysql family.
-const GENERIC_SECRET_OPTIONS: &[&str] = &["--password", "--token", "--secret", "--api-key"];
-
-const MASK: &str = "***";
-
-/// `args` (without the program) as they may be logged: passwords and tokens replaced by `***`.
-/// URIs (`scheme://user:SECRET@host`) and libpq's `password=SECRET` are masked in any argument.
-pub fn mask(args: &[String], secrets: Secrets, extra_options: &[String]) -> Vec<String> {
-    let mut options: Vec<&str> = extra_options.iter().map(String::as_str).collect();
-    if secrets == Secrets::Generic {
-        options.extend(GENERIC_SECRET_OPTIONS);
-    }
-    let mut masked = Vec::with_capacity(args.len());
-    let mut value_next = false;
-    for arg in args {
-        if std::mem::take(&mut value_next) {
-            masked.push(MASK.to_owned());
-            continue;
-        }
-        if options.contains(&arg.as_str()) {
-            value_next = true;
-            masked.push(arg.clone());
-            continue;
-        }
-        if let Some((name, _)) = arg.split_once('=')
-            && (options.contains(&name) || (secrets == Secrets::Mysql && is_mysql_password(name)))
-        {
-            masked.push(format!("{name}={MASK}"));
-            continue;
-        }
-        if secrets == Secrets::Mysql && arg.len() > 2 && arg.starts_with("-p") {
-            masked.push(format!("-p{MASK}"));
-            continue;
-        }
-        masked.push(mask_conninfo(&mask_uris(arg)));
-    }
-    masked
-}
-
-/// `--password` or an unambiguous prefix of it (`--pas`...), which mysql accepts too.
-fn is_mysql_password(name: &str) -> bool {
-    name.strip_prefix("--")
-        .is_some_and(|n| n.len() >= 3 && "password".starts_with(n))
-}
-
-/// `scheme://user:SECRET@host...` -> `scheme://user:***@host...`, wherever it appears.
-fn mask_uris(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let (head, tail) = rest.split_at(at + 3);
-        out.push_str(head);
-        let end = tail.find(['/', '?', '#', ' ']).unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match authority
-            .rfind('@')
-            .and_then(|a| authority[..a].find(':').map(|c| (c, a)))
-        {
-            Some((colon, at)) => {
-                out.push_str(&authority[..=colon]);
-                out.push_str(MASK);
-                out.push_str(&authority[at..]);
-            }
-            None => out.push_str(authority),
-        }
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// libpq's `password=SECRET` (or `password = 'se cret'`) inside a connection string.
-fn mask_conninfo(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("password") {
-        let word_start = at == 0 || rest[..at].ends_with(|c: char| c.is_whitespace());
-        let after = &rest[at + "password".len()..];
-        let value = after.trim_start();
-        if !word_start || !value.starts_with('=') {
-            out.push_str(&rest[..at + "password".len()]);
-            rest = after;
-            continue;
-        }
-        let value = value[1..].trim_start();
-        out.push_str(&rest[..at]);
-        out.push_str("password=");
-        out.push_str(MASK);
-        rest = match value.strip_prefix('\'') {
-            // A quoted value ends at the first quote not escaped by a backslash.
-            Some(quoted) => {
-                let mut escaped = false;
-                let end = quoted
-                    .char_indices()
-                    .find(|&(_, c)| {
-                        let end = c == '\'' && !escaped;
-                        escaped = c == '\\' && !escaped;
-                        end
-                    })
-                    .map_or(quoted.len(), |(i, _)| i + 1);
-                &quoted[end..]
-            }
-            None => &value[value.find(char::is_whitespace).unwrap_or(value.len())..],
-        };
-    }
-    out.push_str(rest);
-    out
+    crate::mask::command_line(
+        &lossy,
+        preset.map(|p| (p.secrets, p.secret_options.as_slice())),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn masked(args: &[&str], secrets: Secrets) -> Vec<String> {
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        mask(&args, secrets, &[])
-    }
-
     #[test]
-    fn mysql_rules() {
-        let m = |a: &[&str]| masked(a, Secrets::Mysql);
-        assert_eq!(
-            m(&["-u", "u", "-pSECRET", "db"]),
-            ["-u", "u", "-p***", "db"]
-        );
-        assert_eq!(m(&["--password=SECRET", "db"]), ["--password=***", "db"]);
-        assert_eq!(m(&["--pass=SECRET"]), ["--pass=***"]);
-        // -p and --password alone prompt; the next word is a database and stays readable.
-        assert_eq!(m(&["-u", "u", "-p", "shop"]), ["-u", "u", "-p", "shop"]);
-        assert_eq!(m(&["--password", "shop"]), ["--password", "shop"]);
-        assert_eq!(
-            m(&["--port=3306", "--pager=less", "-P3306"]),
-            ["--port=3306", "--pager=less", "-P3306"]
-        );
-        assert_eq!(
-            m(&["mysql://u:SECRET@h:3306/db"]),
-            ["mysql://u:***@h:3306/db"]
-        );
-    }
-
-    #[test]
-    fn without_a_preset_the_program_chooses_the_rules() {
+    fn a_presets_rules_reach_its_program_behind_its_wrapper_and_program_override() {
         let line = |argv: &[&str]| {
             let argv: Vec<std::ffi::OsString> = argv.iter().map(Into::into).collect();
             masked_command_line(&argv, None)
@@ -543,46 +378,18 @@ mod tests {
             line(&["/usr/bin/mysql", "-pS", "-p", "db"]),
             ["/usr/bin/mysql", "-p***", "-p", "db"]
         );
-        assert_eq!(
-            line(&["curl", "--token", "S", "-pS"]),
-            ["curl", "--token", "***", "-pS"]
-        );
         let mysql = Presets::builtin().get("mysql").unwrap().clone();
-        let argv = mysql.command(Some("/opt/my/mysql".as_ref()), &["--password=S".into()]);
+        let argv = mysql.command(Some("/opt/my/client".as_ref()), &["--password=S".into()]);
         assert_eq!(
             masked_command_line(&argv, Some(&mysql)).last().unwrap(),
             "--password=***"
         );
-    }
-
-    #[test]
-    fn generic_rules() {
-        let g = |a: &[&str]| masked(a, Secrets::Generic);
-        assert_eq!(g(&["--password", "S", "x"]), ["--password", "***", "x"]);
+        let psql = Presets::builtin().get("psql").unwrap().clone();
+        let argv = psql.command(None, &["--password".into(), "app".into()]);
         assert_eq!(
-            g(&["--token=S", "--secret", "S", "--api-key=S"]),
-            ["--token=***", "--secret", "***", "--api-key=***"]
+            masked_command_line(&argv, Some(&psql)).last().unwrap(),
+            "app"
         );
-        assert_eq!(g(&["-p", "5432"]), ["-p", "5432"], "psql's -p is the port");
-        assert_eq!(
-            g(&["postgresql://user:S3cret@db.example/app?sslmode=require"]),
-            ["postgresql://user:***@db.example/app?sslmode=require"]
-        );
-        assert_eq!(
-            g(&["postgresql://user@host/db"]),
-            ["postgresql://user@host/db"]
-        );
-        assert_eq!(
-            g(&["host=db password=S3cret dbname=app"]),
-            ["host=db password=*** dbname=app"]
-        );
-        assert_eq!(
-            g(&["password = 'se cr\\'et' user=x"]),
-            ["password=*** user=x"]
-        );
-        assert_eq!(g(&["mypassword=keep"]), ["mypassword=keep"]);
-        let extra = mask(&["-a".into(), "S".into()], Secrets::Generic, &["-a".into()]);
-        assert_eq!(extra, ["-a", "***"]);
     }
 
     #[test]

@@ -1,0 +1,98 @@
+//! Secrets kept out of the logged command line, through the real binary: clients behind wrapper
+//! programs, in scripts, in every password form, run as stub programs that exit at once.
+
+use crate::util::*;
+
+#[test]
+fn no_form_of_password_reaches_the_console_or_any_log() {
+    let dir = tempdir();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    // Stubs for the clients and for the wrappers this machine may lack; env, nice, timeout,
+    // stdbuf and sh are the real ones.
+    for stub in [
+        "mysql",
+        "mariadb",
+        "mariadb-dump",
+        "mysqladmin",
+        "mysqlsh",
+        "psql",
+        "docker",
+        "podman",
+        "kubectl",
+        "ssh",
+        "sudo",
+        "doas",
+    ] {
+        let path = bin.join(stub);
+        std::fs::write(&path, "#!/bin/sh\nexit 0\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let lines = [
+        "mysql -u app -pS3cret shop",
+        "mysql -vpS3cret shop",
+        "mysql --pass=S3cret shop",
+        "mysql --loose-password=S3cret",
+        "mariadb-dump -pS3cret shop",
+        "mysqladmin -u root password S3cret",
+        "mysqlsh root:S3cret@db1:3306",
+        "psql postgresql://app:S3?c#r/et@db1/shop?sslmode=require",
+        "psql 'host=db1 password=S3cret dbname=shop'",
+        "env PGPASSWORD=S3cret psql -h db1",
+        "env MYSQL_PWD=S3cret DEPLOY_TOKEN=S3cret2 mysql shop",
+        "sudo -u postgres psql postgres://a:S3cret@db1",
+        "timeout 600 mysql -pS3cret",
+        "nice -n 5 mysql -pS3cret",
+        "stdbuf -oL mysql -pS3cret",
+        "doas mysql -pS3cret",
+        "docker exec -it db mysql -uroot -pS3cret",
+        "docker exec -e MYSQL_PWD=S3cret db mysql",
+        "podman run --rm img mysql -pS3cret",
+        "kubectl exec -n prod db-0 -- mysql -pS3cret",
+        "ssh -p 22 db1 mysql -pS3cret",
+        "ssh db1 'mysql -pS3cret shop'",
+        "sh -c 'mysql -pS3cret shop < /dev/null'",
+        "bash -c 'PGPASSWORD=S3cret psql -h db1; true'",
+    ];
+    for line in lines {
+        let argv = shlex::split(line).unwrap();
+        let (classic, jsonl) = (dir.path().join("s.log"), dir.path().join("s.jsonl"));
+        let out = run(
+            teelog()
+                .env("PATH", &path)
+                .args(["-f", "classic", "-o"])
+                .arg(&classic)
+                .arg("-o")
+                .arg(format!("jsonl={}", jsonl.display()))
+                .arg("--")
+                .args(&argv),
+            0,
+        );
+        let logs = [
+            text(&out.stdout),
+            text(&read(&classic)),
+            text(&read(&jsonl)),
+        ];
+        for log in &logs {
+            assert!(!log.contains("S3c"), "{line}: {log}");
+            assert!(
+                log.contains(&argv[0]),
+                "{line}: the program is named: {log}"
+            );
+        }
+        let start = &records(&read(&jsonl))[0];
+        assert_eq!(
+            start["command"].as_array().unwrap().len(),
+            argv.len(),
+            "{line}"
+        );
+        std::fs::remove_file(&classic).unwrap();
+        std::fs::remove_file(&jsonl).unwrap();
+    }
+}
