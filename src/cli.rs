@@ -76,6 +76,13 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_seconds)]
     pub grace: Duration,
 
+    /// Replace the value of environment variable NAME, and its base64 form, by *** in everything
+    /// teelog writes: the console, every log, the logged command line. Repeatable. The output is
+    /// then no longer byte-exact, even in plain: that is the point. A value split across reads
+    /// or cut by a pause is still masked. The mysql and psql presets add MYSQL_PWD and PGPASSWORD
+    #[arg(long = "redact-env", value_name = "NAME")]
+    pub redact_env: Vec<String>,
+
     /// Run PRESET's program with its flags, then ARG...: a profile that makes a program stream
     /// and stay non-interactive, with a console format and a default log in the log directory
     /// ($TEELOG_LOG_DIR, else $XDG_STATE_HOME/teelog, else ~/.local/state/teelog). See

@@ -9,6 +9,7 @@ pub mod event;
 pub mod format;
 pub mod mask;
 pub mod preset;
+pub mod redact;
 pub mod runner;
 pub mod sink;
 
@@ -55,7 +56,11 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     if argv.is_empty() {
         return Err(Error::NoCommand);
     }
-    let display = preset::masked_command_line(&argv, preset);
+    let redactor = redactor(&cli.redact_env, preset)?;
+    let display: Vec<String> = preset::masked_command_line(&argv, preset)
+        .iter()
+        .map(|w| redactor.text(w))
+        .collect();
 
     let mut logs = cli.logs;
     if logs.is_empty()
@@ -107,7 +112,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         }
         sinks.push(sink);
     }
-    let mut fanout = Fanout::new(sinks);
+    let mut fanout = Fanout::new(sinks, Some(redactor));
     let spec = runner::Spec {
         argv,
         display,
@@ -121,4 +126,40 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Status::Code(code) => Outcome::Exit(code as u8),
         Status::Signal(signal) => Outcome::Signal(signal),
     })
+}
+
+/// The values to redact: each `--redact-env NAME` (unset: a warning; shorter than
+/// [`redact::MIN_SECRET`] bytes: an error), and the preset's client variables when they are set
+/// and long enough.
+fn redactor(names: &[String], preset: Option<&preset::Preset>) -> Result<redact::Redactor, Error> {
+    use std::os::unix::ffi::OsStringExt;
+    let mut values = Vec::new();
+    for name in names {
+        match std::env::var_os(name) {
+            None => error::report(format_args!(
+                "warning: --redact-env {}: the variable is not set, so there is nothing to redact",
+                error::quote(name)
+            )),
+            Some(value) if value.len() < redact::MIN_SECRET => {
+                return Err(Error::Usage(format!(
+                    "--redact-env {}: its value is {} bytes, too short to mask safely (at least {})",
+                    error::quote(name),
+                    value.len(),
+                    redact::MIN_SECRET
+                )));
+            }
+            Some(value) => values.push(value.into_vec()),
+        }
+    }
+    for name in preset.map_or(&[][..], |p| p.redact_env.as_slice()) {
+        match std::env::var_os(name) {
+            Some(value) if value.len() >= redact::MIN_SECRET => values.push(value.into_vec()),
+            Some(_) => error::report(format_args!(
+                "warning: {name} is too short to mask safely (under {} bytes): not redacted",
+                redact::MIN_SECRET
+            )),
+            None => {}
+        }
+    }
+    Ok(redact::Redactor::new(values.iter().map(Vec::as_slice)))
 }

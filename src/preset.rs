@@ -29,6 +29,9 @@ pub struct Preset {
     pub secrets: Secrets,
     /// Options of this program whose value is masked too (`--opt=X`, `--opt X`).
     pub secret_options: Vec<String>,
+    /// Environment variables whose values are redacted from the output when set (the client's
+    /// password variable), as with `--redact-env`.
+    pub redact_env: Vec<String>,
     /// Where the row comes from: "built-in" or the presets file.
     pub origin: String,
 }
@@ -41,6 +44,7 @@ struct Builtin {
     format: Format,
     log: &'static str,
     secrets: Secrets,
+    redact_env: &'static [&'static str],
 }
 
 const MYSQL_ARGS: &[&str] = &[
@@ -64,6 +68,7 @@ const BUILTIN: &[Builtin] = &[
         format: Format::Classic,
         log: "mariadb-{user}.log",
         secrets: Secrets::Mysql,
+        redact_env: &["MYSQL_PWD"],
     },
     Builtin {
         name: "mysql",
@@ -73,6 +78,7 @@ const BUILTIN: &[Builtin] = &[
         format: Format::Classic,
         log: "mysql-{user}.log",
         secrets: Secrets::Mysql,
+        redact_env: &["MYSQL_PWD"],
     },
     Builtin {
         name: "psql",
@@ -87,6 +93,7 @@ const BUILTIN: &[Builtin] = &[
         format: Format::Classic,
         log: "psql-{user}.log",
         secrets: Secrets::Postgres,
+        redact_env: &["PGPASSWORD"],
     },
     Builtin {
         name: "python",
@@ -97,6 +104,7 @@ const BUILTIN: &[Builtin] = &[
         format: Format::Plain,
         log: "python-{user}.log",
         secrets: Secrets::Generic,
+        redact_env: &[],
     },
     Builtin {
         name: "sqlite3",
@@ -109,6 +117,7 @@ const BUILTIN: &[Builtin] = &[
         format: Format::Classic,
         log: "sqlite3-{user}.log",
         secrets: Secrets::Generic,
+        redact_env: &[],
     },
 ];
 
@@ -131,6 +140,8 @@ struct UserPreset {
     log: Option<String>,
     #[serde(default)]
     secret_options: Vec<String>,
+    #[serde(default)]
+    redact_env: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,6 +180,7 @@ impl Presets {
                     log: Some(b.log.into()),
                     secrets: b.secrets,
                     secret_options: Vec::new(),
+                    redact_env: b.redact_env.iter().map(|n| n.to_string()).collect(),
                     origin: "built-in".into(),
                 };
                 (b.name.to_owned(), preset)
@@ -234,6 +246,7 @@ impl Presets {
                 format,
                 log: row.log,
                 secret_options: row.secret_options,
+                redact_env: row.redact_env,
                 origin: path.display().to_string(),
             };
             self.rows.insert(name, preset);
@@ -395,13 +408,14 @@ mod tests {
     #[test]
     fn user_presets_override_and_bad_files_name_the_line_and_field() {
         let mut presets = Presets::builtin();
-        let file = "[presets.redis]\nprogram = \"redis-cli\"\nargs = [\"--no-raw\"]\nformat = \"classic\"\nlog = \"redis-{user}.log\"\n\n[presets.mysql]\nprogram = \"/opt/mysql/bin/mysql\"\n";
+        let file = "[presets.redis]\nprogram = \"redis-cli\"\nargs = [\"--no-raw\"]\nformat = \"classic\"\nlog = \"redis-{user}.log\"\nredact_env = [\"REDISCLI_AUTH\"]\n\n[presets.mysql]\nprogram = \"/opt/mysql/bin/mysql\"\n";
         presets.add_file(Path::new("p.toml"), file).unwrap();
         let redis = presets.get("redis").unwrap();
         assert_eq!(
             (redis.program.as_str(), redis.format),
             ("redis-cli", Format::Classic)
         );
+        assert_eq!(redis.redact_env, ["REDISCLI_AUTH"]);
         let mysql = presets.get("mysql").unwrap();
         assert_eq!(
             (mysql.program.as_str(), mysql.secrets),

@@ -21,6 +21,7 @@ use nix::libc;
 use crate::error::{Error, quote, report};
 use crate::event::{Chunk, Exit, Start, Stream};
 use crate::format::{Context, Format, Formatter};
+use crate::redact::Redactor;
 
 /// One open destination.
 #[derive(Debug)]
@@ -280,18 +281,23 @@ impl Sink {
     }
 }
 
-/// Every sink of a run, fed the same events in the same order.
+/// Every sink of a run, fed the same events in the same order; output goes through the
+/// redactor first, when there is one (`--redact-env`).
 #[derive(Debug, Default)]
 pub struct Fanout {
     sinks: Vec<Sink>,
     failed: bool,
+    redactor: Option<Redactor>,
+    redacted: Vec<u8>,
 }
 
 impl Fanout {
-    pub fn new(sinks: Vec<Sink>) -> Fanout {
+    pub fn new(sinks: Vec<Sink>, redactor: Option<Redactor>) -> Fanout {
         Fanout {
             sinks,
             failed: false,
+            redactor: redactor.filter(|r| !r.is_empty()),
+            redacted: Vec::new(),
         }
     }
 
@@ -300,7 +306,27 @@ impl Fanout {
     }
 
     pub fn chunk(&mut self, ev: &Chunk<'_>) {
-        self.each(Some(ev.stream), |f, out| f.chunk(ev, out));
+        let Some(redactor) = &mut self.redactor else {
+            self.each(Some(ev.stream), |f, out| f.chunk(ev, out));
+            return;
+        };
+        let mut bytes = std::mem::take(&mut self.redacted);
+        bytes.clear();
+        redactor.chunk(ev.stream, ev.bytes, &mut bytes);
+        self.redacted_chunk(ev.stream, ev.time, &bytes);
+        self.redacted = bytes;
+    }
+
+    fn redacted_chunk(&mut self, stream: Stream, time: std::time::SystemTime, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let ev = Chunk {
+            stream,
+            time,
+            bytes,
+        };
+        self.each(Some(stream), |f, out| f.chunk(&ev, out));
     }
 
     pub fn pause(&mut self) {
@@ -308,6 +334,13 @@ impl Fanout {
     }
 
     pub fn exit(&mut self, ev: &Exit) {
+        if let Some(mut redactor) = self.redactor.take() {
+            for stream in [Stream::Stdout, Stream::Stderr] {
+                let mut rest = Vec::new();
+                redactor.finish(stream, &mut rest);
+                self.redacted_chunk(stream, ev.time, &rest);
+            }
+        }
         self.each(None, |f, out| f.exit(ev, out));
     }
 

@@ -429,6 +429,32 @@ fn psql_results_arrive_per_statement_in_jsonl() {
 }
 
 #[test]
+fn psql_output_that_shows_pgpassword_is_redacted_by_the_preset() {
+    if !available(
+        "PostgreSQL (client and server)",
+        &["psql", "-c", "select 1"],
+    ) {
+        return;
+    }
+    let dir = tempdir();
+    let secret = "pg-S3cret-value";
+    // psql prints its own password, read from its environment with \getenv.
+    let out = with_stdin(
+        teelog_in(dir.path())
+            .env("PGPASSWORD", secret)
+            .args(["--preset", "psql", "-o"])
+            .arg(format!("jsonl={}", dir.path().join("p.jsonl").display()))
+            .args(["--", "-A", "-t"]),
+        "\\getenv pw PGPASSWORD\nselect 'pw is ' || :'pw';\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let console = text(&out.stdout);
+    assert!(console.contains("pw is ***"), "{console}");
+    assert!(!console.contains("S3cret"));
+    assert!(!text(&read(&dir.path().join("p.jsonl"))).contains("S3cret"));
+}
+
+#[test]
 fn sqlite3_results_arrive_per_statement() {
     if !available("sqlite3", &["sqlite3", "-version"]) {
         return;

@@ -96,3 +96,79 @@ fn no_form_of_password_reaches_the_console_or_any_log() {
         std::fs::remove_file(&jsonl).unwrap();
     }
 }
+
+#[test]
+fn redact_env_masks_a_value_everywhere_teelog_writes() {
+    let dir = tempdir();
+    let secret = "tok-9f3Kq2xZ";
+    let b64 = "dG9rLTlmM0txMnha"; // base64 of the secret
+    // On stdout, on stderr, split across two writes with and without a pause between them,
+    // base64-encoded, and in the command line.
+    let script = format!(
+        "echo \"t=$SECRET_TOKEN\"; echo \"e=$SECRET_TOKEN\" >&2; \
+         printf 'a=tok-9f'; printf '3Kq2xZ\\n'; printf 'b=tok-9f3K'; sleep 0.2; printf 'q2xZ\\n'; \
+         printf %s \"$SECRET_TOKEN\" | base64; echo {secret}"
+    );
+    let (plain, classic, jsonl) = (
+        dir.path().join("r.txt"),
+        dir.path().join("r.log"),
+        dir.path().join("r.jsonl"),
+    );
+    let out = run(
+        teelog()
+            .env("SECRET_TOKEN", secret)
+            .args(["--redact-env", "SECRET_TOKEN", "-o"])
+            .arg(format!("plain={}", plain.display()))
+            .arg("-o")
+            .arg(&classic)
+            .arg("-o")
+            .arg(format!("jsonl={}", jsonl.display()))
+            .args(["--", "sh", "-c", &script]),
+        0,
+    );
+    assert_eq!(text(&out.stdout), "t=***\na=***\nb=***\n***\n***\n");
+    assert_eq!(text(&out.stderr), "e=***\n");
+    for log in [read(&plain), read(&classic), read(&jsonl)] {
+        let log = text(&log);
+        assert!(!log.contains(secret) && !log.contains(b64), "{log}");
+        assert!(log.contains("t=***") && log.contains("e=***"), "{log}");
+    }
+    let records = records(&read(&jsonl));
+    check_run(&records);
+    assert!(
+        records[0]["command"][2]
+            .as_str()
+            .unwrap()
+            .ends_with("echo ***")
+    );
+}
+
+#[test]
+fn redact_env_refuses_a_short_value_and_warns_of_an_unset_one() {
+    let dir = tempdir();
+    let marker = dir.path().join("ran");
+    let out = run(
+        teelog()
+            .env("SHORT_PW", "abc12")
+            .args(["--redact-env", "SHORT_PW", "--", "touch"])
+            .arg(&marker),
+        125,
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "teelog: --redact-env 'SHORT_PW': its value is 5 bytes, too short to mask safely (at least 6)\n"
+    );
+    assert!(!marker.exists());
+    let out = run(
+        teelog().env_remove("TEELOG_UNSET_VAR").args([
+            "--redact-env",
+            "TEELOG_UNSET_VAR",
+            "--",
+            "echo",
+            "ran",
+        ]),
+        0,
+    );
+    assert_eq!(text(&out.stdout), "ran\n");
+    assert!(text(&out.stderr).starts_with("teelog: warning: --redact-env 'TEELOG_UNSET_VAR': "));
+}
