@@ -474,8 +474,12 @@ fn mask_uris(text: &str) -> String {
         return text.to_owned();
     };
     let (head, tail) = text.split_at(at + 3);
-    // The URI ends at whitespace; its userinfo at the last '@' within it.
-    let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+    // This URI runs to the whitespace before the next one, if any; its userinfo to its last '@'
+    // (a password may hold spaces too).
+    let end = tail
+        .find("://")
+        .and_then(|next| tail[..next].rfind(char::is_whitespace))
+        .unwrap_or(tail.len());
     let (uri, after) = tail.split_at(end);
     let mut out = String::from(head);
     let rest = match uri.rfind('@') {
@@ -592,6 +596,14 @@ mod tests {
             (
                 "psql postgresql://u:S3?c#r/t@db/app?sslmode=require",
                 "psql postgresql://u:***@db/app?sslmode=require",
+            ),
+            (
+                "psql 'postgresql://u:S3c ret@db/app'",
+                "psql postgresql://u:***@db/app",
+            ),
+            (
+                "sh -c 'psql postgres://a:S3cret@h1 && psql postgres://b@h2'",
+                "sh -c 'psql postgres://a:***@h1 && psql postgres://b@h2'",
             ),
             (
                 "psql postgresql://u@db/app?sslmode=require&password=S3cret",

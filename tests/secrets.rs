@@ -43,6 +43,7 @@ fn no_form_of_password_reaches_the_console_or_any_log() {
         "mysqladmin -u root password S3cret",
         "mysqlsh root:S3cret@db1:3306",
         "psql postgresql://app:S3?c#r/et@db1/shop?sslmode=require",
+        "psql 'postgresql://app:S3c ret@db1/shop'",
         "psql 'host=db1 password=S3cret dbname=shop'",
         "env PGPASSWORD=S3cret psql -h db1",
         "env MYSQL_PWD=S3cret DEPLOY_TOKEN=S3cret2 mysql shop",
