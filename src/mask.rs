@@ -212,6 +212,7 @@ fn mask_command(words: &mut [String], preset: Option<(Secrets, &[String])>) {
     let mut i = 0;
     // Words before the command proper: `NAME=value` assignments (as env and shells take them).
     while i < words.len() && is_assignment(&words[i]) {
+        mask_whole_assignment(&mut words[i]);
         i += 1;
     }
     let Some(program) = words.get(i).cloned() else {
@@ -240,7 +241,11 @@ fn mask_command(words: &mut [String], preset: Option<(Secrets, &[String])>) {
         if let Some(sub) = rest.first()
             && (sub == "exec" || sub == "run")
         {
-            let start = 1 + skip_options(&mut rest[1..], CONTAINER_VALUED, 1);
+            // kubectl takes options after the pod too; its command follows `--`.
+            let start = match rest.iter().position(|w| w == "--") {
+                Some(dashes) if base == "kubectl" => dashes + 1,
+                _ => 1 + skip_options(&mut rest[1..], CONTAINER_VALUED, 1),
+            };
             mask_command(&mut rest[start..], None);
         }
         return;
@@ -281,13 +286,15 @@ fn skip_options(words: &mut [String], valued: &[&str], positionals: usize) -> us
         }
         let takes_value = valued.contains(&w);
         i += 1;
-        if takes_value {
+        if takes_value && i < words.len() {
+            mask_whole_assignment(&mut words[i]);
             i += 1;
         }
     }
     let mut left = positionals;
     while left > 0 && i < words.len() {
         if is_assignment(&words[i]) {
+            mask_whole_assignment(&mut words[i]);
             i += 1;
             continue;
         }
@@ -299,6 +306,7 @@ fn skip_options(words: &mut [String], valued: &[&str], positionals: usize) -> us
         }
     }
     while i < words.len() && is_assignment(&words[i]) {
+        mask_whole_assignment(&mut words[i]);
         i += 1;
     }
     i.min(words.len())
@@ -348,6 +356,18 @@ fn mask_script(script: &str) -> String {
     out
 }
 
+/// A word that is an assignment to a secret variable (`MYSQL_PWD=se cret`, as env or a shell
+/// takes it) gets all of its value masked, spaces included.
+fn mask_whole_assignment(word: &mut String) {
+    if let Some((name, value)) = word.split_once('=')
+        && is_assignment(word)
+        && secret_variable(name)
+        && !value.is_empty()
+    {
+        *word = format!("{name}={MASK}");
+    }
+}
+
 /// `NAME=value` with a valid variable name.
 fn is_assignment(word: &str) -> bool {
     word.split_once('=').is_some_and(|(name, _)| {
@@ -370,7 +390,7 @@ fn mask_assignment(word: &str) -> String {
             let end = word[eq + 1..]
                 .find([' ', '\n', ';', '&', '|'])
                 .map_or(word.len(), |e| e + eq + 1);
-            if end > eq + 1 && &word[eq + 1..end] != MASK {
+            if end > eq + 1 && !word[eq + 1..end].starts_with(MASK) {
                 return format!("{}{MASK}{}", &word[..=eq], mask_assignment(&word[end..]));
             }
         }
@@ -664,7 +684,40 @@ mod tests {
                 "ssh db1 'mysql -pS3cret shop'",
                 "ssh db1 'mysql -p*** shop'",
             ),
+            (
+                "kubectl exec -it db-0 -c mysql -- mysql -pS3cret",
+                "kubectl exec -it db-0 -c mysql -- mysql -p***",
+            ),
+            (
+                "env -i PGPASSWORD=S3cret psql",
+                "env -i PGPASSWORD=*** psql",
+            ),
+            ("env 'MYSQL_PWD=S3c ret' mysql", "env MYSQL_PWD=*** mysql"),
+            (
+                "docker exec -e 'MYSQL_PWD=S3c ret' db mysql",
+                "docker exec -e MYSQL_PWD=*** db mysql",
+            ),
+            (
+                "sudo --user=pg mysql -pS3cret",
+                "sudo --user=pg mysql -p***",
+            ),
+            (
+                "timeout --signal=KILL 5 mysql -pS3cret",
+                "timeout --signal=KILL 5 mysql -p***",
+            ),
+            (
+                "docker exec db sh -c 'mysql -pS3cret'",
+                "docker exec db sh -c 'mysql -p***'",
+            ),
+            (
+                "ssh -t db1 sudo mysql --password=S3cret",
+                "ssh -t db1 sudo mysql --password=***",
+            ),
             // Shell scripts.
+            (
+                "bash -c 'MYSQL_PWD=\"S3c ret\" mysql'",
+                "bash -c \"'MYSQL_PWD=***' mysql\"",
+            ),
             (
                 "sh -c 'mysql -pS3cret < x.sql'",
                 "sh -c 'mysql -p*** < x.sql'",
