@@ -323,6 +323,31 @@ fn timeout_reaches_the_command_once() {
 }
 
 #[test]
+fn timeout_with_a_real_time_signal_reaches_the_command_once() {
+    // Real-time signals queue: timeout's two sends would be two deliveries if relayed both.
+    let dir = tempdir();
+    let log = dir.path().join("rt.jsonl");
+    let out = run(
+        Command::new("timeout")
+            .args(["-s", "RTMIN+2", "1"])
+            .arg(env!("CARGO_BIN_EXE_teelog"))
+            .arg("-o")
+            .arg(format!("jsonl={}", log.display()))
+            .arg("--")
+            .arg(fixture("catch.sh"))
+            .arg("RTMIN+2")
+            .stdin(Stdio::null()),
+        124, // timeout's "it timed out"
+    );
+    assert!(
+        text(&out.stdout).contains("caught 1\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(exit_record(&log)["code"], 0);
+}
+
+#[test]
 fn a_real_time_signal_death_is_named_and_mirrored() {
     let dir = tempdir();
     let (jsonl, classic) = (dir.path().join("rt.jsonl"), dir.path().join("rt.log"));

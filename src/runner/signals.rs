@@ -12,10 +12,12 @@
 //! terminal would. Not relayed, following sudo (`exec_nopty.c`): signals the kernel sent
 //! (`si_code` SI_KERNEL: the hangup of teelog's terminal also reached the command's group),
 //! signals teelog sent itself (SIGXFSZ and SIGPIPE from its own writes carry its pid), signals
-//! from a process in the command's own group, and the second of two identical standard signals
-//! from one sender within [`DUPLICATE_WINDOW`]: `timeout` sends its signal to teelog and then to
-//! teelog's group, which is teelog again, and the command must see it once (standard signals are
-//! not counted by the kernel either; real-time ones, which are, are never merged here).
+//! from a process in the command's own group, and the second of two identical signals sent with
+//! kill(2) by one sender within [`DUPLICATE_WINDOW`]: `timeout` sends its signal to teelog and
+//! then to teelog's group, which is teelog again, and the command must see it once, real-time
+//! signals included (the kernel merges pending standard signals anyway, and signal-hook reports a
+//! signal once when several copies arrive before its thread reads them; sigqueue(3) sends, which
+//! carry a value each, are not merged by this rule).
 //!
 //! Every catchable signal is caught except SIGCHLD and SIGPIPE (teelog's own business), SIGCONT
 //! when teelog handed the command the terminal (left to its default, continuing teelog; job
@@ -40,7 +42,7 @@ use signal_hook::low_level::siginfo::{Cause, Sent};
 
 use super::sys;
 
-/// Two identical standard signals from one sender this close together are one.
+/// Two identical signals sent with kill(2) by one sender this close together are one.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_millis(100);
 
 /// Whether SIGCONT is relayed: not when teelog handed the command the terminal (then job control
@@ -130,8 +132,9 @@ impl Catcher {
                     continue;
                 }
                 let now = Instant::now();
-                let standard = signal < libc::SIGRTMIN();
-                if standard
+                // sigqueue(3) sends carry a value each: never merged.
+                let plain_kill = !matches!(origin.cause, Cause::Sent(Sent::Queue));
+                if plain_kill
                     && last.is_some_and(|(s, p, at)| {
                         s == signal && p == sender && now.duration_since(at) < DUPLICATE_WINDOW
                     })
