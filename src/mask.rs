@@ -403,7 +403,7 @@ fn mask_assignment(word: &str) -> String {
 const GENERIC_SECRET_OPTIONS: &[&str] = &["--password", "--token", "--secret", "--api-key"];
 
 /// A client's arguments (without the program) as they may be logged.
-pub fn mask_args(args: &mut [String], secrets: Secrets, extra_options: &[String]) {
+fn mask_args(args: &mut [String], secrets: Secrets, extra_options: &[String]) {
     let mut options: Vec<&str> = extra_options.iter().map(String::as_str).collect();
     if secrets == Secrets::Generic {
         options.extend(GENERIC_SECRET_OPTIONS);

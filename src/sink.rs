@@ -265,17 +265,18 @@ impl Sink {
         // certainty: go on without it.
         let locked = file.lock().is_ok();
         let size = file.metadata().map(|m| m.len()).ok();
-        let shared = self.out.shared.as_mut().expect("a shared destination");
-        if shared.end.is_some() && shared.end != size {
+        let end = self.out.shared.as_ref().and_then(|shared| shared.end);
+        if end.is_some() && end != size {
             self.formatter.interleaved();
         }
         format(&mut *self.formatter, &mut self.buf);
         let failed = !self.buf.is_empty() && self.out.write(&self.buf);
-        if let (Some(file), Some(shared)) = (&self.out.file, &mut self.out.shared) {
-            shared.end = file.metadata().map(|m| m.len()).ok();
-            if locked {
-                let _ = file.unlock();
-            }
+        // Under the lock the file now ends where this write did: no second fstat needed.
+        if let Some(shared) = &mut self.out.shared {
+            shared.end = size.map(|size| size + self.buf.len() as u64);
+        }
+        if locked && let Some(file) = &self.out.file {
+            let _ = file.unlock();
         }
         failed
     }

@@ -296,55 +296,45 @@ fn a_signal_sent_to_teelogs_process_group_reaches_the_command_once() {
     assert_eq!(exit_record(&log)["signal"], "SIGTERM");
 }
 
+/// Runs `command` (a fixture and its arguments) under teelog under `timeout -s SIGNAL 1`, with a
+/// jsonl log; returns the console and the exit record, after checking timeout timed out.
+fn under_timeout(signal: &str, command: &[&str]) -> (String, serde_json::Value) {
+    let dir = tempdir();
+    let log = dir.path().join("t.jsonl");
+    let out = run(
+        Command::new("timeout")
+            .args(["-s", signal, "1"])
+            .arg(env!("CARGO_BIN_EXE_teelog"))
+            .arg("-o")
+            .arg(format!("jsonl={}", log.display()))
+            .arg("--")
+            .arg(fixture(command[0]))
+            .args(&command[1..])
+            .stdin(Stdio::null()),
+        124, // timeout's "it timed out"
+    );
+    (text(&out.stdout), exit_record(&log))
+}
+
 #[test]
 fn timeout_reaches_the_command_once() {
     // timeout(1) sends its signal to teelog and then to its own process group, teelog's.
     for (signal, name) in [("TERM", "SIGTERM"), ("USR1", "SIGUSR1")] {
-        let dir = tempdir();
-        let log = dir.path().join("t.jsonl");
-        let out = run(
-            Command::new("timeout")
-                .args(["-s", signal, "1"])
-                .arg(env!("CARGO_BIN_EXE_teelog"))
-                .arg("-o")
-                .arg(format!("jsonl={}", log.display()))
-                .arg("--")
-                .arg(fixture("signals.sh"))
-                .stdin(Stdio::null()),
-            124,
-        );
+        let (console, exit) = under_timeout(signal, &["signals.sh"]);
         assert!(
-            text(&out.stdout).contains(&format!("signals: 1 {signal}\n")),
-            "{}",
-            text(&out.stdout)
+            console.contains(&format!("signals: 1 {signal}\n")),
+            "{console}"
         );
-        assert_eq!(exit_record(&log)["signal"], name);
+        assert_eq!(exit["signal"], name);
     }
 }
 
 #[test]
 fn timeout_with_a_real_time_signal_reaches_the_command_once() {
     // Real-time signals queue: timeout's two sends would be two deliveries if relayed both.
-    let dir = tempdir();
-    let log = dir.path().join("rt.jsonl");
-    let out = run(
-        Command::new("timeout")
-            .args(["-s", "RTMIN+2", "1"])
-            .arg(env!("CARGO_BIN_EXE_teelog"))
-            .arg("-o")
-            .arg(format!("jsonl={}", log.display()))
-            .arg("--")
-            .arg(fixture("catch.sh"))
-            .arg("RTMIN+2")
-            .stdin(Stdio::null()),
-        124, // timeout's "it timed out"
-    );
-    assert!(
-        text(&out.stdout).contains("caught 1\n"),
-        "{}",
-        text(&out.stdout)
-    );
-    assert_eq!(exit_record(&log)["code"], 0);
+    let (console, exit) = under_timeout("RTMIN+2", &["catch.sh", "RTMIN+2"]);
+    assert!(console.contains("caught 1\n"), "{console}");
+    assert_eq!(exit["code"], 0);
 }
 
 #[test]

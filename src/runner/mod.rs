@@ -121,19 +121,19 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
 
     let started = Instant::now();
     let start_time = SystemTime::now();
-    let cwd = std::env::current_dir()
-        .map(|d| d.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let mut start = Start {
+        time: start_time,
+        command: spec.display.clone(),
+        cwd: std::env::current_dir()
+            .map(|d| d.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        pid: None,
+    };
     let child = match spawn(&spec.argv, out_writer, err_writer, terminal.as_ref()) {
         Ok(child) => child,
         Err(err) => {
             let code = err.exit_code();
-            fanout.start(&Start {
-                time: start_time,
-                command: spec.display.clone(),
-                cwd,
-                pid: None,
-            });
+            fanout.start(&start);
             fanout.exit(&Exit {
                 time: SystemTime::now(),
                 status: Status::Code(code.into()),
@@ -168,12 +168,8 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
         drop(exited_w);
     });
 
-    fanout.start(&Start {
-        time: start_time,
-        command: spec.display.clone(),
-        cwd,
-        pid: Some(pid as u32),
-    });
+    start.pid = Some(pid as u32);
+    fanout.start(&start);
 
     let mut buf = vec![0; BATCH];
     let mut trouble = false;
@@ -200,8 +196,9 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
         }
         let waiting_since = Instant::now();
         let polled = poll(&mut fds, timeout_until(wake_at));
+        let now = Instant::now();
         if exited.is_some() {
-            idle += waiting_since.elapsed();
+            idle += now - waiting_since;
         }
         let ready: Vec<bool> = match polled {
             Ok(_) => fds
@@ -226,7 +223,7 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
             }
             let (read, at_end, failed) = pass_on(pipe, &mut buf, usize::MAX, fanout);
             if read > 0 {
-                pause_at = Some(Instant::now() + spec.pause);
+                pause_at = Some(now + spec.pause);
             }
             trouble |= failed;
             if at_end {
@@ -240,7 +237,7 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
             // The waiter sends before it closes its pipe.
             exited = rx.recv().ok();
         }
-        if pause_at.is_some_and(|at| at <= Instant::now()) {
+        if pause_at.is_some_and(|at| at <= now) {
             fanout.pause();
             pause_at = None;
         }
