@@ -63,6 +63,32 @@ pub struct Cli {
     #[arg(long)]
     pub merge: bool,
 
+    /// Give the command a pseudo-terminal as its stdout, so that programs that hold output back
+    /// in a pipe (stdio, python, grep, awk, sqlite3) write each line at once. stderr stays a
+    /// pipe of its own; the bytes are logged exactly as written (no \r added, no echo). The pty
+    /// is not the command's controlling terminal: Ctrl-C, job control and /dev/tty password
+    /// prompts work as without it. Its size is teelog's terminal's, else 80x24
+    #[arg(long)]
+    pub pty: bool,
+
+    /// With a database preset: have the client echo each statement before its result, with its
+    /// own flag (mysql/mariadb -vv, psql --echo-queries, sqlite3 -echo), on a pty, so that the
+    /// log reads statement, result, statement, error, in order
+    #[arg(long, requires = "preset")]
+    pub echo: bool,
+
+    /// Pass teelog's stdin on to the command through a pipe and record it, as stream "stdin"
+    /// (jsonl records, classic "stdin" prompts, asciicast "i" events; plain leaves it out).
+    /// teelog reads at most a pipe page (4 KiB) ahead of what the command has taken. stdin must
+    /// be a file or a pipe, not a terminal
+    #[arg(long)]
+    pub log_input: bool,
+
+    /// Remove ANSI escape sequences (colours, cursor moves, titles) from every log; the console
+    /// still gets them. Invalid UTF-8 in the logs becomes U+FFFD
+    #[arg(long)]
+    pub strip_ansi: bool,
+
     /// Count SECS of silence after some output as a pause: classic starts a new prompt with the
     /// next output, jsonl writes a line it holds without its newline ("eol":false). At most
     /// 86400

@@ -1,34 +1,64 @@
 //! The events the runner pushes through every formatter: one `Start`, then `Chunk`s (and pauses,
-//! which carry no data), then one `Exit`.
+//! which carry no data), then one `Exit`. They carry everything a formatter needs, so that
+//! `teelog replay` can rebuild them from a jsonl recording and feed the same formatters.
 
 use std::time::{Duration, SystemTime};
 
-/// Which of the command's output pipes a chunk was read from.
+/// Which of the command's streams a chunk belongs to: its output pipes (or pty), or, with
+/// `--log-input`, what teelog passed to its stdin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Stream {
     Stdout,
     Stderr,
+    Stdin,
 }
 
 impl Stream {
-    /// The name used in logs (`"stdout"` / `"stderr"`).
+    /// Every stream, in index order.
+    pub const ALL: [Stream; 3] = [Stream::Stdout, Stream::Stderr, Stream::Stdin];
+
+    /// The name used in logs (`"stdout"`, `"stderr"`, `"stdin"`).
     pub fn name(self) -> &'static str {
         match self {
             Stream::Stdout => "stdout",
             Stream::Stderr => "stderr",
+            Stream::Stdin => "stdin",
         }
     }
 
-    /// 0 for stdout, 1 for stderr: an index into per-stream state.
+    pub fn from_name(name: &str) -> Option<Stream> {
+        Stream::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// 0 for stdout, 1 for stderr, 2 for stdin: an index into per-stream state.
     pub fn index(self) -> usize {
         self as usize
     }
+}
+
+/// A terminal's size in characters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size {
+    pub cols: u16,
+    pub rows: u16,
+}
+
+impl Size {
+    /// What a terminal is assumed to be when there is none to ask.
+    pub const DEFAULT: Size = Size { cols: 80, rows: 24 };
 }
 
 /// The command has been started.
 #[derive(Clone, Debug)]
 pub struct Start {
     pub time: SystemTime,
+    /// Unique per run.
+    pub session: String,
+    /// Who ran it, where.
+    pub user: String,
+    pub host: String,
+    /// The size of teelog's terminal (of the command's pty with `--pty`), when there is one.
+    pub size: Option<Size>,
     /// The argv actually executed (lossy UTF-8).
     pub command: Vec<String>,
     /// teelog's (and so the command's) working directory.

@@ -46,9 +46,18 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         return Ok(Outcome::Exit(0));
     }
     let preset = match (&cli.preset, &presets) {
-        (Some(name), Some(presets)) => Some(presets.get(name)?),
+        (Some(name), Some(presets)) if cli.echo => Some(presets.get(name)?.echoing()?),
+        (Some(name), Some(presets)) => Some(presets.get(name)?.clone()),
         _ => None,
     };
+    let preset = preset.as_ref();
+    if cli.log_input && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Err(Error::Usage(
+            "--log-input: standard input is a terminal; give the input as a file or a pipe \
+             (teelog --log-input -- CMD < script), or leave --log-input out"
+                .into(),
+        ));
+    }
     let argv = match preset {
         Some(preset) => preset.command(cli.program.as_deref(), &cli.command),
         None => cli.command,
@@ -68,11 +77,11 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     {
         logs.push(preset::default_log(template, &user)?);
     }
-    let ctx = Context {
-        host: whoami::hostname().unwrap_or_else(|_| "localhost".into()),
-        user,
+    let ctx = Context { utc: cli.utc };
+    let who = runner::Who {
         session: uuid::Uuid::now_v7().to_string(),
-        utc: cli.utc,
+        user,
+        host: whoami::hostname().unwrap_or_else(|_| "localhost".into()),
     };
     let format = cli
         .format
@@ -116,7 +125,12 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     let spec = runner::Spec {
         argv,
         display,
-        merge: cli.merge,
+        wiring: runner::Wiring {
+            merge: cli.merge,
+            pty: cli.pty || preset.is_some_and(|p| p.pty),
+            log_input: cli.log_input,
+        },
+        who,
         pause: cli.pause,
         grace: cli.grace,
     };

@@ -32,6 +32,11 @@ pub struct Preset {
     /// Environment variables whose values are redacted from the output when set (the client's
     /// password variable), as with `--redact-env`.
     pub redact_env: Vec<String>,
+    /// The client's own flags for echoing each statement before its result (`--echo`); empty
+    /// when it has none.
+    pub echo: Vec<String>,
+    /// The program's stdout goes on a pty (`--pty`), so that its stdio flushes per line.
+    pub pty: bool,
     /// Where the row comes from: "built-in" or the presets file.
     pub origin: String,
 }
@@ -45,6 +50,8 @@ struct Builtin {
     log: &'static str,
     secrets: Secrets,
     redact_env: &'static [&'static str],
+    echo: &'static [&'static str],
+    pty: bool,
 }
 
 const MYSQL_ARGS: &[&str] = &[
@@ -69,6 +76,9 @@ const BUILTIN: &[Builtin] = &[
         log: "mariadb-{user}.log",
         secrets: Secrets::Mysql,
         redact_env: &["MYSQL_PWD"],
+        // -v echoes each statement, -vv adds "Query OK, N rows affected" and row counts.
+        echo: &["-vv"],
+        pty: false,
     },
     Builtin {
         name: "mysql",
@@ -79,6 +89,9 @@ const BUILTIN: &[Builtin] = &[
         log: "mysql-{user}.log",
         secrets: Secrets::Mysql,
         redact_env: &["MYSQL_PWD"],
+        // -v echoes each statement, -vv adds "Query OK, N rows affected" and row counts.
+        echo: &["-vv"],
+        pty: false,
     },
     Builtin {
         name: "psql",
@@ -94,6 +107,8 @@ const BUILTIN: &[Builtin] = &[
         log: "psql-{user}.log",
         secrets: Secrets::Postgres,
         redact_env: &["PGPASSWORD"],
+        echo: &["--echo-queries"],
+        pty: false,
     },
     Builtin {
         name: "python",
@@ -105,12 +120,12 @@ const BUILTIN: &[Builtin] = &[
         log: "python-{user}.log",
         secrets: Secrets::Generic,
         redact_env: &[],
+        echo: &[],
+        pty: false,
     },
     Builtin {
         name: "sqlite3",
-        // sqlite3 buffers its output in a pipe and has no flag against it; stdbuf (coreutils)
-        // makes its stdio line-buffered, so each result line comes out as it is printed.
-        wrapper: &["stdbuf", "-oL", "-eL"],
+        wrapper: &[],
         program: "sqlite3",
         // No prompts or banners: input is a script, not a person.
         args: &["-batch"],
@@ -118,6 +133,11 @@ const BUILTIN: &[Builtin] = &[
         log: "sqlite3-{user}.log",
         secrets: Secrets::Generic,
         redact_env: &[],
+        echo: &["-echo"],
+        // sqlite3 buffers its output in a pipe and has no flag against it. A pty makes its
+        // stdio line-buffered, static builds included (`stdbuf`, the earlier way, only reaches
+        // programs linked dynamically against libc).
+        pty: true,
     },
 ];
 
@@ -142,6 +162,10 @@ struct UserPreset {
     secret_options: Vec<String>,
     #[serde(default)]
     redact_env: Vec<String>,
+    #[serde(default)]
+    echo: Vec<String>,
+    #[serde(default)]
+    pty: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,6 +176,23 @@ struct PresetsFile {
 }
 
 impl Preset {
+    /// This preset with its client's echo flags added (`--echo`), and its stdout on a pty: the
+    /// client's stdio then writes each echoed statement out at its newline, before running it,
+    /// so that the statement is read before any error it causes on stderr.
+    pub fn echoing(&self) -> Result<Preset, Error> {
+        if self.echo.is_empty() {
+            return Err(Error::Usage(format!(
+                "--echo: preset {} has no flag to echo statements (the mysql, mariadb, psql and \
+                 sqlite3 presets have; a user preset sets `echo = [...]`)",
+                quote(&self.name)
+            )));
+        }
+        let mut preset = self.clone();
+        preset.args.extend(self.echo.iter().cloned());
+        preset.pty = true;
+        Ok(preset)
+    }
+
     /// The argv to run: the wrapper, the program (or `program`), the preset's flags, `args`.
     pub fn command(
         &self,
@@ -181,6 +222,8 @@ impl Presets {
                     secrets: b.secrets,
                     secret_options: Vec::new(),
                     redact_env: b.redact_env.iter().map(|n| n.to_string()).collect(),
+                    echo: b.echo.iter().map(|a| a.to_string()).collect(),
+                    pty: b.pty,
                     origin: "built-in".into(),
                 };
                 (b.name.to_owned(), preset)
@@ -247,6 +290,8 @@ impl Presets {
                 log: row.log,
                 secret_options: row.secret_options,
                 redact_env: row.redact_env,
+                echo: row.echo,
+                pty: row.pty,
                 origin: path.display().to_string(),
             };
             self.rows.insert(name, preset);
@@ -288,8 +333,11 @@ impl Presets {
                         Err(e) => e,
                     },
                 );
-                let command =
+                let mut command =
                     shlex::try_join(command.iter().map(String::as_str)).unwrap_or_default();
+                if p.pty {
+                    command.push_str(" (stdout on a pty)");
+                }
                 [
                     p.name.clone(),
                     command,

@@ -21,7 +21,7 @@ pub struct Redactor {
     /// The byte strings to mask, longest first.
     patterns: Vec<Vec<u8>>,
     /// Per stream: bytes held back because they could begin a secret.
-    held: [Vec<u8>; 2],
+    held: [Vec<u8>; 3],
 }
 
 impl Redactor {

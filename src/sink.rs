@@ -336,7 +336,7 @@ impl Fanout {
 
     pub fn exit(&mut self, ev: &Exit) {
         if let Some(mut redactor) = self.redactor.take() {
-            for stream in [Stream::Stdout, Stream::Stderr] {
+            for stream in Stream::ALL {
                 let mut rest = Vec::new();
                 redactor.finish(stream, &mut rest);
                 self.redacted_chunk(stream, ev.time, &rest);

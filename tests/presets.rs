@@ -32,7 +32,7 @@ fn list_presets_shows_every_preset_with_its_command_and_default_log() {
             "mariadb --batch --skip-tee --skip-pager --unbuffered",
         ),
         ("psql", "psql --no-psqlrc '--pset=pager=off'"),
-        ("sqlite3", "stdbuf -oL -eL sqlite3 -batch"),
+        ("sqlite3", "sqlite3 -batch (stdout on a pty)"),
         ("python", "python3 -u"),
     ] {
         let line = list
@@ -271,25 +271,6 @@ fn secrets_never_reach_a_log_or_the_console() {
 }
 
 // --- The real clients against real servers -------------------------------------------------
-
-/// Whether `program` runs `probe` successfully; when it cannot and CI=true, the test fails.
-fn available(what: &str, probe: &[&str]) -> bool {
-    let ok = Command::new(probe[0])
-        .args(&probe[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{what} is not available: .ci/run must install and start it"
-        );
-        eprintln!("SKIPPED: {what} is not available here ({probe:?} failed); .ci/run installs it");
-    }
-    ok
-}
 
 /// Runs teelog with `stdin` as input; returns its output.
 fn with_stdin(cmd: &mut Command, stdin: &str) -> std::process::Output {

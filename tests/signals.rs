@@ -1,69 +1,14 @@
 //! Real signals: from a terminal, from `kill`, and the command's own death.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::util::*;
-
-const PATIENCE: Duration = Duration::from_secs(30);
-
-/// Collects what `source` yields on a thread; `wait_for` blocks until a text shows up.
-struct Collector {
-    rx: mpsc::Receiver<Vec<u8>>,
-    seen: Vec<u8>,
-}
-
-impl Collector {
-    fn new(mut source: impl Read + Send + 'static) -> Collector {
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut buf = [0; 4096];
-            // A pty's master reads EIO once the terminal's last user is gone: the end here.
-            while let Ok(n @ 1..) = source.read(&mut buf) {
-                let _ = tx.send(buf[..n].to_vec());
-            }
-        });
-        Collector {
-            rx,
-            seen: Vec::new(),
-        }
-    }
-
-    fn wait_for(&mut self, needle: &str) {
-        let deadline = Instant::now() + PATIENCE;
-        while !text(&self.seen).contains(needle) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.rx.recv_timeout(left) {
-                Ok(bytes) => self.seen.extend(bytes),
-                Err(_) => panic!("{needle:?} never came; got {:?}", text(&self.seen)),
-            }
-        }
-    }
-
-    fn rest(mut self) -> String {
-        while let Ok(bytes) = self.rx.recv_timeout(PATIENCE) {
-            self.seen.extend(bytes);
-        }
-        text(&self.seen)
-    }
-}
-
-fn wait(child: &mut Child) -> End {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return End::of(status);
-        }
-        assert!(Instant::now() < deadline, "teelog did not end");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// The exit record of a jsonl log, after checking the whole run is there.
 fn exit_record(log: &std::path::Path) -> serde_json::Value {
@@ -77,7 +22,7 @@ fn ctrl_c_in_a_terminal_reaches_the_command_once_and_teelog_ends_as_it_did() {
     for (key, name, number) in [(b"\x03", "INT", 2), (b"\x1c", "QUIT", 3)] {
         let dir = tempdir();
         let log = dir.path().join("tty.jsonl");
-        let pty = nix::pty::openpty(None, None).unwrap();
+        let pty = terminal();
         let slave = File::from(pty.slave);
         // setsid -c: a new session whose controlling terminal is the pty, so that the terminal's
         // Ctrl-C goes to its foreground process group: teelog and the command.
@@ -362,26 +307,6 @@ fn a_real_time_signal_death_is_named_and_mirrored() {
             text(&read(&classic))
         );
     }
-}
-
-/// Runs `command` under teelog as the session leader of a new terminal (setsid -c), so that
-/// teelog starts as the terminal's foreground; returns the child, the terminal's master side and
-/// what the terminal shows.
-fn in_a_terminal(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> (Child, File, Collector) {
-    let pty = nix::pty::openpty(None, None).unwrap();
-    let slave = File::from(pty.slave);
-    let child = Command::new("setsid")
-        .current_dir(dir)
-        .arg("-c")
-        .args(args)
-        .stdin(slave.try_clone().unwrap())
-        .stdout(slave.try_clone().unwrap())
-        .stderr(slave)
-        .spawn()
-        .unwrap();
-    let master = File::from(pty.master);
-    let console = Collector::new(master.try_clone().unwrap());
-    (child, master, console)
 }
 
 /// [`in_a_terminal`] for `sh -c script`, the shell as the session leader.

@@ -8,6 +8,7 @@ mod live;
 mod man;
 mod nothing_lost;
 mod presets;
+mod recording;
 mod secrets;
 mod signals;
 mod util;

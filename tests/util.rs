@@ -1,7 +1,11 @@
 //! The one helper: run the real binary, read back what it wrote.
 
+use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -195,4 +199,110 @@ pub fn noise(len: usize, mut seed: u64) -> Vec<u8> {
     }
     bytes.truncate(len);
     bytes
+}
+
+/// How long a test waits for something that should come at once.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Collects what `source` yields on a thread; `wait_for` blocks until a text shows up.
+pub struct Collector {
+    rx: mpsc::Receiver<Vec<u8>>,
+    seen: Vec<u8>,
+}
+
+impl Collector {
+    pub fn new(mut source: impl Read + Send + 'static) -> Collector {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0; 4096];
+            // A pty's master reads EIO once the terminal's last user is gone: the end here.
+            while let Ok(n @ 1..) = source.read(&mut buf) {
+                let _ = tx.send(buf[..n].to_vec());
+            }
+        });
+        Collector {
+            rx,
+            seen: Vec::new(),
+        }
+    }
+
+    pub fn wait_for(&mut self, needle: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        while !text(&self.seen).contains(needle) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(bytes) => self.seen.extend(bytes),
+                Err(_) => panic!("{needle:?} never came; got {:?}", text(&self.seen)),
+            }
+        }
+    }
+
+    pub fn rest(mut self) -> String {
+        while let Ok(bytes) = self.rx.recv_timeout(PATIENCE) {
+            self.seen.extend(bytes);
+        }
+        text(&self.seen)
+    }
+}
+
+/// Waits for `child` to end, at most [`PATIENCE`].
+pub fn wait(child: &mut Child) -> End {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return End::of(status);
+        }
+        assert!(Instant::now() < deadline, "teelog did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A new pseudo-terminal whose ends are closed on exec, so that the children other tests start
+/// meanwhile do not keep it open.
+pub fn terminal() -> nix::pty::OpenptyResult {
+    use nix::fcntl::{FcntlArg, FdFlag, fcntl};
+    let pty = nix::pty::openpty(None, None).unwrap();
+    for fd in [&pty.master, &pty.slave] {
+        fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).unwrap();
+    }
+    pty
+}
+
+/// Runs `command` under teelog as the session leader of a new terminal (setsid -c), so that
+/// teelog starts as the terminal's foreground; returns the child, the terminal's master side and
+/// what the terminal shows.
+pub fn in_a_terminal(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> (Child, File, Collector) {
+    let pty = terminal();
+    let slave = File::from(pty.slave);
+    let child = Command::new("setsid")
+        .current_dir(dir)
+        .arg("-c")
+        .args(args)
+        .stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave)
+        .spawn()
+        .unwrap();
+    let master = File::from(pty.master);
+    let console = Collector::new(master.try_clone().unwrap());
+    (child, master, console)
+}
+
+/// Whether `program` runs `probe` successfully; when it cannot and CI=true, the test fails.
+pub fn available(what: &str, probe: &[&str]) -> bool {
+    let ok = Command::new(probe[0])
+        .args(&probe[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{what} is not available: .ci/run must install and start it"
+        );
+        eprintln!("SKIPPED: {what} is not available here ({probe:?} failed); .ci/run installs it");
+    }
+    ok
 }

@@ -27,14 +27,14 @@ pub const MAX_LINE: usize = 64 * 1024;
 
 #[derive(Debug)]
 pub struct ClassicFormatter {
-    /// `user@host`
+    /// `user@host`, from the start event.
     who: String,
     utc: bool,
     /// The stream whose prompt the last line written continues, or `None` when the next output
     /// needs a new prompt (at the start, after a pause, after another writer's lines).
     open: Option<Stream>,
     /// Per stream: a line whose newline has not come yet, and when its first byte was read.
-    held: [(Vec<u8>, SystemTime); 2],
+    held: [(Vec<u8>, SystemTime); 3],
     /// The time of the last prompt: prompts never go back in time.
     last: SystemTime,
 }
@@ -42,13 +42,10 @@ pub struct ClassicFormatter {
 impl ClassicFormatter {
     pub fn new(ctx: &Context) -> ClassicFormatter {
         ClassicFormatter {
-            who: format!("{}@{}", ctx.user, ctx.host),
+            who: String::new(),
             utc: ctx.utc,
             open: None,
-            held: [
-                (Vec::new(), SystemTime::UNIX_EPOCH),
-                (Vec::new(), SystemTime::UNIX_EPOCH),
-            ],
+            held: std::array::from_fn(|_| (Vec::new(), SystemTime::UNIX_EPOCH)),
             last: SystemTime::UNIX_EPOCH,
         }
     }
@@ -71,6 +68,7 @@ impl ClassicFormatter {
             let tag = match stream {
                 Stream::Stdout => "",
                 Stream::Stderr => " stderr",
+                Stream::Stdin => " stdin",
             };
             self.header(time, tag, out);
             out.extend_from_slice(b"> ");
@@ -134,6 +132,7 @@ fn shell_word(word: &str) -> String {
 
 impl Formatter for ClassicFormatter {
     fn start(&mut self, ev: &Start, out: &mut Vec<u8>) {
+        self.who = format!("{}@{}", ev.user, ev.host);
         self.header(ev.time, "", out);
         let command: Vec<String> = ev.command.iter().map(|w| shell_word(w)).collect();
         let pid = ev
@@ -176,14 +175,16 @@ impl Formatter for ClassicFormatter {
     }
 
     fn pause(&mut self, out: &mut Vec<u8>) {
-        self.flush(Stream::Stdout, Flush::Characters, out);
-        self.flush(Stream::Stderr, Flush::Characters, out);
+        for stream in Stream::ALL {
+            self.flush(stream, Flush::Characters, out);
+        }
         self.open = None;
     }
 
     fn exit(&mut self, ev: &Exit, out: &mut Vec<u8>) {
-        self.flush(Stream::Stdout, Flush::All, out);
-        self.flush(Stream::Stderr, Flush::All, out);
+        for stream in Stream::ALL {
+            self.flush(stream, Flush::All, out);
+        }
         self.header(ev.time, "", out);
         let secs = ev.duration.as_secs_f64();
         let _ = match (ev.status, &ev.error) {
@@ -272,6 +273,7 @@ mod tests {
     #[test]
     fn another_writers_lines_end_the_open_prompt() {
         let mut f = ClassicFormatter::new(&ctx());
+        f.start(&super::super::testing::start(), &mut Vec::new());
         let mut out = Vec::new();
         f.chunk(&super::super::testing::chunk(Stdout, 0, b"a\n"), &mut out);
         f.interleaved();
@@ -339,6 +341,7 @@ mod tests {
     #[test]
     fn the_exit_line_says_what_was_left_unread() {
         let mut f = ClassicFormatter::new(&ctx());
+        f.start(&super::super::testing::start(), &mut Vec::new());
         let mut out = Vec::new();
         let mut exit = super::super::testing::exit(Status::Code(0));
         exit.unread = 4096;

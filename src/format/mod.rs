@@ -82,13 +82,10 @@ impl Format {
     }
 }
 
-/// What every record of one run shares.
-#[derive(Clone, Debug)]
+/// How the formatters of one run are set up (what a run is, who ran it where, comes with its
+/// [`Start`]).
+#[derive(Clone, Debug, Default)]
 pub struct Context {
-    pub user: String,
-    pub host: String,
-    /// Unique per run.
-    pub session: String,
     /// Classic timestamps in UTC rather than local time.
     pub utc: bool,
 }
@@ -106,17 +103,16 @@ pub(crate) mod testing {
     }
 
     pub fn ctx() -> Context {
-        Context {
-            user: "ops".into(),
-            host: "db1".into(),
-            session: "S".into(),
-            utc: true,
-        }
+        Context { utc: true }
     }
 
     pub fn start() -> Start {
         Start {
             time: at(0),
+            session: "S".into(),
+            user: "ops".into(),
+            host: "db1".into(),
+            size: None,
             command: vec!["mysql".into(), "-e".into(), "select 1".into()],
             cwd: "/srv".into(),
             pid: Some(42),
@@ -141,9 +137,13 @@ pub(crate) mod testing {
         }
     }
 
-    /// Feeds `f` and returns all it wrote, as text.
+    /// Feeds `f` and returns all it wrote, as text. Steps that leave out `Start` get it still
+    /// (a formatter always does), without its output.
     pub fn run(f: &mut dyn Formatter, steps: &[Step]) -> String {
         let mut all = Vec::new();
+        if !matches!(steps.first(), Some(Step::Start)) {
+            f.start(&start(), &mut Vec::new());
+        }
         for step in steps {
             let mut out = Vec::new();
             match step {

@@ -1,14 +1,17 @@
-//! `plain`: the bytes exactly as the command wrote them, nothing added.
+//! `plain`: the bytes exactly as the command wrote them, nothing added. Recorded input
+//! (`--log-input`) is not output, and is left out.
 
 use super::Formatter;
-use crate::event::Chunk;
+use crate::event::{Chunk, Stream};
 
 #[derive(Debug, Default)]
 pub struct PlainFormatter;
 
 impl Formatter for PlainFormatter {
     fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Vec<u8>) {
-        out.extend_from_slice(ev.bytes);
+        if ev.stream != Stream::Stdin {
+            out.extend_from_slice(ev.bytes);
+        }
     }
 }
 
@@ -27,6 +30,7 @@ mod tests {
                 Chunk(Stdout, 0, b"a\r\nb"),
                 Pause,
                 Chunk(Stderr, 5, b"c"),
+                Chunk(Stdin, 6, b"typed\n"),
                 Exit(Status::Code(3)),
             ],
         );

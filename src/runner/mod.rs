@@ -1,11 +1,13 @@
-//! Runs the command: spawns it with its stdout and stderr on pipes, in a process group of its
-//! own, and from one loop on the calling thread reads whatever the pipes have as it arrives and
-//! pushes it through the sinks.
+//! Runs the command: spawns it on its wiring (see `spawn`: pipes, or a pty for stdout), in a
+//! process group of its own, and from one loop on the calling thread reads whatever its outputs
+//! have as it arrives and pushes it through the sinks; with `--log-input` the same loop passes
+//! teelog's stdin on to the command, recording it.
 //!
 //! ```text
-//! command ─ stdout pipe ─┐
-//! command ─ stderr pipe ─┼─ poll(2) ─> read ─> Fanout ─> sinks      (one thread)
-//! waiter(child) ─ pipe ──┘
+//! command ─ stdout pipe/pty ─┐
+//! command ─ stderr pipe ─────┼─ poll(2) ─> read ─> Fanout ─> sinks      (one thread)
+//! waiter(child) ─ pipe ──────┤
+//! teelog's stdin ────────────┘─> read ─> Fanout, and ─> pipe ─> command's stdin
 //! ```
 //!
 //! One thread reads and writes, as `tee` does: a chunk reaches the console without a hand-over
@@ -22,12 +24,13 @@
 
 mod job;
 pub mod signals;
+mod spawn;
 mod sys;
 
 use std::ffi::OsString;
-use std::io::{self, Read};
+use std::fs::File;
+use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -35,19 +38,22 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use nix::errno::Errno;
-use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::error::{EXIT_FAILED, Error, report};
-use crate::event::{Chunk, Exit, Start, Status, Stream};
+use crate::event::{Chunk, Exit, Size, Start, Status, Stream};
 use crate::sink::Fanout;
+pub use spawn::{INPUT_PIPE_SIZE, Wiring};
+use spawn::{Source, Wired};
 
 /// The most bytes taken from a pipe in one go: what is ready is read up to this, without waiting
 /// for more, and goes out as one chunk (one `write` per sink).
 const BATCH: usize = 128 * 1024;
 
-/// What the command's pipes are enlarged to: Linux's default `pipe-max-size`.
-const PIPE_SIZE: i32 = 1024 * 1024;
+/// How often, at most, teelog compares its terminal's size with the pty's while the command
+/// writes (a resize sends SIGWINCH to the terminal's foreground, which is the command, not
+/// teelog).
+const SIZE_CHECK: Duration = Duration::from_millis(200);
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -56,14 +62,24 @@ pub struct Spec {
     pub argv: Vec<OsString>,
     /// The command line as the logs show it: `argv` with secrets masked.
     pub display: Vec<String>,
-    /// The command's stderr goes into the same pipe as its stdout.
-    pub merge: bool,
+    /// Where the command's stdin, stdout and stderr go.
+    pub wiring: Wiring,
     /// How long the command must be quiet, after some output, for a pause: classic then starts a
     /// new prompt with the next output, and jsonl writes a line it holds without its newline.
     pub pause: Duration,
     /// After the command exits, how long to wait, in all, for output from processes it left
     /// behind (`cmd &`) that still hold its output pipes open.
     pub grace: Duration,
+    /// The run's identity, for the start event.
+    pub who: Who,
+}
+
+/// Which run this is, who started it, where.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub session: String,
+    pub user: String,
+    pub host: String,
 }
 
 /// How a run ended.
@@ -75,43 +91,82 @@ pub struct Ended {
     pub trouble: bool,
 }
 
-/// One of the command's output pipes.
-struct Pipe {
-    reader: os_pipe::PipeReader,
-    stream: Stream,
+/// The run's clock: wall-clock time at the start plus monotonic time since, so that times never
+/// go back (or jump) when the system clock is stepped during a run.
+#[derive(Clone, Copy, Debug)]
+struct Clock {
+    wall: SystemTime,
+    mono: Instant,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            wall: SystemTime::now(),
+            mono: Instant::now(),
+        }
+    }
+
+    fn now(&self) -> SystemTime {
+        self.wall + self.mono.elapsed()
+    }
+}
+
+/// teelog's stdin passed on to the command (`--log-input`), one pipe-load at a time.
+struct Input {
+    /// teelog's stdin (a duplicate: its flags stay as they are, and reads wait for data only
+    /// after poll said there is some).
+    from: File,
+    /// The command's stdin; `None` once forwarding has ended (end of input, the command gone).
+    to: Option<File>,
+    /// Read but not yet taken by the pipe.
+    pending: Vec<u8>,
+    /// The pipe held nothing when last looked at: the command has taken everything.
+    empty: bool,
+}
+
+/// What a polled descriptor is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Source(usize),
+    Waiter,
+    /// The pipe to the command's stdin, for room.
+    InputRoom,
+    /// teelog's stdin, for data.
+    InputData,
 }
 
 /// Runs `spec` to its end, pushing its events through `fanout`; returns how the command ended.
 /// A command that cannot be started is still on record: a start and an exit record (127 or
 /// 126, with the reason) are written before the error is returned.
 pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
-    let (out_reader, out_writer) = os_pipe::pipe().map_err(Error::Pipe)?;
-    let (err_reader, err_writer) = if spec.merge {
-        (None, out_writer.try_clone().map_err(Error::Pipe)?)
-    } else {
-        let (r, w) = os_pipe::pipe().map_err(Error::Pipe)?;
-        (Some(r), w)
-    };
-    let mut pipes = vec![Pipe {
-        reader: out_reader,
-        stream: Stream::Stdout,
-    }];
-    pipes.extend(err_reader.map(|reader| Pipe {
-        reader,
-        stream: Stream::Stderr,
-    }));
-    for pipe in &pipes {
-        // A larger pipe lets a fast command run ahead by more than 64 KiB, so teelog takes its
-        // output in fewer, larger reads, with less contention on the pipe's lock. This is
-        // kernel memory, not teelog's; where the limit is lower the default size stays.
-        let _ = fcntl(&pipe.reader, FcntlArg::F_SETPIPE_SZ(PIPE_SIZE));
-        // Only teelog reads these pipes, so the flag is teelog's alone.
-        fcntl(&pipe.reader, FcntlArg::F_SETFL(OFlag::O_NONBLOCK))
-            .map_err(|e| Error::Pipe(e.into()))?;
-    }
-    // The waiter closes `exited_w` once it has the status: the loop's wake-up call.
-    let (exited_r, exited_w) = os_pipe::pipe().map_err(Error::Pipe)?;
     let terminal = job::Terminal::foreground();
+    // A duplicate of the terminal, to follow its size (the waiter thread owns `terminal`).
+    let size_tty: Option<File> = terminal
+        .as_ref()
+        .and_then(|t| t.fd().try_clone_to_owned().ok())
+        .map(File::from);
+    let terminal_size = size_tty
+        .as_ref()
+        .and_then(|t| sys::window_size(t.as_fd()))
+        .or_else(|| sys::window_size(io::stdout().as_fd()))
+        .or_else(|| sys::window_size(io::stderr().as_fd()));
+    let mut wired = Wired::new(spec.wiring, terminal_size.unwrap_or(Size::DEFAULT))?;
+    let mut input = match wired.input.take() {
+        Some(to) => Some(Input {
+            from: io::stdin()
+                .as_fd()
+                .try_clone_to_owned()
+                .map(File::from)
+                .map_err(Error::Pipe)?,
+            to: Some(to),
+            pending: Vec::new(),
+            empty: true,
+        }),
+        None => None,
+    };
+    // The waiter closes `exited_w` once it has the status: the loop's wake-up call.
+    let (exited_r, exited_w) = std::io::pipe().map_err(Error::Pipe)?;
     let cont = match terminal {
         Some(_) => signals::Continue::ByJobControl,
         None => signals::Continue::Relayed,
@@ -119,34 +174,34 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
     let catcher = signals::Catcher::install(cont).map_err(Error::Signals)?;
     signals::block_tty_stop();
 
-    let started = Instant::now();
-    let start_time = SystemTime::now();
+    let clock = Clock::start();
     let mut start = Start {
-        time: start_time,
+        time: clock.wall,
+        session: spec.who.session.clone(),
+        user: spec.who.user.clone(),
+        host: spec.who.host.clone(),
+        size: wired.size.or(terminal_size),
         command: spec.display.clone(),
         cwd: std::env::current_dir()
             .map(|d| d.to_string_lossy().into_owned())
             .unwrap_or_default(),
         pid: None,
     };
-    let child = match spawn(&spec.argv, out_writer, err_writer, terminal.as_ref()) {
+    let child = match wired.spawn(&spec.argv, terminal.as_ref()) {
         Ok(child) => child,
         Err(err) => {
             let code = err.exit_code();
             fanout.start(&start);
             fanout.exit(&Exit {
-                time: SystemTime::now(),
+                time: clock.now(),
                 status: Status::Code(code.into()),
-                duration: started.elapsed(),
+                duration: clock.mono.elapsed(),
                 unread: 0,
                 error: Some(err.reason()),
             });
             return Err(err);
         }
     };
-    // The spawn's `Command` is gone, and with it teelog's copies of the pipes' write ends: a
-    // pipe reaches end of file only once no process holds its write end (duct's "Avoid a
-    // deadlock!", os_pipe's docs).
     let pid = child.id() as i32;
     // Not waited for through `child`: the waiter below uses waitpid to follow stops too.
     drop(child);
@@ -164,13 +219,16 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
             }
         };
         reaped.store(true, Ordering::Release);
-        let _ = tx.send((SystemTime::now(), started.elapsed(), status));
+        let _ = tx.send((clock.now(), clock.mono.elapsed(), status));
         drop(exited_w);
     });
 
     start.pid = Some(pid as u32);
     fanout.start(&start);
 
+    let mut sources = wired.sources;
+    let mut pty_size = wired.size;
+    let mut next_size_check = Instant::now() + SIZE_CHECK;
     let mut buf = vec![0; BATCH];
     let mut trouble = false;
     let mut exited = None;
@@ -178,7 +236,8 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
     let mut pause_at: Option<Instant> = None;
     // Time spent waiting for output since the command exited: the grace period's clock.
     let mut idle = Duration::ZERO;
-    while !pipes.is_empty() || exited.is_none() {
+    let mut slots = Vec::new();
+    while !sources.is_empty() || exited.is_none() {
         if exited.is_some() && idle >= spec.grace {
             break;
         }
@@ -187,12 +246,26 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
             let give_up = Instant::now() + (spec.grace - idle);
             wake_at = Some(wake_at.map_or(give_up, |at| at.min(give_up)));
         }
-        let mut fds: Vec<PollFd<'_>> = pipes
-            .iter()
-            .map(|p| PollFd::new(p.reader.as_fd(), PollFlags::POLLIN))
-            .collect();
+        slots.clear();
+        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(sources.len() + 2);
+        for (i, source) in sources.iter().enumerate() {
+            fds.push(PollFd::new(source.file.as_fd(), PollFlags::POLLIN));
+            slots.push(Slot::Source(i));
+        }
         if exited.is_none() {
             fds.push(PollFd::new(exited_r.as_fd(), PollFlags::POLLIN));
+            slots.push(Slot::Waiter);
+        }
+        if let Some(input) = &input
+            && let Some(to) = &input.to
+        {
+            if !input.pending.is_empty() || !input.empty {
+                fds.push(PollFd::new(to.as_fd(), PollFlags::POLLOUT));
+                slots.push(Slot::InputRoom);
+            } else {
+                fds.push(PollFd::new(input.from.as_fd(), PollFlags::POLLIN));
+                slots.push(Slot::InputData);
+            }
         }
         let waiting_since = Instant::now();
         let polled = poll(&mut fds, timeout_until(wake_at));
@@ -200,10 +273,12 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
         if exited.is_some() {
             idle += now - waiting_since;
         }
-        let ready: Vec<bool> = match polled {
+        let ready: Vec<Slot> = match polled {
             Ok(_) => fds
                 .iter()
-                .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
+                .zip(&slots)
+                .filter(|(fd, _)| fd.revents().is_some_and(|r| !r.is_empty()))
+                .map(|(_, slot)| *slot)
                 .collect(),
             Err(Errno::EINTR) => continue,
             Err(err) => {
@@ -213,17 +288,25 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
             }
         };
         drop(fds);
-        // The waiter's pipe is polled last, while the exit is still to come.
-        let waiter_done = exited.is_none() && ready.get(pipes.len()) == Some(&true);
 
+        // A pty's output reaches its master a moment after the write (the kernel passes it on
+        // from a work queue), so a pipe can be readable before a pty written to earlier. Reading
+        // the pty first whenever anything is ready (a read waits for that work) keeps a
+        // statement on stdout ahead of the error it caused on stderr.
+        let any_source = ready.iter().any(|s| matches!(s, Slot::Source(_)));
         let mut eof = Vec::new();
-        for (i, pipe) in pipes.iter_mut().enumerate() {
-            if !ready[i] {
+        for (i, source) in sources.iter_mut().enumerate() {
+            let wanted = ready.contains(&Slot::Source(i)) || (source.pty && any_source);
+            if !wanted {
                 continue;
             }
-            let (read, at_end, failed) = pass_on(pipe, &mut buf, usize::MAX, fanout);
+            let (read, at_end, failed) = pass_on(source, &mut buf, usize::MAX, &clock, fanout);
             if read > 0 {
                 pause_at = Some(now + spec.pause);
+                if source.pty && now >= next_size_check {
+                    next_size_check = now + SIZE_CHECK;
+                    follow_size(size_tty.as_ref(), source, &mut pty_size);
+                }
             }
             trouble |= failed;
             if at_end {
@@ -231,9 +314,16 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
             }
         }
         for i in eof.into_iter().rev() {
-            pipes.remove(i);
+            sources.remove(i);
         }
-        if waiter_done {
+        if let Some(input) = &mut input {
+            if ready.contains(&Slot::InputData) {
+                trouble |= input.read(&mut buf, &clock, fanout);
+            } else if ready.contains(&Slot::InputRoom) {
+                input.room();
+            }
+        }
+        if ready.contains(&Slot::Waiter) {
             // The waiter sends before it closes its pipe.
             exited = rx.recv().ok();
         }
@@ -242,28 +332,29 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
             pause_at = None;
         }
     }
+    drop(input);
     let (time, duration, status) = match exited {
         Some(exit) => exit,
         // The loop failed before the command ended: its status is still the one to log.
         None => rx.recv().unwrap_or((
-            SystemTime::now(),
-            started.elapsed(),
+            clock.now(),
+            clock.mono.elapsed(),
             Status::Code(EXIT_FAILED.into()),
         )),
     };
     // Stopping with pipes still open: read what they hold now, then count what is left.
     let mut unread = 0;
-    for pipe in &mut pipes {
-        let mut owed = sys::bytes_ready(pipe.reader.as_fd()).unwrap_or(0);
+    for source in &mut sources {
+        let mut owed = sys::bytes_ready(source.file.as_fd()).unwrap_or(0);
         while owed > 0 {
-            let (read, at_end, failed) = pass_on(pipe, &mut buf, owed, fanout);
+            let (read, at_end, failed) = pass_on(source, &mut buf, owed, &clock, fanout);
             trouble |= failed;
             owed = owed.saturating_sub(read);
             if read == 0 || at_end {
                 break;
             }
         }
-        unread += sys::bytes_ready(pipe.reader.as_fd()).unwrap_or(0) as u64;
+        unread += sys::bytes_ready(source.file.as_fd()).unwrap_or(0) as u64;
     }
     if unread > 0 {
         report(format_args!(
@@ -283,75 +374,96 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
     Ok(Ended { status, trouble })
 }
 
-/// Starts `argv` with its output on the given pipes, in a process group of its own (with the
-/// terminal's foreground when teelog has it). A file without a `#!` line that the kernel will not
-/// execute (ENOEXEC) is run with /bin/sh, as execvp, env, timeout and nice do.
-fn spawn(
-    argv: &[OsString],
-    stdout: os_pipe::PipeWriter,
-    stderr: os_pipe::PipeWriter,
-    terminal: Option<&job::Terminal>,
-) -> Result<std::process::Child, Error> {
-    let (program, args) = argv.split_first().ok_or(Error::NoCommand)?;
-    let command = |program: &OsString, args: &[OsString]| -> io::Result<Command> {
-        let mut command = Command::new(program);
-        command
-            .args(args)
-            .stdout(stdout.try_clone()?)
-            .stderr(stderr.try_clone()?);
-        sys::own_process_group(&mut command, terminal.map(job::Terminal::fd));
-        Ok(command)
+/// Gives the pty `source` the size of teelog's terminal when that changed.
+fn follow_size(tty: Option<&File>, source: &Source, size: &mut Option<Size>) {
+    let Some(now) = tty.and_then(|t| sys::window_size(t.as_fd())) else {
+        return;
     };
-    let spawned = command(program, args).and_then(|mut c| c.spawn());
-    let spawned = match spawned {
-        Err(err) if err.raw_os_error() == Some(nix::libc::ENOEXEC) => match find_program(program) {
-            Some(path) => {
-                let mut sh_args = vec![path.into_os_string()];
-                sh_args.extend(args.iter().cloned());
-                command(&"/bin/sh".into(), &sh_args).and_then(|mut c| c.spawn())
-            }
-            None => Err(err),
-        },
-        other => other,
-    };
-    spawned.map_err(|source| Error::Spawn {
-        program: program.clone(),
-        source,
-    })
+    if *size != Some(now) && sys::set_window_size(source.file.as_fd(), now).is_ok() {
+        *size = Some(now);
+    }
 }
 
-/// Where the exec search finds `program`: itself when it names a path, else the first
-/// executable file of that name in `$PATH`.
-fn find_program(program: &OsString) -> Option<std::path::PathBuf> {
-    use std::os::unix::ffi::OsStrExt;
-    use std::os::unix::fs::PermissionsExt;
-    if program.as_bytes().contains(&b'/') {
-        return Some(program.into());
+impl Input {
+    /// Reads what teelog's stdin has (at most what the pipe holds), records it and passes it
+    /// on. End of input closes the command's stdin. Returns true on a failure (reported).
+    fn read(&mut self, buf: &mut [u8], clock: &Clock, fanout: &mut Fanout) -> bool {
+        let buf = &mut buf[..INPUT_PIPE_SIZE];
+        let n = match self.from.read(buf) {
+            Ok(0) => {
+                self.to = None;
+                return false;
+            }
+            Ok(n) => n,
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+                ) =>
+            {
+                return false;
+            }
+            Err(err) => {
+                report(format_args!("cannot read standard input: {err}"));
+                self.to = None;
+                return true;
+            }
+        };
+        fanout.chunk(&Chunk {
+            stream: Stream::Stdin,
+            time: clock.now(),
+            bytes: &buf[..n],
+        });
+        self.pending.extend_from_slice(&buf[..n]);
+        self.empty = false;
+        self.room();
+        false
     }
-    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| {
-            p.metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+
+    /// Writes what is pending as far as the pipe takes it; when nothing is pending, the pipe
+    /// just polled writable, which for a one-page pipe means empty. A command that has closed its
+    /// stdin or exited (EPIPE) ends forwarding, quietly: that is its right.
+    fn room(&mut self) {
+        let Some(to) = &mut self.to else {
+            return;
+        };
+        if self.pending.is_empty() {
+            self.empty = true;
+            return;
+        }
+        match to.write(&self.pending) {
+            Ok(n) => {
+                self.pending.drain(..n);
+            }
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+                ) => {}
+            Err(_) => {
+                self.to = None;
+                self.pending.clear();
+            }
+        }
+    }
 }
 
 /// Reads what `pipe` has ready (up to `buf`'s size and `limit`, without waiting for more) and
 /// pushes it through the sinks as one chunk; returns how many bytes were read, whether the pipe
 /// is at its end, and whether reading failed (reported).
 fn pass_on(
-    pipe: &mut Pipe,
+    source: &mut Source,
     buf: &mut [u8],
     limit: usize,
+    clock: &Clock,
     fanout: &mut Fanout,
 ) -> (usize, bool, bool) {
-    let time = SystemTime::now();
+    let time = clock.now();
     let len = buf.len().min(limit);
-    let (n, at_end, failed) = read_ready(&mut pipe.reader, &mut buf[..len], pipe.stream);
+    let (n, at_end, failed) = read_ready(source, &mut buf[..len]);
     if n > 0 {
         fanout.chunk(&Chunk {
-            stream: pipe.stream,
+            stream: source.stream,
             time,
             bytes: &buf[..n],
         });
@@ -359,17 +471,14 @@ fn pass_on(
     (n, at_end, failed)
 }
 
-/// Reads what `pipe` has ready, up to `buf`'s size, without waiting for more; returns how many
-/// bytes, whether the pipe is at its end, and whether reading failed (then reported, and the
-/// pipe treated as ended).
-fn read_ready(
-    pipe: &mut os_pipe::PipeReader,
-    buf: &mut [u8],
-    stream: Stream,
-) -> (usize, bool, bool) {
+/// Reads what `source` has ready, up to `buf`'s size, without waiting for more; returns how many
+/// bytes, whether it is at its end, and whether reading failed (then reported, and the source
+/// treated as ended). A pty master says EIO once the last process holding the slave has closed
+/// it, after everything written before that has been read: that is its end of file.
+fn read_ready(source: &mut Source, buf: &mut [u8]) -> (usize, bool, bool) {
     let mut n = 0;
     while n < buf.len() {
-        match pipe.read(&mut buf[n..]) {
+        match source.file.read(&mut buf[n..]) {
             Ok(0) => return (n, true, false),
             // Less than asked for: the pipe was empty just now, so another read would only say
             // EAGAIN.
@@ -377,10 +486,13 @@ fn read_ready(
             Ok(k) => n += k,
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) if source.pty && err.raw_os_error() == Some(nix::libc::EIO) => {
+                return (n, true, false);
+            }
             Err(err) => {
                 report(format_args!(
                     "cannot read the command's {}: {err}",
-                    stream.name()
+                    source.stream.name()
                 ));
                 return (n, true, true);
             }
@@ -415,22 +527,9 @@ mod tests {
     #[test]
     fn bytes_ready_counts_what_a_pipe_holds() {
         use std::io::Write;
-        let (reader, mut writer) = os_pipe::pipe().unwrap();
+        let (reader, mut writer) = std::io::pipe().unwrap();
         assert_eq!(sys::bytes_ready(reader.as_fd()).unwrap(), 0);
         writer.write_all(&[7; 1000]).unwrap();
         assert_eq!(sys::bytes_ready(reader.as_fd()).unwrap(), 1000);
-    }
-
-    #[test]
-    fn a_script_without_a_shebang_is_found_for_sh() {
-        assert_eq!(
-            find_program(&"./x".into()),
-            Some(std::path::PathBuf::from("./x"))
-        );
-        assert_eq!(
-            find_program(&"sh".into()).map(|p| p.file_name().unwrap().to_owned()),
-            Some("sh".into())
-        );
-        assert_eq!(find_program(&"teelog-no-such-program".into()), None);
     }
 }

@@ -1,6 +1,6 @@
 //! The few system calls teelog makes that safe Rust (std, nix, signal-hook) does not offer: the
 //! command's own process group and terminal set up between fork and exec, signals by number (nix
-//! knows no real-time signals), dying of any signal, `FIONREAD`, and a handler for the fault
+//! knows no real-time signals), dying of any signal, `FIONREAD`, window sizes, and a handler for the fault
 //! signals (SEGV, ILL, FPE) that signal-hook refuses. Every `unsafe` block of teelog is here.
 #![allow(unsafe_code)]
 
@@ -79,6 +79,40 @@ pub fn bytes_ready(fd: BorrowedFd<'_>) -> io::Result<usize> {
     match unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &mut n) } {
         -1 => Err(io::Error::last_os_error()),
         _ => Ok(usize::try_from(n).unwrap_or(0)),
+    }
+}
+
+/// The window size of the terminal `fd`, or `None` when it is not a terminal.
+pub fn window_size(fd: BorrowedFd<'_>) -> Option<crate::event::Size> {
+    let mut size: libc::winsize = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one winsize through the pointer, which points to `size`.
+    match unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut size) } {
+        -1 => None,
+        _ if size.ws_col == 0 || size.ws_row == 0 => None,
+        _ => Some(crate::event::Size {
+            cols: size.ws_col,
+            rows: size.ws_row,
+        }),
+    }
+}
+
+/// Sets the window size of the terminal `fd` (a pty master).
+pub fn set_window_size(fd: BorrowedFd<'_>, size: crate::event::Size) -> io::Result<()> {
+    let size = libc::winsize {
+        ws_row: size.rows,
+        ws_col: size.cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads one winsize through the pointer, which points to `size`.
+    match unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, &size) } {
+        -1 => Err(io::Error::last_os_error()),
+        _ => Ok(()),
     }
 }
 

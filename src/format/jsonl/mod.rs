@@ -34,7 +34,7 @@ pub struct JsonlFormatter {
     pid: Option<u32>,
     seq: u64,
     /// Per stream: the start of a line whose newline has not been read yet.
-    held: [Held; 2],
+    held: [Held; 3],
     /// The last timestamp formatted, which every line of a chunk shares.
     stamp: (SystemTime, String),
     /// An output record up to its `seq`, for `prefix_key`: the same for every line of a chunk.
@@ -50,18 +50,18 @@ struct Held {
 }
 
 impl JsonlFormatter {
-    pub fn new(ctx: &Context) -> JsonlFormatter {
+    pub fn new(_ctx: &Context) -> JsonlFormatter {
         let held = || Held {
             bytes: Vec::new(),
             time: SystemTime::UNIX_EPOCH,
         };
         JsonlFormatter {
-            session: ctx.session.clone(),
-            host: ctx.host.clone(),
-            user: ctx.user.clone(),
+            session: String::new(),
+            host: String::new(),
+            user: String::new(),
             pid: None,
             seq: 0,
-            held: [held(), held()],
+            held: [held(), held(), held()],
             stamp: (SystemTime::UNIX_EPOCH, String::new()),
             prefix: Vec::new(),
             prefix_key: None,
@@ -216,10 +216,15 @@ impl JsonlFormatter {
 impl Formatter for JsonlFormatter {
     fn start(&mut self, ev: &Start, out: &mut Vec<u8>) {
         self.pid = ev.pid;
+        self.session.clone_from(&ev.session);
+        self.host.clone_from(&ev.host);
+        self.user.clone_from(&ev.user);
         let record = StartRecord {
             common: self.common("start", ev.time),
             command: &ev.command,
             cwd: &ev.cwd,
+            cols: ev.size.map(|s| s.cols),
+            rows: ev.size.map(|s| s.rows),
         };
         push_json(out, &record);
     }
@@ -252,13 +257,15 @@ impl Formatter for JsonlFormatter {
     }
 
     fn pause(&mut self, out: &mut Vec<u8>) {
-        self.flush(Stream::Stdout, Flush::Characters, out);
-        self.flush(Stream::Stderr, Flush::Characters, out);
+        for stream in Stream::ALL {
+            self.flush(stream, Flush::Characters, out);
+        }
     }
 
     fn exit(&mut self, ev: &Exit, out: &mut Vec<u8>) {
-        self.flush(Stream::Stdout, Flush::All, out);
-        self.flush(Stream::Stderr, Flush::All, out);
+        for stream in Stream::ALL {
+            self.flush(stream, Flush::All, out);
+        }
         let record = ExitRecord {
             common: self.common("exit", ev.time),
             code: match ev.status {
@@ -655,7 +662,7 @@ mod tests {
         for line in lines {
             for eol in [true, false] {
                 let mut f = JsonlFormatter::new(&ctx());
-                f.pid = Some(42);
+                f.start(&super::super::testing::start(), &mut Vec::new());
                 f.seq = 6;
                 let mut fast = Vec::new();
                 f.record(Stderr, line, super::super::testing::at(5), eol, &mut fast);

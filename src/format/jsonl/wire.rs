@@ -31,6 +31,10 @@ pub struct StartRecord<'a> {
     /// The argv as executed (secrets masked).
     pub command: &'a [String],
     pub cwd: &'a str,
+    /// The size of teelog's terminal (the command's pty with `--pty`) in characters, or null
+    /// when there was none: what `replay --format asciicast` sizes its player to.
+    pub cols: Option<u16>,
+    pub rows: Option<u16>,
 }
 
 /// The schema of an output record. Only the unit test serializes it: the writer's fast path must
@@ -45,7 +49,7 @@ pub struct OutputRecord<'a> {
     pub host: &'a str,
     pub user: &'a str,
     pub pid: u32,
-    /// `"stdout"` or `"stderr"`.
+    /// `"stdout"`, `"stderr"` or (with `--log-input`) `"stdin"`.
     pub stream: &'static str,
     pub seq: u64,
     /// The line without its newline; a lossy rendering when it is not valid UTF-8.

@@ -1,0 +1,285 @@
+//! The command's wiring and its start: where its stdin, stdout and stderr go (pipes, one pipe for
+//! both outputs with `--merge`, a pseudo-terminal for stdout with `--pty`, a pipe from teelog for
+//! stdin with `--log-input`), then the spawn itself.
+//!
+//! With `--pty` the pty is the command's stdout and nothing more: not its controlling terminal
+//! (the command is not a session leader, so opening the slave does not make it one). Ctrl-C, job
+//! control and `/dev/tty` prompts therefore go through teelog's own terminal exactly as without
+//! `--pty`; the pty only makes `isatty(1)` true, so that stdio flushes per line. Its line
+//! discipline is raw (`cfmakeraw`): no `\n` to `\r\n`, no echo, no line-length limit, so the
+//! bytes read from the master are the bytes the program wrote. stderr stays a pipe of its own.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::process::{Command, Stdio};
+
+use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
+
+use super::{job, sys};
+use crate::error::Error;
+use crate::event::{Size, Stream};
+
+/// What the command's pipes are enlarged to: Linux's default `pipe-max-size`.
+const PIPE_SIZE: i32 = 1024 * 1024;
+
+/// What the pipe to the command's stdin is shrunk to: one page, the least a pipe holds. With a
+/// single buffer slot the pipe polls writable only once the command has taken everything in it,
+/// so teelog reads its own stdin only as fast as the command takes it.
+pub const INPUT_PIPE_SIZE: usize = 4096;
+
+/// How to connect the command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wiring {
+    /// stderr into stdout's pipe (or pty).
+    pub merge: bool,
+    /// stdout on a pseudo-terminal.
+    pub pty: bool,
+    /// stdin from a pipe that teelog fills from its own stdin, recording what it passes on.
+    pub log_input: bool,
+}
+
+/// One of the command's outputs, as teelog reads it.
+#[derive(Debug)]
+pub struct Source {
+    pub file: File,
+    pub stream: Stream,
+    /// A pty master, which says EIO (not end of file) once the last slave is closed.
+    pub pty: bool,
+}
+
+/// Both ends of the wiring: teelog's (`sources`, `input`), and the command's, which go to the
+/// spawn and are closed in teelog with it.
+#[derive(Debug)]
+pub struct Wired {
+    /// stdout first: the loop reads in this order, and a pty is read before a pipe.
+    pub sources: Vec<Source>,
+    /// teelog's end of the command's stdin with `--log-input`, non-blocking.
+    pub input: Option<File>,
+    /// The pty's size, when there is one.
+    pub size: Option<Size>,
+    stdin: Option<OwnedFd>,
+    stdout: OwnedFd,
+    stderr: OwnedFd,
+}
+
+impl Wired {
+    /// Makes the pipes (and pty) that `wiring` asks for; `size` is the pty's window size.
+    pub fn new(wiring: Wiring, size: Size) -> Result<Wired, Error> {
+        let pipe = || -> Result<(File, OwnedFd), Error> {
+            let (r, w) = std::io::pipe().map_err(Error::Pipe)?;
+            // A larger pipe lets a fast command run ahead by more than 64 KiB, so teelog takes
+            // its output in fewer, larger reads. This is kernel memory, not teelog's; where the
+            // limit is lower the default size stays.
+            let _ = fcntl(&r, FcntlArg::F_SETPIPE_SZ(PIPE_SIZE));
+            Ok((File::from(OwnedFd::from(r)), OwnedFd::from(w)))
+        };
+        let mut sources = Vec::new();
+        let (stdout, size) = if wiring.pty {
+            let (master, slave) = pty(size).map_err(Error::Pipe)?;
+            sources.push(Source {
+                file: master,
+                stream: Stream::Stdout,
+                pty: true,
+            });
+            (slave, Some(size))
+        } else {
+            let (r, w) = pipe()?;
+            sources.push(Source {
+                file: r,
+                stream: Stream::Stdout,
+                pty: false,
+            });
+            (w, None)
+        };
+        let stderr = if wiring.merge {
+            stdout.try_clone().map_err(Error::Pipe)?
+        } else {
+            let (r, w) = pipe()?;
+            sources.push(Source {
+                file: r,
+                stream: Stream::Stderr,
+                pty: false,
+            });
+            w
+        };
+        for source in &sources {
+            // Only teelog reads these, so the flag is teelog's alone.
+            set_nonblocking(&source.file).map_err(Error::Pipe)?;
+        }
+        let (stdin, input) = if wiring.log_input {
+            let (r, w) = std::io::pipe().map_err(Error::Pipe)?;
+            let _ = fcntl(&w, FcntlArg::F_SETPIPE_SZ(INPUT_PIPE_SIZE as i32));
+            let w = File::from(OwnedFd::from(w));
+            set_nonblocking(&w).map_err(Error::Pipe)?;
+            (Some(OwnedFd::from(r)), Some(w))
+        } else {
+            (None, None)
+        };
+        Ok(Wired {
+            sources,
+            input,
+            size,
+            stdin,
+            stdout,
+            stderr,
+        })
+    }
+
+    /// Starts `argv` on this wiring, in a process group of its own (with the terminal's
+    /// foreground when teelog has it). A file without a `#!` line that the kernel will not
+    /// execute (ENOEXEC) is run with /bin/sh, as execvp, env, timeout and nice do. The command's
+    /// ends of the wiring are closed in teelog on return, whatever happens: a pipe reaches end
+    /// of file only once no process holds its write end (duct's "Avoid a deadlock!").
+    pub fn spawn(
+        &mut self,
+        argv: &[OsString],
+        terminal: Option<&job::Terminal>,
+    ) -> Result<std::process::Child, Error> {
+        let stdin = self.stdin.take();
+        let stdout = std::mem::replace(&mut self.stdout, closed()?);
+        let stderr = std::mem::replace(&mut self.stderr, closed()?);
+        let (program, args) = argv.split_first().ok_or(Error::NoCommand)?;
+        let command = |program: &OsString, args: &[OsString]| -> io::Result<Command> {
+            let mut command = Command::new(program);
+            command
+                .args(args)
+                .stdout(Stdio::from(stdout.try_clone()?))
+                .stderr(Stdio::from(stderr.try_clone()?));
+            if let Some(stdin) = &stdin {
+                command.stdin(Stdio::from(stdin.try_clone()?));
+            }
+            sys::own_process_group(&mut command, terminal.map(job::Terminal::fd));
+            Ok(command)
+        };
+        let spawned = command(program, args).and_then(|mut c| c.spawn());
+        let spawned = match spawned {
+            Err(err) if err.raw_os_error() == Some(nix::libc::ENOEXEC) => {
+                match find_program(program) {
+                    Some(path) => {
+                        let mut sh_args = vec![path.into_os_string()];
+                        sh_args.extend(args.iter().cloned());
+                        command(&"/bin/sh".into(), &sh_args).and_then(|mut c| c.spawn())
+                    }
+                    None => Err(err),
+                }
+            }
+            other => other,
+        };
+        spawned.map_err(|source| Error::Spawn {
+            program: program.clone(),
+            source,
+        })
+    }
+}
+
+/// A descriptor standing in for an end given away: /dev/null, so that nothing of the command's
+/// stays open in teelog.
+fn closed() -> Result<OwnedFd, Error> {
+    File::open("/dev/null")
+        .map(OwnedFd::from)
+        .map_err(Error::Pipe)
+}
+
+fn set_nonblocking(fd: impl AsFd) -> io::Result<()> {
+    let flags = OFlag::from_bits_truncate(fcntl(&fd, FcntlArg::F_GETFL)?);
+    fcntl(&fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
+    Ok(())
+}
+
+/// A new pseudo-terminal of `size` with a raw line discipline: its master (for teelog) and slave
+/// (for the command's stdout), both closed on exec (the slave is duplicated onto fd 1).
+fn pty(size: Size) -> io::Result<(File, OwnedFd)> {
+    use nix::pty::{Winsize, openpty};
+    use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
+    let winsize = Winsize {
+        ws_row: size.rows,
+        ws_col: size.cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let pty = openpty(&winsize, None)?;
+    for fd in [&pty.master, &pty.slave] {
+        fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
+    }
+    let mut termios = tcgetattr(&pty.slave)?;
+    cfmakeraw(&mut termios);
+    tcsetattr(&pty.slave, SetArg::TCSANOW, &termios)?;
+    Ok((File::from(pty.master), pty.slave))
+}
+
+/// Where the exec search finds `program`: itself when it names a path, else the first
+/// executable file of that name in `$PATH`.
+fn find_program(program: &OsString) -> Option<std::path::PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::PermissionsExt;
+    if program.as_bytes().contains(&b'/') {
+        return Some(program.into());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| {
+            p.metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    #[test]
+    fn a_script_without_a_shebang_is_found_for_sh() {
+        assert_eq!(
+            find_program(&"./x".into()),
+            Some(std::path::PathBuf::from("./x"))
+        );
+        assert_eq!(
+            find_program(&"sh".into()).map(|p| p.file_name().unwrap().to_owned()),
+            Some("sh".into())
+        );
+        assert_eq!(find_program(&"teelog-no-such-program".into()), None);
+    }
+
+    #[test]
+    fn the_pty_passes_bytes_unchanged_and_ends_with_eio() {
+        let (mut master, slave) = pty(Size::DEFAULT).unwrap();
+        let mut slave = File::from(slave);
+        let long = vec![b'x'; 10_000];
+        slave.write_all(b"a\nb\r\n").unwrap();
+        slave.write_all(&long).unwrap();
+        drop(slave);
+        let mut got = Vec::new();
+        let mut buf = [0; 4096];
+        loop {
+            match master.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(err) if err.raw_os_error() == Some(nix::libc::EIO) => break,
+                Err(err) => panic!("{err}"),
+            }
+        }
+        let mut want = b"a\nb\r\n".to_vec();
+        want.extend_from_slice(&long);
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn the_pty_has_the_size_asked_for() {
+        let (master, _slave) = pty(Size {
+            cols: 132,
+            rows: 50,
+        })
+        .unwrap();
+        assert_eq!(
+            sys::window_size(master.as_fd()),
+            Some(Size {
+                cols: 132,
+                rows: 50
+            })
+        );
+    }
+}

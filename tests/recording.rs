@@ -1,0 +1,407 @@
+//! Recording the whole session: `--pty`, `--echo` against the real database clients and
+//! servers, `--log-input`.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::util::*;
+
+// --- --pty ---------------------------------------------------------------------------------
+
+#[test]
+fn under_pty_a_program_that_buffers_in_a_pipe_shows_each_line_at_once() {
+    // python3 without -u holds its stdout back in a pipe until it exits; here it waits for the
+    // test to see its first line before it goes on, so the line must come while it runs.
+    let dir = tempdir();
+    let go = dir.path().join("go");
+    let log = dir.path().join("run.jsonl");
+    let script = format!(
+        "import os, sys, time\n\
+         print('ready', os.isatty(1), os.isatty(2))\n\
+         deadline = time.time() + 30\n\
+         while not os.path.exists({go:?}) and time.time() < deadline: time.sleep(0.01)\n\
+         print('went' if os.path.exists({go:?}) else 'gave up')\n\
+         sys.stderr.write('to stderr\\n')\n",
+        go = go.display().to_string()
+    );
+    let mut child = teelog()
+        .arg("--pty")
+        .arg("-o")
+        .arg(format!("jsonl={}", log.display()))
+        .args(["--", "python3", "-c", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut console = Collector::new(child.stdout.take().unwrap());
+    console.wait_for("ready True False");
+    std::fs::write(&go, "").unwrap();
+    console.wait_for("went");
+    assert_eq!(wait(&mut child), End::Code(0));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(stderr, "to stderr\n", "stderr stays apart, unchanged");
+    let records = records(&read(&log));
+    check_run(&records);
+    assert_eq!(
+        messages(&records, "stdout"),
+        ["ready True False", "went"],
+        "no \\r added"
+    );
+    assert_eq!(messages(&records, "stderr"), ["to stderr"]);
+}
+
+#[test]
+fn under_pty_every_byte_arrives_unchanged_up_to_the_last() {
+    // Random bytes hold every control character a terminal would act on (\r, \n, ^C, ^D, ^S,
+    // escapes) and lines far over the pty's 4095-byte canonical limit; cat exits right after
+    // its last write, which is where a pty loses its tail if the master is not read to EIO.
+    let dir = tempdir();
+    let input = dir.path().join("input");
+    let mut bytes = noise(1_500_000, 10);
+    bytes.extend_from_slice(b"\nthe very end without a newline");
+    std::fs::write(&input, &bytes).unwrap();
+    let plain = dir.path().join("p.log");
+    let jsonl = dir.path().join("j.jsonl");
+    for round in 0..3 {
+        let _ = std::fs::remove_file(&plain);
+        let _ = std::fs::remove_file(&jsonl);
+        let out = run(
+            teelog()
+                .arg("--pty")
+                .arg("-o")
+                .arg(format!("plain={}", plain.display()))
+                .arg("-o")
+                .arg(format!("jsonl={}", jsonl.display()))
+                .arg("--")
+                .arg("cat")
+                .arg(&input),
+            0,
+        );
+        assert!(out.stdout == bytes, "round {round}: console differs");
+        assert!(read(&plain) == bytes, "round {round}: plain log differs");
+        let records = records(&read(&jsonl));
+        check_run(&records);
+        assert!(
+            rebuild(&records, "stdout") == bytes,
+            "round {round}: jsonl differs"
+        );
+    }
+}
+
+#[test]
+fn the_pty_is_only_stdout_the_terminal_stays_the_commands() {
+    // In a terminal of 132x50: the command's controlling terminal is teelog's (same tty_nr as
+    // the shell's), it reads /dev/tty as mysql -p does, its stdout pty has the terminal's size,
+    // and Ctrl-C reaches it.
+    let dir = tempdir();
+    let teelog = env!("CARGO_BIN_EXE_teelog");
+    let script = format!(
+        "stty cols 132 rows 50; echo outer $(cut -d' ' -f7 /proc/$$/stat); \
+         {teelog} --pty -- sh -c 'echo inner $(cut -d\" \" -f7 /proc/$$/stat); \
+         printf \"size \"; stty size <&1; echo ready; read x < /dev/tty; echo \"got $x\"; \
+         echo sleeping; sleep 30; echo woke'; echo \"status $?\""
+    );
+    let (mut child, mut master, mut console) =
+        in_a_terminal(dir.path(), &["sh".as_ref(), "-c".as_ref(), script.as_ref()]);
+    console.wait_for("ready");
+    master.write_all(b"secret\n").unwrap();
+    console.wait_for("sleeping");
+    master.write_all(b"\x03").unwrap();
+    assert_eq!(
+        wait(&mut child),
+        End::Signal(2),
+        "Ctrl-C stops the script too"
+    );
+    drop(master);
+    let shown = console.rest();
+    let field = |word: &str| {
+        shown
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(word))
+            .unwrap_or_else(|| panic!("no {word:?} in {shown:?}"))
+            .trim()
+            .to_owned()
+    };
+    assert_ne!(field("outer"), "0");
+    assert_eq!(field("inner"), field("outer"), "{shown}");
+    assert_eq!(field("size"), "50 132", "{shown}");
+    assert_eq!(field("got"), "secret", "{shown}");
+    assert!(!shown.contains("woke"), "{shown}");
+}
+
+#[test]
+fn without_a_terminal_the_pty_is_80_by_24() {
+    let out = run(
+        teelog().args(["--pty", "--", "sh", "-c", "stty size <&1"]),
+        0,
+    );
+    assert_eq!(text(&out.stdout), "24 80\n");
+}
+
+// --- --echo against the real servers -------------------------------------------------------
+
+/// Runs `preset` with `--echo` on `script` `times` times; each time, checks that the log reads
+/// the first statement, its result, the second statement, then the error it caused.
+#[track_caller]
+fn echo_keeps_the_order(preset: &str, extra: &[&str], script: &str, result: &str, times: usize) {
+    let dir = tempdir();
+    let log = dir.path().join("echo.jsonl");
+    for round in 0..times {
+        let _ = std::fs::remove_file(&log);
+        let mut child = teelog()
+            .args(["--preset", preset, "--echo", "-q", "-o"])
+            .arg(format!("jsonl={}", log.display()))
+            .arg("--")
+            .args(extra)
+            .env("TEELOG_LOG_DIR", dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_ne!(out.status.code(), Some(0), "the second statement fails");
+        let records = records(&read(&log));
+        check_run(&records);
+        let lines: Vec<(String, String)> = records
+            .iter()
+            .filter(|r| r["type"] == "output")
+            .map(|r| {
+                (
+                    r["stream"].as_str().unwrap().to_owned(),
+                    r["message"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let find = |stream: &str, what: &dyn Fn(&str) -> bool| {
+            lines
+                .iter()
+                .position(|(s, m)| s == stream && what(m))
+                .unwrap_or_else(|| panic!("round {round}: no {stream} line; got {lines:?}"))
+        };
+        let first = find("stdout", &|m| m.contains("select 1 as a"));
+        let answer = find("stdout", &|m| m.trim() == result);
+        let second = find("stdout", &|m| m.contains("from nosuch"));
+        let error = find("stderr", &|m| m.contains("nosuch") || m.contains("ERROR"));
+        assert!(
+            first < answer && answer < second && second < error,
+            "round {round}: out of order: {lines:?}"
+        );
+    }
+}
+
+const ECHO_SCRIPT: &str = "select 1 as a;\nselect * from nosuch;\n";
+
+#[test]
+fn echo_with_mysql_logs_statement_result_statement_error_every_time() {
+    if available("MariaDB (client and server)", &["mysql", "-e", "select 1"]) {
+        echo_keeps_the_order("mysql", &[], ECHO_SCRIPT, "1", 25);
+    }
+}
+
+#[test]
+fn echo_with_psql_logs_statement_result_statement_error_every_time() {
+    if available(
+        "PostgreSQL (client and server)",
+        &["psql", "-tAc", "select 1"],
+    ) {
+        echo_keeps_the_order(
+            "psql",
+            &["-v", "ON_ERROR_STOP=1", "-tA"],
+            ECHO_SCRIPT,
+            "1",
+            25,
+        );
+    }
+}
+
+#[test]
+fn echo_with_sqlite3_logs_statement_result_statement_error_every_time() {
+    if available("sqlite3", &["sqlite3", "-version"]) {
+        echo_keeps_the_order("sqlite3", &[], ECHO_SCRIPT, "1", 25);
+    }
+}
+
+#[test]
+fn echo_needs_a_preset_with_an_echo_flag() {
+    let out = run(
+        teelog().args(["--preset", "python", "--echo", "--", "-c", ""]),
+        125,
+    );
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("--echo: preset 'python' has no flag"), "{err}");
+    let out = run(teelog().args(["--echo", "--", "true"]), 125);
+    assert!(
+        text(&out.stderr).contains("--preset"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+// --- --log-input ---------------------------------------------------------------------------
+
+/// Runs `cmd` with `input` on its stdin (from a file, as a script is given).
+fn with_input(
+    dir: &std::path::Path,
+    cmd: &mut Command,
+    input: &[u8],
+    end: i32,
+) -> std::process::Output {
+    let path = dir.join("stdin");
+    std::fs::write(&path, input).unwrap();
+    run(cmd.stdin(std::fs::File::open(&path).unwrap()), end)
+}
+
+#[test]
+fn input_is_recorded_and_passed_on_byte_for_byte() {
+    let dir = tempdir();
+    let input = noise(300_000, 3);
+    let jsonl = dir.path().join("in.jsonl");
+    let plain = dir.path().join("in.log");
+    let out = with_input(
+        dir.path(),
+        teelog()
+            .arg("--log-input")
+            .arg("-o")
+            .arg(format!("jsonl={}", jsonl.display()))
+            .arg("-o")
+            .arg(format!("plain={}", plain.display()))
+            .args(["--", "cat"]),
+        &input,
+        0,
+    );
+    assert!(out.stdout == input, "the command got every byte");
+    assert!(read(&plain) == input, "plain leaves input out");
+    let records = records(&read(&jsonl));
+    check_run(&records);
+    assert!(
+        rebuild(&records, "stdin") == input,
+        "input recorded exactly"
+    );
+    assert!(rebuild(&records, "stdout") == input);
+}
+
+#[test]
+fn classic_marks_input_with_a_prompt_of_its_own() {
+    let dir = tempdir();
+    let log = dir.path().join("c.log");
+    with_input(
+        dir.path(),
+        teelog().args(["--log-input", "-q", "-o"]).arg(&log).args([
+            "--",
+            "sh",
+            "-c",
+            "read x; echo \"got $x\"",
+        ]),
+        b"select 1;\n",
+        0,
+    );
+    let log = text(&read(&log));
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(lines[1].ends_with(" stdin]> select 1;"), "{log}");
+    assert!(lines[2].ends_with("]> got select 1;"), "{log}");
+}
+
+#[test]
+fn teelog_reads_no_more_input_than_the_command_takes_and_leaves_the_rest() {
+    // head takes 10 bytes and exits: what teelog read beyond is bounded by its pipe (a page
+    // read ahead, and a page the pipe held), and the rest of the file is still there for the
+    // next reader, none of it lost or read twice.
+    let dir = tempdir();
+    let input = noise(1_000_000, 4);
+    let file = dir.path().join("input");
+    std::fs::write(&file, &input).unwrap();
+    let log = dir.path().join("in.jsonl");
+    let script = format!(
+        "{} --log-input -o jsonl={} -- head -c 10 > head.out; echo \"teelog $?\" >&2; cat > rest",
+        env!("CARGO_BIN_EXE_teelog"),
+        log.display()
+    );
+    let out = run(
+        Command::new("sh")
+            .args(["-c", &script])
+            .current_dir(dir.path())
+            .stdin(std::fs::File::open(&file).unwrap()),
+        0,
+    );
+    assert_eq!(text(&out.stderr), "teelog 0\n", "EPIPE is no error");
+    assert!(read(&dir.path().join("head.out")) == input[..10]);
+    let records = records(&read(&log));
+    check_run(&records);
+    let taken = rebuild(&records, "stdin");
+    assert!(
+        taken.len() >= 10 && taken.len() <= 2 * 4096,
+        "{}",
+        taken.len()
+    );
+    assert!(taken == input[..taken.len()]);
+    assert!(read(&dir.path().join("rest")) == input[taken.len()..]);
+}
+
+#[test]
+fn a_command_that_never_reads_its_input_ends_the_run_as_usual() {
+    let dir = tempdir();
+    let input = noise(1_000_000, 5);
+    for script in ["exit 3", "exec 0<&-; sleep 0.2; echo done"] {
+        let end = if script.starts_with("exit") { 3 } else { 0 };
+        let out = with_input(
+            dir.path(),
+            teelog().args(["--log-input", "--", "sh", "-c", script]),
+            &input,
+            end,
+        );
+        assert_eq!(text(&out.stderr), "", "{script}");
+        if end == 0 {
+            assert_eq!(text(&out.stdout), "done\n");
+        }
+    }
+}
+
+#[test]
+fn redacted_values_are_masked_in_the_input_too_but_reach_the_command() {
+    let dir = tempdir();
+    let log = dir.path().join("in.jsonl");
+    let out = with_input(
+        dir.path(),
+        teelog()
+            .env("API_TOKEN", "tok-ABCDEF-123456")
+            .args(["--log-input", "--redact-env", "API_TOKEN", "-o"])
+            .arg(format!("jsonl={}", log.display()))
+            .args([
+                "--",
+                "sh",
+                "-c",
+                "read x; [ \"$x\" = \"token tok-ABCDEF-123456\" ] && echo same",
+            ]),
+        b"token tok-ABCDEF-123456\n",
+        0,
+    );
+    assert_eq!(text(&out.stdout), "same\n");
+    let records = records(&read(&log));
+    assert_eq!(messages(&records, "stdin"), ["token ***"]);
+}
+
+#[test]
+fn log_input_refuses_a_terminal_on_stdin() {
+    let dir = tempdir();
+    let teelog = env!("CARGO_BIN_EXE_teelog");
+    let script = format!("{teelog} --log-input -- cat; echo \"status $?\"");
+    let (mut child, master, console) =
+        in_a_terminal(dir.path(), &["sh".as_ref(), "-c".as_ref(), script.as_ref()]);
+    assert_eq!(wait(&mut child), End::Code(0));
+    drop(master);
+    let shown = console.rest();
+    assert!(
+        shown.contains("teelog: --log-input: standard input is a terminal"),
+        "{shown}"
+    );
+    assert!(shown.contains("status 125"), "{shown}");
+}
