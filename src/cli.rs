@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 
 use crate::format::Format;
 
@@ -17,6 +17,9 @@ Examples:
   teelog -q -o jsonl=nightly.jsonl -- ./job.sh  logs only, nothing on the console
   teelog -o load.log -- mysql --batch db < load.sql   stdin goes to the command
   teelog --preset mysql -- -u app -p shop < migration.sql   streaming mysql, classic log
+  teelog --preset mysql --echo -o m.log -- shop < x.sql   statements with their results
+  teelog --pty --strip-ansi -o build.log -- make  line by line, colours on screen only
+  teelog replay run.jsonl                         play the last run again (see replay --help)
 
 Exit status: the command's; 128+N when signal N killed it (teelog then dies of N too); 125
 when teelog itself failed (bad usage, a log that cannot be opened or written, output left
@@ -33,20 +36,26 @@ found.";
 #[command(
     name = "teelog",
     version,
-    override_usage = "teelog [OPTIONS] -- COMMAND [ARG]...\n       teelog --preset PRESET [OPTIONS] [-- ARG...]\n       teelog --list-presets",
+    override_usage = "teelog [OPTIONS] -- COMMAND [ARG]...\n       teelog --preset PRESET [OPTIONS] [-- ARG...]\n       teelog --list-presets\n       teelog replay [OPTIONS] FILE",
     after_help = EXAMPLES,
-    max_term_width = 100
+    max_term_width = 100,
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    /// A subcommand; a program of the same name runs with `teelog -- replay`.
+    #[command(subcommand)]
+    pub action: Option<Action>,
+
     /// How the console shows the output: plain (stdout to stdout, stderr to stderr, byte for
     /// byte), classic or jsonl (every record, of both streams, to stdout). Default: plain, or the
     /// preset's
     #[arg(short, long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
 
-    /// Also append to PATH, in FORMAT (classic, jsonl or plain; default classic). Repeatable.
-    /// Each log is created with mode 0600 and opened before the command starts. Any -o replaces
-    /// a preset's default log
+    /// Also append to PATH, in FORMAT (classic, jsonl, plain or asciicast; default classic).
+    /// Repeatable. Each log is created with mode 0600 and opened before the command starts; an
+    /// asciicast file holds one recording and is overwritten, not appended to. Any -o replaces a
+    /// preset's default log
     #[arg(short = 'o', long = "log", value_name = "[FORMAT=]PATH", value_parser = LogSpec::parse)]
     pub logs: Vec<LogSpec>,
 
@@ -131,6 +140,68 @@ pub struct Cli {
     /// The command to run and its arguments (with --preset: the arguments after the preset's)
     #[arg(value_name = "COMMAND", trailing_var_arg = true)]
     pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Action {
+    /// Play a jsonl recording again with its timing (stdout records to stdout, stderr records to
+    /// stderr, byte for byte), or convert it at once with --format. `teelog -- replay` runs a
+    /// program called replay
+    #[command(
+        after_help = "Examples:\n  teelog replay run.jsonl                     play the last run again, as it happened\n  teelog replay --list run.jsonl              the runs the file holds\n  teelog replay --speed 4 --idle-limit 1 run.jsonl\n  teelog replay --format asciicast run.jsonl > run.cast   then: asciinema play run.cast\n  teelog replay --format classic --session ID run.jsonl   one run as a classic log"
+    )]
+    Replay(ReplayArgs),
+}
+
+/// `teelog replay`'s arguments.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The jsonl recording (`-` for standard input)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Convert at once instead of playing: plain (stdout records to stdout, stderr records to
+    /// stderr), classic, jsonl or asciicast (everything to stdout), made by the same formatters
+    /// as a live log
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+
+    /// Play X times as fast (0.5: half as fast)
+    #[arg(long, value_name = "X", default_value = "1", value_parser = parse_speed)]
+    pub speed: f64,
+
+    /// Play without waiting: all of the output at once
+    #[arg(long)]
+    pub no_wait: bool,
+
+    /// Wait at most SECS between two outputs
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub idle_limit: Option<Duration>,
+
+    /// The run to replay, by its session (default: the last one in FILE; see --list)
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+
+    /// List the runs FILE holds (session, start, command, exit status, duration, records) and
+    /// exit
+    #[arg(long)]
+    pub list: bool,
+
+    /// When converting, count SECS between two outputs as a pause (as --pause does live)
+    #[arg(long, value_name = "SECS", default_value = "0.02", value_parser = parse_seconds)]
+    pub pause: Duration,
+
+    /// Write classic timestamps in UTC instead of local time
+    #[arg(long)]
+    pub utc: bool,
+}
+
+/// A playing speed: a finite number above 0.
+fn parse_speed(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 1e6)
+        .ok_or_else(|| format!("'{text}' is not a speed (a number above 0, such as 2 or 0.5)"))
 }
 
 /// The longest `--pause` or `--grace`: a day. Longer is surely a slip (`1e19` would overflow the
@@ -240,6 +311,23 @@ mod tests {
         assert!(cli.quiet);
         assert_eq!(cli.command, ["make", "-j2"]);
         assert!(Cli::try_parse_from(["teelog", "--bogus", "--", "true"]).is_err());
+    }
+
+    #[test]
+    fn replay_is_a_subcommand_and_a_program_after_the_separator() {
+        let cli = Cli::try_parse_from(["teelog", "replay", "--speed", "2", "x.jsonl"]).unwrap();
+        match cli.action {
+            Some(Action::Replay(args)) => {
+                assert_eq!(args.file, PathBuf::from("x.jsonl"));
+                assert_eq!(args.speed, 2.0);
+            }
+            None => panic!("not a subcommand"),
+        }
+        let cli = Cli::try_parse_from(["teelog", "--", "replay", "x"]).unwrap();
+        assert!(cli.action.is_none());
+        assert_eq!(cli.command, ["replay", "x"]);
+        assert!(Cli::try_parse_from(["teelog", "replay", "--speed", "0", "x"]).is_err());
+        assert!(Cli::try_parse_from(["teelog", "replay", "--speed", "NaN", "x"]).is_err());
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub enum Error {
     /// Bad flags or arguments; the text names what was wrong.
     #[error("{0}")]
     Usage(String),
+    /// `teelog replay`: a recording that cannot be read or played.
+    #[error("{0}")]
+    Replay(String),
     #[error("no command given: put it after '--', as in: teelog -o run.log -- make")]
     NoCommand,
     #[error("cannot open log {}: {source}", quote(path))]

@@ -10,8 +10,10 @@ pub mod format;
 pub mod mask;
 pub mod preset;
 pub mod redact;
+pub mod replay;
 pub mod runner;
 pub mod sink;
+pub mod strip;
 
 use cli::Cli;
 use error::Error;
@@ -31,6 +33,10 @@ pub enum Outcome {
 
 /// Runs what `cli` describes; returns how teelog should end.
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
+    if let Some(cli::Action::Replay(args)) = &cli.action {
+        replay::replay(args)?;
+        return Ok(Outcome::Exit(0));
+    }
     let user = whoami::username().unwrap_or_else(|_| "unknown".into());
     let presets = if cli.preset.is_some() || cli.list_presets {
         Some(Presets::load(cli.presets_file.as_deref())?)
@@ -122,6 +128,9 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         sinks.push(sink);
     }
     let mut fanout = Fanout::new(sinks, Some(redactor));
+    if cli.strip_ansi {
+        fanout.strip_ansi();
+    }
     let spec = runner::Spec {
         argv,
         display,

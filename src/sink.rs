@@ -22,6 +22,7 @@ use crate::error::{Error, quote, report};
 use crate::event::{Chunk, Exit, Start, Stream};
 use crate::format::{Context, Format, Formatter};
 use crate::redact::Redactor;
+use crate::strip::AnsiStripper;
 
 /// One open destination.
 #[derive(Debug)]
@@ -123,9 +124,17 @@ impl Sink {
     }
 
     /// Opens `path` for appending (created with mode 0600: logs hold whatever the command shows),
-    /// with the checks in the module's doc.
+    /// with the checks in the module's doc; a format that holds one recording per file
+    /// (asciicast) truncates it instead.
     pub fn log(format: Format, path: &Path, ctx: &Context) -> Result<Sink, Error> {
         let file = open_log(path)?;
+        // After the checks, not with O_TRUNC: a file that is refused must stay as it was.
+        if format.one_recording_per_file() && file.metadata().is_ok_and(|m| m.is_file()) {
+            file.set_len(0).map_err(|source| Error::OpenLog {
+                path: path.to_owned(),
+                source,
+            })?;
+        }
         let regular = file.metadata().is_ok_and(|m| m.is_file());
         Ok(Sink {
             formatter: format.formatter(ctx),
@@ -290,6 +299,17 @@ pub struct Fanout {
     failed: bool,
     redactor: Option<Redactor>,
     redacted: Vec<u8>,
+    /// With `--strip-ansi`: what takes escape sequences out of the logs' output.
+    stripper: Option<AnsiStripper>,
+    stripped: Vec<u8>,
+}
+
+/// Which sinks an event goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Audience {
+    All,
+    Consoles,
+    Logs,
 }
 
 impl Fanout {
@@ -299,16 +319,24 @@ impl Fanout {
             failed: false,
             redactor: redactor.filter(|r| !r.is_empty()),
             redacted: Vec::new(),
+            stripper: None,
+            stripped: Vec::new(),
         }
     }
 
+    /// From now on, take ANSI escape sequences out of the output the logs get (not the
+    /// console's).
+    pub fn strip_ansi(&mut self) {
+        self.stripper = Some(AnsiStripper::default());
+    }
+
     pub fn start(&mut self, ev: &Start) {
-        self.each(None, |f, out| f.start(ev, out));
+        self.each(None, Audience::All, |f, out| f.start(ev, out));
     }
 
     pub fn chunk(&mut self, ev: &Chunk<'_>) {
         let Some(redactor) = &mut self.redactor else {
-            self.each(Some(ev.stream), |f, out| f.chunk(ev, out));
+            self.deliver(ev);
             return;
         };
         let mut bytes = std::mem::take(&mut self.redacted);
@@ -322,16 +350,37 @@ impl Fanout {
         if bytes.is_empty() {
             return;
         }
-        let ev = Chunk {
+        self.deliver(&Chunk {
             stream,
             time,
             bytes,
+        });
+    }
+
+    /// Hands a chunk to every sink, the logs' without escape sequences with `--strip-ansi`.
+    fn deliver(&mut self, ev: &Chunk<'_>) {
+        let Some(stripper) = &mut self.stripper else {
+            self.each(Some(ev.stream), Audience::All, |f, out| f.chunk(ev, out));
+            return;
         };
-        self.each(Some(stream), |f, out| f.chunk(&ev, out));
+        let mut stripped = std::mem::take(&mut self.stripped);
+        stripped.clear();
+        stripper.chunk(ev.stream, ev.bytes, &mut stripped);
+        self.each(Some(ev.stream), Audience::Consoles, |f, out| {
+            f.chunk(ev, out)
+        });
+        if !stripped.is_empty() {
+            let ev = Chunk {
+                bytes: &stripped,
+                ..*ev
+            };
+            self.each(Some(ev.stream), Audience::Logs, |f, out| f.chunk(&ev, out));
+        }
+        self.stripped = stripped;
     }
 
     pub fn pause(&mut self) {
-        self.each(None, |f, out| f.pause(out));
+        self.each(None, Audience::All, |f, out| f.pause(out));
     }
 
     pub fn exit(&mut self, ev: &Exit) {
@@ -342,7 +391,7 @@ impl Fanout {
                 self.redacted_chunk(stream, ev.time, &rest);
             }
         }
-        self.each(None, |f, out| f.exit(ev, out));
+        self.each(None, Audience::All, |f, out| f.exit(ev, out));
     }
 
     /// Whether writing to a log (or to a console that did not just go away) failed.
@@ -353,9 +402,15 @@ impl Fanout {
     fn each(
         &mut self,
         stream: Option<Stream>,
+        audience: Audience,
         mut format: impl FnMut(&mut dyn Formatter, &mut Vec<u8>),
     ) {
         for sink in &mut self.sinks {
+            match audience {
+                Audience::Consoles if !sink.out.console => continue,
+                Audience::Logs if sink.out.console => continue,
+                _ => {}
+            }
             sink.buf.clear();
             if sink.out.shared.is_some() {
                 self.failed |= sink.write_shared(&mut format);

@@ -46,7 +46,21 @@ fn man_page_documents_every_flag_and_format() {
             );
         }
     }
+    let replay = Cli::command()
+        .find_subcommand("replay")
+        .expect("a replay subcommand")
+        .clone();
+    for arg in replay.get_arguments() {
+        if let Some(long) = arg.get_long() {
+            assert!(
+                page.contains(&format!("\\-\\-{}", long.replace('-', "\\-"))),
+                "replay --{long}"
+            );
+        }
+    }
     for section in [
+        "REPLAY",
+        "ASCIICAST",
         "EXIT STATUS",
         "JSONL RECORDS",
         "CLASSIC FORMAT",

@@ -9,6 +9,7 @@ mod man;
 mod nothing_lost;
 mod presets;
 mod recording;
+mod replay;
 mod secrets;
 mod signals;
 mod util;

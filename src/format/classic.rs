@@ -103,7 +103,7 @@ impl ClassicFormatter {
 /// `word` as a POSIX shell would read it back, on one line: bare when it is made of safe
 /// characters, in single quotes otherwise, and in bash's `$'...'` with escapes when it holds a
 /// control character (a newline in an argument must not forge a log line).
-fn shell_word(word: &str) -> String {
+pub(crate) fn shell_word(word: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
     if !word.is_empty() && word.chars().all(safe) {
         return word.to_owned();

@@ -1,12 +1,15 @@
 //! Formatters turn events into bytes; they never do I/O and cannot fail (see `crate::sink`).
 
+mod asciicast;
 mod classic;
 mod jsonl;
 mod plain;
 mod utf8;
 
+pub use asciicast::AsciicastFormatter;
 pub use classic::ClassicFormatter;
-pub use jsonl::JsonlFormatter;
+pub(crate) use classic::shell_word;
+pub use jsonl::{JsonlFormatter, MAX_LINE};
 pub use plain::PlainFormatter;
 
 use crate::event::{Chunk, Exit, Start};
@@ -50,23 +53,46 @@ pub enum Format {
     Classic,
     /// one JSON object per line of output, plus start and exit records
     Jsonl,
+    /// asciinema's v2 recording (a log file of this format is overwritten, not appended to)
+    Asciicast,
 }
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 3] = [Format::Plain, Format::Classic, Format::Jsonl];
+    pub const ALL: [Format; 4] = [
+        Format::Plain,
+        Format::Classic,
+        Format::Jsonl,
+        Format::Asciicast,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Format::Plain => "plain",
             Format::Classic => "classic",
             Format::Jsonl => "jsonl",
+            Format::Asciicast => "asciicast",
         }
+    }
+
+    /// A command line as one line a POSIX shell reads back (what classic's start line shows).
+    pub fn command_line(words: &[String]) -> String {
+        words
+            .iter()
+            .map(|w| shell_word(w))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// `plain, classic, jsonl`, for messages.
     pub fn names() -> String {
         Format::ALL.map(Format::name).join(", ")
+    }
+
+    /// Whether a log file of this format holds one recording only: created or truncated, never
+    /// appended to.
+    pub fn one_recording_per_file(self) -> bool {
+        self == Format::Asciicast
     }
 
     pub fn from_name(name: &str) -> Option<Format> {
@@ -78,6 +104,7 @@ impl Format {
             Format::Plain => Box::new(PlainFormatter),
             Format::Classic => Box::new(ClassicFormatter::new(ctx)),
             Format::Jsonl => Box::new(JsonlFormatter::new(ctx)),
+            Format::Asciicast => Box::new(AsciicastFormatter::new()),
         }
     }
 }

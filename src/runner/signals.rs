@@ -241,6 +241,11 @@ pub fn name(signal: i32) -> String {
     }
 }
 
+/// The number of the signal [`name`] calls `name`.
+pub fn number(name: &str) -> Option<i32> {
+    (1..=libc::SIGRTMAX()).find(|&n| self::name(n) == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +264,10 @@ mod tests {
         // Every name is distinct, so a log says which signal it was.
         let all: std::collections::BTreeSet<String> = (1..=64).map(name).collect();
         assert_eq!(all.len(), 64);
+        for n in 1..=64 {
+            assert_eq!(number(&name(n)), Some(n));
+        }
+        assert_eq!(number("SIGNOPE"), None);
     }
 
     #[test]

@@ -1,0 +1,325 @@
+//! `teelog replay`, asciicast (checked with the real asciinema) and `--strip-ansi`.
+
+use std::path::Path;
+
+use crate::util::*;
+
+/// Records `script` (sh), which exits with `code`, into a jsonl log at `log` (appending).
+fn record(log: &Path, script: &str, code: i32) {
+    run(
+        teelog()
+            .arg("-q")
+            .arg("-o")
+            .arg(format!("jsonl={}", log.display()))
+            .args(["--", "sh", "-c", script]),
+        code,
+    );
+}
+
+/// Seconds between the records of `log` whose message is `from` and `to`.
+fn gap(records: &[serde_json::Value], from: &str, to: &str) -> f64 {
+    let at = |m: &str| {
+        let r = records
+            .iter()
+            .find(|r| r["message"] == m)
+            .unwrap_or_else(|| panic!("no {m:?} in {records:?}"));
+        chrono::DateTime::parse_from_rfc3339(r["timestamp"].as_str().unwrap()).unwrap()
+    };
+    (at(to) - at(from)).as_seconds_f64()
+}
+
+#[test]
+fn replay_plays_each_stream_byte_for_byte_with_its_timing() {
+    let dir = tempdir();
+    let log = dir.path().join("rec.jsonl");
+    let noise_file = dir.path().join("noise");
+    let noise = noise(200_000, 7);
+    std::fs::write(&noise_file, &noise).unwrap();
+    record(
+        &log,
+        &format!(
+            "echo first; sleep 0.6; printf 'second\\377\\n' >&2; sleep 0.6; echo third; cat {}",
+            noise_file.display()
+        ),
+        0,
+    );
+    let mut stdout = b"first\nthird\n".to_vec();
+    stdout.extend_from_slice(&noise);
+    for args in [&["--no-wait"][..], &["--format", "plain"], &[]] {
+        let out = run(teelog().arg("replay").args(args).arg(&log), 0);
+        assert!(out.stdout == stdout, "{args:?}: stdout differs");
+        assert_eq!(out.stderr, b"second\xff\n", "{args:?}");
+    }
+    // The replay's own timing, recorded by teelog: the gaps are the recorded ones over the
+    // speed, capped by --idle-limit.
+    for (args, at_least, at_most) in [
+        (&["--speed", "1"][..], 0.55, f64::MAX),
+        (&["--speed", "4"], 0.14, 0.5),
+        (&["--idle-limit", "0.05"], 0.04, 0.45),
+    ] {
+        let again = dir.path().join("again.jsonl");
+        let _ = std::fs::remove_file(&again);
+        run(
+            teelog()
+                .arg("-q")
+                .arg("-o")
+                .arg(format!("jsonl={}", again.display()))
+                .arg("--")
+                .arg(env!("CARGO_BIN_EXE_teelog"))
+                .arg("replay")
+                .args(args)
+                .arg(&log),
+            0,
+        );
+        let records = records(&read(&again));
+        let seconds = gap(&records, "first", "third");
+        assert!(
+            seconds >= 2.0 * at_least && seconds <= 2.0 * at_most,
+            "{args:?}: {seconds}s from first to third"
+        );
+    }
+}
+
+#[test]
+fn replay_lists_the_runs_and_plays_the_last_or_the_one_asked_for() {
+    let dir = tempdir();
+    let log = dir.path().join("rec.jsonl");
+    record(&log, "echo one", 0);
+    record(&log, "echo two; exit 3", 3);
+    let all = records(&read(&log));
+    let sessions: Vec<String> = all
+        .iter()
+        .filter(|r| r["type"] == "start")
+        .map(|r| r["session"].as_str().unwrap().to_owned())
+        .collect();
+    let out = run(teelog().args(["replay", "--list"]).arg(&log), 0);
+    let list = text(&out.stdout);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 3, "{list}");
+    assert!(lines[0].starts_with("SESSION"), "{list}");
+    for (line, (session, exit)) in lines[1..].iter().zip(sessions.iter().zip(["0", "3"])) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(words[0], session, "{list}");
+        assert_eq!(words[2], exit, "{list}");
+        assert_eq!(words[4], "3", "three records: {list}");
+        assert!(
+            line.ends_with(&format!(
+                "sh -c 'echo {}",
+                if exit == "0" { "one'" } else { "two; exit 3'" }
+            )),
+            "{list}"
+        );
+    }
+    assert_eq!(
+        text(&run(teelog().arg("replay").arg(&log), 0).stdout),
+        "two\n"
+    );
+    let first = run(
+        teelog()
+            .args(["replay", "--session", &sessions[0]])
+            .arg(&log),
+        0,
+    );
+    assert_eq!(text(&first.stdout), "one\n");
+    let out = run(
+        teelog().args(["replay", "--session", "nope"]).arg(&log),
+        125,
+    );
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("holds no session 'nope'"), "{err}");
+}
+
+#[test]
+fn a_cut_last_line_is_skipped_with_a_warning_and_a_bad_line_is_an_error() {
+    let dir = tempdir();
+    let log = dir.path().join("rec.jsonl");
+    record(&log, "echo kept", 0);
+    let mut bytes = read(&log);
+    let whole = bytes.clone();
+    bytes.extend_from_slice(br#"{"type":"output","timest"#);
+    std::fs::write(&log, &bytes).unwrap();
+    let out = run(teelog().arg("replay").arg(&log), 0);
+    assert_eq!(text(&out.stdout), "kept\n");
+    assert!(
+        text(&out.stderr).contains("rec.jsonl':4: skipped the last line, cut short"),
+        "{}",
+        text(&out.stderr)
+    );
+    let mut bad = b"{\"not\":\"a record\"}\n".to_vec();
+    bad.extend_from_slice(&whole);
+    std::fs::write(&log, &bad).unwrap();
+    let out = run(teelog().arg("replay").arg(&log), 125);
+    assert!(text(&out.stderr).contains("rec.jsonl':1: not a teelog jsonl record"));
+    let out = run(teelog().arg("replay").arg(dir.path().join("missing")), 125);
+    assert!(
+        text(&out.stderr).contains("cannot read"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn replay_reads_standard_input_and_a_program_called_replay_still_runs() {
+    let dir = tempdir();
+    let log = dir.path().join("rec.jsonl");
+    record(&log, "echo piped", 0);
+    let out = run(
+        teelog()
+            .args(["replay", "-"])
+            .stdin(std::fs::File::open(&log).unwrap()),
+        0,
+    );
+    assert_eq!(text(&out.stdout), "piped\n");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let program = bin.join("replay");
+    std::fs::write(&program, "#!/bin/sh\necho \"program replay $*\"\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let out = run(teelog().env("PATH", path).args(["--", "replay", "x"]), 0);
+    assert_eq!(text(&out.stdout), "program replay x\n");
+}
+
+#[test]
+fn a_converted_classic_log_is_what_the_live_one_was() {
+    let dir = tempdir();
+    let jsonl = dir.path().join("rec.jsonl");
+    let classic = dir.path().join("live.log");
+    let script = "echo one; sleep 0.3; printf 'Password: '; sleep 0.3; echo typed; \
+                  echo oops >&2; sleep 0.3; printf 'caf\\303\\251 \\377\\n'; exit 4";
+    run(
+        teelog()
+            .arg("-q")
+            .arg("-o")
+            .arg(format!("jsonl={}", jsonl.display()))
+            .arg("-o")
+            .arg(&classic)
+            .args(["--", "sh", "-c", script]),
+        4,
+    );
+    let out = run(
+        teelog().args(["replay", "--format", "classic"]).arg(&jsonl),
+        0,
+    );
+    assert_eq!(text(&out.stdout), text(&read(&classic)));
+    let out = run(
+        teelog().args(["replay", "--format", "jsonl"]).arg(&jsonl),
+        0,
+    );
+    assert!(out.stdout == read(&jsonl), "jsonl converts to itself");
+}
+
+// --- asciicast -----------------------------------------------------------------------------
+
+/// What `asciinema cat FILE` prints, run in a terminal (it insists on one).
+fn asciinema_cat(dir: &Path, cast: &Path) -> String {
+    let script = format!("asciinema cat {}; echo \"status $?\"", cast.display());
+    let (mut child, master, console) =
+        in_a_terminal(dir, &["sh".as_ref(), "-c".as_ref(), script.as_ref()]);
+    assert_eq!(wait(&mut child), End::Code(0));
+    drop(master);
+    console.rest()
+}
+
+#[test]
+fn asciicast_is_a_recording_asciinema_plays() {
+    if !available("asciinema", &["asciinema", "--version"]) {
+        return;
+    }
+    let dir = tempdir();
+    let cast = dir.path().join("run.cast");
+    let jsonl = dir.path().join("run.jsonl");
+    for _ in 0..2 {
+        run(
+            teelog()
+                .arg("-q")
+                .arg("-o")
+                .arg(format!("asciicast={}", cast.display()))
+                .arg("-o")
+                .arg(format!("jsonl={}", jsonl.display()))
+                .args([
+                    "--pty",
+                    "--",
+                    "sh",
+                    "-c",
+                    "printf 'one\\ntw'; sleep 0.2; printf 'o \\303'; printf '\\251\\n'; echo err >&2; exit 2",
+                ]),
+            2,
+        );
+    }
+    let lines: Vec<serde_json::Value> = text(&read(&cast))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let header = &lines[0];
+    assert_eq!(header["version"], 2);
+    assert_eq!(header["width"], 80);
+    assert_eq!(header["height"], 24);
+    assert!(header["command"].as_str().unwrap().starts_with("sh -c "));
+    assert!(header["timestamp"].as_u64().unwrap() > 1_700_000_000);
+    assert_eq!(
+        lines.iter().filter(|l| l.get("version").is_some()).count(),
+        1,
+        "overwritten, not appended"
+    );
+    let last = lines.last().unwrap();
+    assert_eq!((&last[1], &last[2]), (&"x".into(), &"2".into()));
+    let times: Vec<f64> = lines[1..].iter().map(|l| l[0].as_f64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    let shown = asciinema_cat(dir.path(), &cast);
+    assert!(shown.contains("one\r\ntwo é\r\nerr\r\n"), "{shown:?}");
+    assert!(shown.contains("status 0"), "{shown:?}");
+    // The same run converted from jsonl plays the same text.
+    let converted = dir.path().join("converted.cast");
+    let out = run(
+        teelog()
+            .args(["replay", "--format", "asciicast"])
+            .arg(&jsonl),
+        0,
+    );
+    std::fs::write(&converted, &out.stdout).unwrap();
+    let shown = asciinema_cat(dir.path(), &converted);
+    assert!(shown.contains("one\r\ntwo é\r\nerr\r\n"), "{shown:?}");
+}
+
+// --- --strip-ansi --------------------------------------------------------------------------
+
+#[test]
+fn strip_ansi_cleans_every_log_and_leaves_the_console_alone() {
+    let dir = tempdir();
+    let plain = dir.path().join("p.log");
+    let jsonl = dir.path().join("j.jsonl");
+    let classic = dir.path().join("c.log");
+    // A colour cut across two writes (and so two reads), an OSC window title and hyperlink.
+    let script = "printf '\\033[1;3'; sleep 0.1; printf '1mred\\033[0m plain\\n'; \
+                  printf '\\033]0;title\\007\\033]8;;http://x\\033\\\\link\\033]8;;\\033\\\\\\n' >&2";
+    let out = run(
+        teelog()
+            .arg("--strip-ansi")
+            .arg("-o")
+            .arg(format!("plain={}", plain.display()))
+            .arg("-o")
+            .arg(format!("jsonl={}", jsonl.display()))
+            .arg("-o")
+            .arg(&classic)
+            .args(["--", "sh", "-c", script]),
+        0,
+    );
+    assert_eq!(
+        out.stdout, b"\x1b[1;31mred\x1b[0m plain\n",
+        "console untouched"
+    );
+    assert_eq!(
+        out.stderr,
+        b"\x1b]0;title\x07\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\\n"
+    );
+    assert_eq!(text(&read(&plain)), "red plain\nlink\n");
+    let records = records(&read(&jsonl));
+    assert_eq!(messages(&records, "stdout"), ["red plain"]);
+    assert_eq!(messages(&records, "stderr"), ["link"]);
+    let classic = text(&read(&classic));
+    assert!(!classic.contains('\x1b'), "{classic}");
+    assert!(classic.contains("]> red plain\n"), "{classic}");
+}
