@@ -109,7 +109,7 @@ fn the_pty_is_only_stdout_the_terminal_stays_the_commands() {
     console.wait_for("sleeping");
     master.write_all(b"\x03").unwrap();
     assert_eq!(
-        wait(&mut child),
+        wait_showing_session(&mut child),
         End::Signal(2),
         "Ctrl-C stops the script too"
     );

@@ -245,6 +245,27 @@ impl Collector {
     }
 }
 
+/// Waits for `child` to end, at most [`PATIENCE`]; when it does not, shows the processes of its
+/// session (`child` is a session leader) to say what was left running, then fails.
+pub fn wait_showing_session(child: &mut Child) -> End {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return End::of(status);
+        }
+        if Instant::now() >= deadline {
+            let ps = Command::new("ps")
+                .args(["-o", "pid,ppid,pgid,sid,tpgid,stat,wchan:20,args", "-s"])
+                .arg(child.id().to_string())
+                .output()
+                .map(|o| text(&o.stdout))
+                .unwrap_or_default();
+            panic!("the session did not end; its processes:\n{ps}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Waits for `child` to end, at most [`PATIENCE`].
 pub fn wait(child: &mut Child) -> End {
     let deadline = Instant::now() + PATIENCE;
