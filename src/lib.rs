@@ -131,6 +131,17 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     if cli.strip_ansi {
         fanout.strip_ansi();
     }
+    // Recorded input is a script, and echoed output holds statements: both may carry passwords.
+    let mut masked = Vec::new();
+    if cli.log_input {
+        masked.push(event::Stream::Stdin);
+    }
+    if cli.echo {
+        masked.extend([event::Stream::Stdout, event::Stream::Stderr]);
+    }
+    if !masked.is_empty() {
+        fanout.mask_lines(&masked);
+    }
     let spec = runner::Spec {
         argv,
         display,

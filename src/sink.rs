@@ -21,6 +21,7 @@ use nix::libc;
 use crate::error::{Error, quote, report};
 use crate::event::{Chunk, Exit, Start, Stream};
 use crate::format::{Context, Format, Formatter};
+use crate::mask::LineMasker;
 use crate::redact::Redactor;
 use crate::strip::AnsiStripper;
 
@@ -299,6 +300,10 @@ pub struct Fanout {
     failed: bool,
     redactor: Option<Redactor>,
     redacted: Vec<u8>,
+    /// Masks secrets line by line in the streams marked (input with `--log-input`, output with
+    /// `--echo`), before the redactor.
+    masker: Option<(LineMasker, [bool; 3])>,
+    masked: Vec<u8>,
     /// With `--strip-ansi`: what takes escape sequences out of the logs' output.
     stripper: Option<AnsiStripper>,
     stripped: Vec<u8>,
@@ -319,9 +324,20 @@ impl Fanout {
             failed: false,
             redactor: redactor.filter(|r| !r.is_empty()),
             redacted: Vec::new(),
+            masker: None,
+            masked: Vec::new(),
             stripper: None,
             stripped: Vec::new(),
         }
+    }
+
+    /// From now on, mask secrets line by line in `streams` (see [`LineMasker`]).
+    pub fn mask_lines(&mut self, streams: &[Stream]) {
+        let mut on = [false; 3];
+        for stream in streams {
+            on[stream.index()] = true;
+        }
+        self.masker = Some((LineMasker::default(), on));
     }
 
     /// From now on, take ANSI escape sequences out of the output the logs get (not the
@@ -335,6 +351,24 @@ impl Fanout {
     }
 
     pub fn chunk(&mut self, ev: &Chunk<'_>) {
+        match &mut self.masker {
+            Some((masker, on)) if on[ev.stream.index()] => {
+                let mut masked = std::mem::take(&mut self.masked);
+                masked.clear();
+                masker.chunk(ev.stream, ev.bytes, &mut masked);
+                if !masked.is_empty() {
+                    self.redact(&Chunk {
+                        bytes: &masked,
+                        ..*ev
+                    });
+                }
+                self.masked = masked;
+            }
+            _ => self.redact(ev),
+        }
+    }
+
+    fn redact(&mut self, ev: &Chunk<'_>) {
         let Some(redactor) = &mut self.redactor else {
             self.deliver(ev);
             return;
@@ -384,6 +418,19 @@ impl Fanout {
     }
 
     pub fn exit(&mut self, ev: &Exit) {
+        if let Some((mut masker, on)) = self.masker.take() {
+            for stream in Stream::ALL.into_iter().filter(|s| on[s.index()]) {
+                let mut rest = Vec::new();
+                masker.finish(stream, &mut rest);
+                if !rest.is_empty() {
+                    self.redact(&Chunk {
+                        stream,
+                        time: ev.time,
+                        bytes: &rest,
+                    });
+                }
+            }
+        }
         if let Some(mut redactor) = self.redactor.take() {
             for stream in Stream::ALL {
                 let mut rest = Vec::new();

@@ -405,3 +405,80 @@ fn log_input_refuses_a_terminal_on_stdin() {
     );
     assert!(shown.contains("status 125"), "{shown}");
 }
+
+#[test]
+fn passwords_in_recorded_input_and_echoed_statements_are_masked_but_reach_the_server() {
+    if !available("MariaDB (client and server)", &["mysql", "-e", "select 1"]) {
+        return;
+    }
+    let dir = tempdir();
+    let log = dir.path().join("m.jsonl");
+    let _ = Command::new("mysql")
+        .args(["-e", "DROP USER IF EXISTS 'teelog_t'@'localhost'"])
+        .status();
+    let script =
+        "CREATE USER 'teelog_t'@'localhost' IDENTIFIED BY 'Pw-4-teelog';\nselect 1 as a;\n";
+    let out = with_input(
+        dir.path(),
+        teelog()
+            .env("TEELOG_LOG_DIR", dir.path())
+            .args(["--preset", "mysql", "--echo", "--log-input", "-o"])
+            .arg(format!("jsonl={}", log.display()))
+            .arg("--"),
+        script.as_bytes(),
+        0,
+    );
+    let logged = text(&read(&log));
+    for (what, shown) in [("log", &logged), ("console", &text(&out.stdout))] {
+        assert!(!shown.contains("Pw-4-teelog"), "{what}: {shown}");
+    }
+    let records = records(&read(&log));
+    check_run(&records);
+    assert_eq!(
+        messages(&records, "stdin")[0],
+        "CREATE USER 'teelog_t'@'localhost' IDENTIFIED BY '***';"
+    );
+    assert!(
+        messages(&records, "stdout")
+            .contains(&"CREATE USER 'teelog_t'@'localhost' IDENTIFIED BY '***'".to_owned()),
+        "{logged}"
+    );
+    // The server got the real password: the new user logs in with it.
+    let login = Command::new("mysql")
+        .args([
+            "-uteelog_t",
+            "-pPw-4-teelog",
+            "-h",
+            "localhost",
+            "-e",
+            "select 1",
+        ])
+        .output()
+        .unwrap();
+    let _ = Command::new("mysql")
+        .args(["-e", "DROP USER 'teelog_t'@'localhost'"])
+        .status();
+    assert!(login.status.success(), "{}", text(&login.stderr));
+}
+
+#[test]
+fn a_secret_assignment_in_a_recorded_script_is_masked() {
+    let dir = tempdir();
+    let log = dir.path().join("s.log");
+    let out = with_input(
+        dir.path(),
+        teelog()
+            .args(["--log-input", "-o"])
+            .arg(&log)
+            .args(["--", "sh"]),
+        b"API_TOKEN=abcdef123456; echo \"len ${#API_TOKEN}\"\n",
+        0,
+    );
+    assert_eq!(text(&out.stdout), "len 12\n");
+    let log = text(&read(&log));
+    assert!(
+        log.contains("stdin]> API_TOKEN=***; echo \"len ${#API_TOKEN}\"\n"),
+        "{log}"
+    );
+    assert!(!log.contains("abcdef123456"), "{log}");
+}
