@@ -482,3 +482,53 @@ fn a_secret_assignment_in_a_recorded_script_is_masked() {
     );
     assert!(!log.contains("abcdef123456"), "{log}");
 }
+
+#[test]
+fn the_pty_follows_the_terminals_size() {
+    // The terminal is resized while the command runs. The command is then the terminal's
+    // foreground, so SIGWINCH goes to it, not to teelog: teelog notices when the command writes
+    // (first command), or when it gets SIGWINCH itself (second, silent command).
+    let dir = tempdir();
+    let teelog = env!("CARGO_BIN_EXE_teelog");
+    // fd 3 is the pty: inside $(...) stdout is the substitution's pipe.
+    let until_resized = "exec 3>&1; while [ \"$(stty size <&3)\" != \"40 100\" ] && [ $n -lt 500 ]; \
+                         do n=$((n+1)); sleep 0.02; done; echo \"seen $(stty size <&3)\"";
+    for (name, talk) in [("writing", "echo tick;"), ("silent", "")] {
+        let until = until_resized.replace("do n=", &format!("do {talk} n="));
+        let script = format!(
+            "stty cols 80 rows 24; \
+             (while [ ! -e resize ]; do sleep 0.02; done; stty cols 100 rows 40; touch resized) \
+             < /dev/tty & \
+             {teelog} --pty -- sh -c 'n=0; echo ready; {until}' & echo \"teelog $!\"; wait $!"
+        );
+        let _ = std::fs::remove_file(dir.path().join("resize"));
+        let _ = std::fs::remove_file(dir.path().join("resized"));
+        let (mut child, master, mut console) =
+            in_a_terminal(dir.path(), &["sh".as_ref(), "-c".as_ref(), script.as_ref()]);
+        console.wait_for("ready");
+        std::fs::write(dir.path().join("resize"), "").unwrap();
+        if talk.is_empty() {
+            let deadline = std::time::Instant::now() + PATIENCE;
+            while !dir.path().join("resized").exists() {
+                assert!(std::time::Instant::now() < deadline, "never resized");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            let shown = console.wait_for_line_with("teelog ");
+            let pid: i32 = shown
+                .trim()
+                .strip_prefix("teelog ")
+                .unwrap()
+                .parse()
+                .unwrap();
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGWINCH,
+            )
+            .unwrap();
+        }
+        assert_eq!(wait_showing_session(&mut child), End::Code(0), "{name}");
+        drop(master);
+        let shown = console.rest();
+        assert!(shown.contains("seen 40 100"), "{name}: {shown}");
+    }
+}

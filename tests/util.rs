@@ -237,6 +237,28 @@ impl Collector {
         }
     }
 
+    /// Waits for a whole line holding `needle`; returns it.
+    pub fn wait_for_line_with(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(line) = text(&self.seen)
+                .split(['\r', '\n'])
+                .find(|l| l.contains(needle))
+                .filter(|_| text(&self.seen).contains('\n'))
+            {
+                let at = text(&self.seen).find(line).unwrap_or(0) + line.len();
+                if text(&self.seen)[at..].starts_with(['\r', '\n']) {
+                    return line.to_owned();
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(bytes) => self.seen.extend(bytes),
+                Err(_) => panic!("no line with {needle:?}; got {:?}", text(&self.seen)),
+            }
+        }
+    }
+
     pub fn rest(mut self) -> String {
         while let Ok(bytes) = self.rx.recv_timeout(PATIENCE) {
             self.seen.extend(bytes);

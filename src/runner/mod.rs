@@ -206,7 +206,14 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
     // Not waited for through `child`: the waiter below uses waitpid to follow stops too.
     drop(child);
     let reaped = Arc::new(AtomicBool::new(false));
-    catcher.relay_to(pid, Arc::clone(&reaped));
+    let resize = match (&size_tty, wired.sources.iter().find(|s| s.pty)) {
+        (Some(tty), Some(pty)) => match (tty.try_clone(), pty.file.try_clone()) {
+            (Ok(tty), Ok(pty)) => Some(Resize { tty, pty }),
+            _ => None,
+        },
+        _ => None,
+    };
+    catcher.relay_to(pid, Arc::clone(&reaped), resize);
 
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
@@ -372,6 +379,22 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
         error: None,
     });
     Ok(Ended { status, trouble })
+}
+
+/// teelog's terminal and the command's pty, for the signal thread to pass a resize on.
+#[derive(Debug)]
+pub struct Resize {
+    tty: File,
+    pty: File,
+}
+
+impl Resize {
+    /// Gives the pty the terminal's size.
+    pub fn follow(&self) {
+        if let Some(size) = sys::window_size(self.tty.as_fd()) {
+            let _ = sys::set_window_size(self.pty.as_fd(), size);
+        }
+    }
 }
 
 /// Gives the pty `source` the size of teelog's terminal when that changed.

@@ -107,8 +107,9 @@ impl Catcher {
     }
 
     /// Relays the signals meant for the command (see the module's rules) to its process group
-    /// `pgid`, until `reaped` is set, on a thread of its own.
-    pub fn relay_to(mut self, pgid: i32, reaped: Arc<AtomicBool>) {
+    /// `pgid`, until `reaped` is set, on a thread of its own. On SIGWINCH, from whomever, the
+    /// command's pty (if any) first takes the terminal's new size.
+    pub fn relay_to(mut self, pgid: i32, reaped: Arc<AtomicBool>, resize: Option<super::Resize>) {
         sys::set_command_group(pgid);
         let me = std::process::id() as i32;
         thread::spawn(move || {
@@ -119,6 +120,11 @@ impl Catcher {
             for origin in self.signals.forever() {
                 if reaped.load(Ordering::Acquire) {
                     continue;
+                }
+                if origin.signal == libc::SIGWINCH
+                    && let Some(resize) = &resize
+                {
+                    resize.follow();
                 }
                 if !matches!(
                     origin.cause,
