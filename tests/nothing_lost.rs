@@ -60,6 +60,12 @@ fn a_console_slower_than_the_command_still_gets_every_byte() {
             vec!["--grace", "0.5"],
             vec!["sh", "-c", "cat \"$0\" & exit 0", file.as_str()],
         ),
+        // The same through a pty, whose end is EIO once the last writer has gone.
+        (vec!["--pty", "--grace", "0"], vec!["cat", file.as_str()]),
+        (
+            vec!["--pty", "--grace", "0.5"],
+            vec!["sh", "-c", "cat \"$0\" & exit 0", file.as_str()],
+        ),
     ]
     .into_iter()
     .map(|(args, command)| {

@@ -59,6 +59,7 @@ fn under_pty_every_byte_arrives_unchanged_up_to_the_last() {
     let dir = tempdir();
     let input = dir.path().join("input");
     let mut bytes = noise(1_500_000, 10);
+    bytes.extend(std::iter::repeat_n(b'x', 200_000));
     bytes.extend_from_slice(b"\nthe very end without a newline");
     std::fs::write(&input, &bytes).unwrap();
     let plain = dir.path().join("p.log");

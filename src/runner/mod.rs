@@ -352,6 +352,18 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
     // Stopping with pipes still open: read what they hold now, then count what is left.
     let mut unread = 0;
     for source in &mut sources {
+        if source.pty && hung_up(source) {
+            // No process holds the pty's slave any more, so nothing more can come, but what
+            // was written may still be on its way to the master (FIONREAD counts only what has
+            // arrived): read to the end, EIO.
+            loop {
+                let (read, at_end, failed) = pass_on(source, &mut buf, usize::MAX, &clock, fanout);
+                trouble |= failed;
+                if at_end || read == 0 {
+                    break;
+                }
+            }
+        }
         let mut owed = sys::bytes_ready(source.file.as_fd()).unwrap_or(0);
         while owed > 0 {
             let (read, at_end, failed) = pass_on(source, &mut buf, owed, &clock, fanout);
@@ -395,6 +407,15 @@ impl Resize {
             let _ = sys::set_window_size(self.pty.as_fd(), size);
         }
     }
+}
+
+/// Whether `source`'s other side is closed by every process (poll's POLLHUP).
+fn hung_up(source: &Source) -> bool {
+    let mut fds = [PollFd::new(source.file.as_fd(), PollFlags::POLLIN)];
+    poll(&mut fds, PollTimeout::ZERO).is_ok()
+        && fds[0]
+            .revents()
+            .is_some_and(|r| r.contains(PollFlags::POLLHUP))
 }
 
 /// Gives the pty `source` the size of teelog's terminal when that changed.
