@@ -57,97 +57,186 @@ struct Record {
     error: Option<String>,
 }
 
-/// A recording, read whole: every record with its line number.
+/// Just what `--list` and the choice of a run need from a record: the rest (the output itself)
+/// is skipped by the parser without being kept.
+#[derive(Debug, Deserialize)]
+struct Summary {
+    #[serde(rename = "type")]
+    kind: String,
+    timestamp: String,
+    session: String,
+    #[serde(default)]
+    command: Vec<String>,
+    code: Option<i32>,
+    signal: Option<String>,
+    duration_s: Option<f64>,
+}
+
+/// What `--list` shows of one run.
+#[derive(Debug, Default)]
+struct Run {
+    session: String,
+    start: String,
+    command: String,
+    exit: Option<String>,
+    duration: Option<f64>,
+    records: u64,
+}
+
+/// A recording: a file, read twice (once to find its runs, once to play one), so that memory
+/// does not grow with it; or standard input, which can be read only once and is kept.
 struct Recording {
     name: String,
-    records: Vec<(usize, Record)>,
+    source: Source,
+}
+
+enum Source {
+    File(std::path::PathBuf),
+    Kept(Vec<u8>),
+}
+
+/// Whether to go on reading records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flow {
+    Go,
+    Stop,
 }
 
 impl Recording {
-    fn read(path: &Path) -> Result<Recording, Error> {
-        let name = if path == Path::new("-") {
-            "standard input".to_owned()
-        } else {
-            quote(path)
+    fn open(path: &Path) -> Result<Recording, Error> {
+        if path == Path::new("-") {
+            let mut kept = Vec::new();
+            io::stdin()
+                .lock()
+                .read_to_end(&mut kept)
+                .map_err(|e| Error::Replay(format!("cannot read standard input: {e}")))?;
+            return Ok(Recording {
+                name: "standard input".into(),
+                source: Source::Kept(kept),
+            });
+        }
+        let recording = Recording {
+            name: quote(path),
+            source: Source::File(path.to_owned()),
         };
-        let failed = |source: io::Error| Error::Replay(format!("cannot read {name}: {source}"));
-        let reader: Box<dyn Read> = if path == Path::new("-") {
-            Box::new(io::stdin().lock())
-        } else {
-            Box::new(File::open(path).map_err(failed)?)
-        };
-        let mut reader = BufReader::new(reader);
-        let mut records = Vec::new();
+        recording.reader()?;
+        Ok(recording)
+    }
+
+    fn reader(&self) -> Result<Box<dyn BufRead + '_>, Error> {
+        Ok(match &self.source {
+            Source::File(path) => {
+                Box::new(BufReader::new(File::open(path).map_err(|e| {
+                    Error::Replay(format!("cannot read {}: {e}", self.name))
+                })?))
+            }
+            Source::Kept(bytes) => Box::new(&bytes[..]),
+        })
+    }
+
+    /// Calls `each` with every record line, parsed as `T`, and its number, until it says stop. A
+    /// last line cut short is skipped (with a warning when `warn`); any other line that does not
+    /// parse is an error.
+    fn each<T: serde::de::DeserializeOwned>(
+        &self,
+        warn: bool,
+        mut each: impl FnMut(usize, T) -> Result<Flow, Error>,
+    ) -> Result<(), Error> {
+        let mut reader = self.reader()?;
         let mut line = Vec::new();
         let mut number = 0;
         loop {
             line.clear();
-            if reader.read_until(b'\n', &mut line).map_err(failed)? == 0 {
-                break;
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| Error::Replay(format!("cannot read {}: {e}", self.name)))?;
+            if n == 0 {
+                return Ok(());
             }
             number += 1;
-            let complete = line.ends_with(b"\n");
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match serde_json::from_slice::<Record>(&line) {
-                Ok(record) => records.push((number, record)),
-                Err(_) if !complete => {
-                    report(format_args!(
-                        "warning: {name}:{number}: skipped the last line, cut short (teelog was \
-                         stopped while writing it)"
-                    ));
+            match serde_json::from_slice::<T>(&line) {
+                Ok(record) => {
+                    if each(number, record)? == Flow::Stop {
+                        return Ok(());
+                    }
+                }
+                Err(_) if !line.ends_with(b"\n") => {
+                    if warn {
+                        report(format_args!(
+                            "warning: {}:{number}: skipped the last line, cut short (teelog was \
+                             stopped while writing it)",
+                            self.name
+                        ));
+                    }
                 }
                 Err(err) => {
                     return Err(Error::Replay(format!(
-                        "{name}:{number}: not a teelog jsonl record: {err}"
+                        "{}:{number}: not a teelog jsonl record: {err}",
+                        self.name
                     )));
                 }
             }
         }
-        Ok(Recording { name, records })
     }
 
-    /// The sessions in the order their first record appears.
-    fn sessions(&self) -> Vec<&str> {
-        let mut seen = Vec::new();
-        for (_, r) in &self.records {
-            if !seen.contains(&r.session.as_str()) {
-                seen.push(r.session.as_str());
+    /// Every run, in the order its first record appears.
+    fn runs(&self) -> Result<Vec<Run>, Error> {
+        let mut runs: Vec<Run> = Vec::new();
+        self.each(true, |_, r: Summary| {
+            let i = match runs.iter().rposition(|run| run.session == r.session) {
+                Some(i) => i,
+                None => {
+                    runs.push(Run {
+                        session: r.session.clone(),
+                        start: r.timestamp.clone(),
+                        ..Run::default()
+                    });
+                    runs.len() - 1
+                }
+            };
+            let run = &mut runs[i];
+            run.records += 1;
+            match r.kind.as_str() {
+                "start" => {
+                    run.start = r.timestamp;
+                    run.command = Format::command_line(&r.command);
+                }
+                "exit" => {
+                    run.exit = Some(match (r.code, r.signal) {
+                        (Some(code), _) => code.to_string(),
+                        (None, Some(signal)) => signal,
+                        (None, None) => "?".to_owned(),
+                    });
+                    run.duration = r.duration_s;
+                }
+                _ => {}
             }
-        }
-        seen
-    }
-
-    fn of<'a>(&'a self, session: &'a str) -> impl Iterator<Item = &'a (usize, Record)> + 'a {
-        self.records
-            .iter()
-            .filter(move |(_, r)| r.session == session)
+            Ok(Flow::Go)
+        })?;
+        Ok(runs)
     }
 }
 
 /// Runs `teelog replay`.
 pub fn replay(args: &ReplayArgs) -> Result<(), Error> {
-    let recording = Recording::read(&args.file)?;
-    let sessions = recording.sessions();
+    let recording = Recording::open(&args.file)?;
+    let runs = recording.runs()?;
     if args.list {
-        let listing = list(&recording, &sessions);
-        let _ = io::Write::write_all(&mut io::stdout().lock(), listing.as_bytes());
+        let _ = io::Write::write_all(&mut io::stdout().lock(), list(&runs).as_bytes());
         return Ok(());
     }
     let session = match &args.session {
-        Some(id) => sessions
-            .iter()
-            .find(|s| **s == id.as_str())
-            .copied()
-            .ok_or_else(|| {
-                Error::Replay(format!(
-                    "{} holds no session {} (see teelog replay --list)",
-                    recording.name,
-                    quote(id)
-                ))
-            })?,
-        None => *sessions
+        Some(id) => runs.iter().find(|run| run.session == *id).ok_or_else(|| {
+            Error::Replay(format!(
+                "{} holds no session {} (see teelog replay --list)",
+                recording.name,
+                quote(id)
+            ))
+        })?,
+        None => runs
             .last()
             .ok_or_else(|| Error::Replay(format!("{} holds no records", recording.name)))?,
     };
@@ -161,7 +250,13 @@ pub fn replay(args: &ReplayArgs) -> Result<(), Error> {
         }),
         _ => None,
     };
-    play(&recording, session, &mut fanout, timing, args.pause)?;
+    play(
+        &recording,
+        &session.session,
+        &mut fanout,
+        timing,
+        args.pause,
+    )?;
     if fanout.failed() {
         return Err(Error::Replay("the output could not be written".into()));
     }
@@ -201,7 +296,12 @@ fn play(
     let mut last: Option<SystemTime> = None;
     let mut owed_pause = false;
     let mut bytes = Vec::new();
-    for (line, r) in recording.of(session) {
+    let mut ended = false;
+    recording.each(false, |line, r: Record| {
+        if r.session != session {
+            return Ok(Flow::Go);
+        }
+        let line = &line;
         let time = time(&r.timestamp).ok_or_else(|| bad(*line, "bad timestamp"))?;
         if !started {
             fanout.start(&Start {
@@ -217,7 +317,7 @@ fn play(
             started = true;
             last = Some(time);
             if r.kind == "start" {
-                continue;
+                return Ok(Flow::Go);
             }
         }
         match r.kind.as_str() {
@@ -256,7 +356,8 @@ fn play(
                 });
                 // A line written without its newline, and short of the split length, was
                 // written because the command paused (or ended): so was its view.
-                owed_pause = !eol && bytes.len() < crate::format::MAX_LINE;
+                // (A split piece ends at a character boundary, up to 3 bytes short.)
+                owed_pause = !eol && bytes.len() + 3 < crate::format::MAX_LINE;
             }
             "exit" => {
                 let status = match (r.code, &r.signal) {
@@ -275,14 +376,23 @@ fn play(
                     unread: r.unread_bytes,
                     error: r.error.clone(),
                 });
-                return Ok(());
+                ended = true;
+                return Ok(Flow::Stop);
             }
             "start" => return Err(bad(*line, "a second start record for the session")),
             other => return Err(bad(*line, &format!("unknown record type {}", quote(other)))),
         }
+        // Nobody reads any more (`teelog replay x | head`): stop, as a pipeline ends.
+        Ok(if fanout.closed() {
+            Flow::Stop
+        } else {
+            Flow::Go
+        })
+    })?;
+    if !ended {
+        // A run cut short (teelog was killed): what the views hold goes out as at a pause.
+        fanout.pause();
     }
-    // A run cut short (teelog was killed): what the views hold goes out as at a pause.
-    fanout.pause();
     Ok(())
 }
 
@@ -293,46 +403,21 @@ fn time(stamp: &str) -> Option<SystemTime> {
 }
 
 /// The `--list` table.
-fn list(recording: &Recording, sessions: &[&str]) -> String {
-    let mut rows: Vec<[String; 6]> = Vec::new();
-    for session in sessions {
-        let mut start = String::new();
-        let mut command = String::new();
-        let mut exit = "-".to_owned();
-        let mut duration = "-".to_owned();
-        let mut count = 0;
-        for (_, r) in recording.of(session) {
-            count += 1;
-            match r.kind.as_str() {
-                "start" => {
-                    start = r.timestamp.clone();
-                    command = Format::command_line(&r.command);
-                }
-                "exit" => {
-                    exit = match (&r.code, &r.signal) {
-                        (Some(code), _) => code.to_string(),
-                        (None, Some(signal)) => signal.clone(),
-                        (None, None) => "?".to_owned(),
-                    };
-                    duration = format!("{:.3}s", r.duration_s.unwrap_or(0.0));
-                }
-                _ => {}
-            }
-        }
-        if start.is_empty()
-            && let Some((_, first)) = recording.of(session).next()
-        {
-            start = first.timestamp.clone();
-        }
-        rows.push([
-            session.to_string(),
-            start,
-            exit,
-            duration,
-            count.to_string(),
-            command,
-        ]);
-    }
+fn list(runs: &[Run]) -> String {
+    let rows: Vec<[String; 6]> = runs
+        .iter()
+        .map(|run| {
+            [
+                run.session.clone(),
+                run.start.clone(),
+                run.exit.clone().unwrap_or_else(|| "-".into()),
+                run.duration
+                    .map_or_else(|| "-".into(), |d| format!("{d:.3}s")),
+                run.records.to_string(),
+                run.command.clone(),
+            ]
+        })
+        .collect();
     let header = ["SESSION", "START", "EXIT", "DURATION", "RECORDS", "COMMAND"].map(String::from);
     let mut widths: BTreeMap<usize, usize> = BTreeMap::new();
     for row in std::iter::once(&header).chain(&rows) {

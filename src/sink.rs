@@ -441,6 +441,12 @@ impl Fanout {
         self.each(None, Audience::All, |f, out| f.exit(ev, out));
     }
 
+    /// Whether every sink's main destination has gone (a closed standard output, a failed log):
+    /// as with SIGPIPE, there is no point going on.
+    pub fn closed(&self) -> bool {
+        self.sinks.iter().all(|sink| sink.out.file.is_none())
+    }
+
     /// Whether writing to a log (or to a console that did not just go away) failed.
     pub fn failed(&self) -> bool {
         self.failed
