@@ -271,13 +271,46 @@ struct Timing {
 }
 
 impl Timing {
-    fn wait(&self, gap: Duration) {
+    /// Waits out `gap` at this speed; returns [`Flow::Stop`] early when standard output is a
+    /// pipe whose reader has gone (poll's POLLERR), as `teelog replay x | head` needs.
+    fn wait(&self, gap: Duration) -> Flow {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd;
         let mut gap = gap.div_f64(self.speed);
         if let Some(limit) = self.idle_limit {
             gap = gap.min(limit);
         }
-        if !gap.is_zero() {
-            std::thread::sleep(gap);
+        let until = std::time::Instant::now() + gap;
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Flow::Go;
+            }
+            let stdout = io::stdout();
+            let mut fds = [PollFd::new(stdout.as_fd(), PollFlags::empty())];
+            let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+            match poll(
+                &mut fds,
+                PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+            ) {
+                Ok(_)
+                    if fds[0]
+                        .revents()
+                        .is_some_and(|r| r.intersects(PollFlags::POLLERR | PollFlags::POLLHUP)) =>
+                {
+                    return Flow::Stop;
+                }
+                // No standard output at all: nothing to watch, just wait.
+                Ok(_)
+                    if fds[0]
+                        .revents()
+                        .is_some_and(|r| r.contains(PollFlags::POLLNVAL)) =>
+                {
+                    std::thread::sleep(left);
+                }
+                // Something else woke it (a signal): wait for the rest.
+                Ok(_) | Err(_) => {}
+            }
         }
     }
 }
@@ -345,8 +378,10 @@ fn play(
                 if owed_pause || gap.is_some_and(|g| g >= pause) {
                     fanout.pause();
                 }
-                if let (Some(timing), Some(gap)) = (timing, gap) {
-                    timing.wait(gap);
+                if let (Some(timing), Some(gap)) = (timing, gap)
+                    && timing.wait(gap) == Flow::Stop
+                {
+                    return Ok(Flow::Stop);
                 }
                 last = Some(time);
                 fanout.chunk(&Chunk {

@@ -323,3 +323,37 @@ fn strip_ansi_cleans_every_log_and_leaves_the_console_alone() {
     assert!(!classic.contains('\x1b'), "{classic}");
     assert!(classic.contains("]> red plain\n"), "{classic}");
 }
+
+#[test]
+fn a_replay_into_a_closed_pipe_stops_instead_of_waiting_out_the_recording() {
+    // A recording whose last output comes a minute after the first two: `replay | head -1`
+    // must end at the second write, to the closed pipe, not a minute later.
+    let dir = tempdir();
+    let log = dir.path().join("rec.jsonl");
+    record(&log, "echo a; echo b; echo c", 0);
+    let mut lines: Vec<serde_json::Value> = records(&read(&log));
+    for r in lines.iter_mut().skip(3) {
+        let t = chrono::DateTime::parse_from_rfc3339(r["timestamp"].as_str().unwrap()).unwrap()
+            + chrono::Duration::seconds(60);
+        r["timestamp"] = t
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            .into();
+    }
+    let edited: String = lines.iter().map(|r| format!("{r}\n")).collect();
+    std::fs::write(&log, edited).unwrap();
+    let script = format!(
+        "{} replay {} | head -1",
+        env!("CARGO_BIN_EXE_teelog"),
+        log.display()
+    );
+    let mut child = std::process::Command::new("setsid")
+        .args(["sh", "-c", &script])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert_eq!(wait_showing_session(&mut child), End::Code(0));
+    let mut shown = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut shown).unwrap();
+    assert_eq!(shown, "a\n");
+}
