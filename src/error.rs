@@ -40,6 +40,10 @@ pub enum Error {
     LogDir { path: PathBuf, source: io::Error },
     #[error("cannot create a pipe for the command's output: {0}")]
     Pipe(io::Error),
+    #[error("--pty: cannot create a pseudo-terminal for the command's stdout: {0}")]
+    Pty(io::Error),
+    #[error("--log-input: cannot use standard input: {0}")]
+    Input(io::Error),
     #[error("cannot set up signal handling: {0}")]
     Signals(io::Error),
 }

@@ -158,7 +158,7 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
                 .as_fd()
                 .try_clone_to_owned()
                 .map(File::from)
-                .map_err(Error::Pipe)?,
+                .map_err(Error::Input)?,
             to: Some(to),
             pending: Vec::new(),
             empty: true,

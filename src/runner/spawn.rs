@@ -77,7 +77,7 @@ impl Wired {
         };
         let mut sources = Vec::new();
         let (stdout, size) = if wiring.pty {
-            let (master, slave) = pty(size).map_err(Error::Pipe)?;
+            let (master, slave) = pty(size).map_err(Error::Pty)?;
             sources.push(Source {
                 file: master,
                 stream: Stream::Stdout,
