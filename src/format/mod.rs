@@ -3,6 +3,7 @@
 mod asciicast;
 mod classic;
 mod jsonl;
+mod lines;
 mod plain;
 mod utf8;
 

@@ -16,25 +16,31 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::utf8::{cut_point, incomplete_tail};
+use super::lines::{Line, Lines};
 use super::{Context, Flush, Formatter};
 use crate::event::{Chunk, Exit, Start, Stream};
 use wire::{Common, ExitRecord, StartRecord};
 
-/// The most bytes of output one record carries; a longer line is split into records with
-/// `"eol":false` (at a UTF-8 character boundary where there is one).
-pub const MAX_LINE: usize = 64 * 1024;
+pub use super::lines::MAX_LINE;
 
 #[derive(Debug)]
 pub struct JsonlFormatter {
+    /// Chunks to lines.
+    lines: Lines,
+    /// Lines to records.
+    records: Records,
+}
+
+/// What writes the records of one run (apart from [`Lines`], so that lines can be handed to
+/// it while `Lines` is busy).
+#[derive(Debug)]
+struct Records {
     session: String,
     host: String,
     user: String,
     /// The command's pid; `None` before the start and when it could not be started.
     pid: Option<u32>,
     seq: u64,
-    /// Per stream: the start of a line whose newline has not been read yet.
-    held: [Held; 3],
     /// The last timestamp formatted, which every line of a chunk shares.
     stamp: (SystemTime, String),
     /// An output record up to its `seq`, for `prefix_key`: the same for every line of a chunk.
@@ -42,32 +48,25 @@ pub struct JsonlFormatter {
     prefix_key: Option<(Stream, SystemTime)>,
 }
 
-#[derive(Debug)]
-struct Held {
-    bytes: Vec<u8>,
-    /// When the first held byte was read.
-    time: SystemTime,
-}
-
 impl JsonlFormatter {
     pub fn new(_ctx: &Context) -> JsonlFormatter {
-        let held = || Held {
-            bytes: Vec::new(),
-            time: SystemTime::UNIX_EPOCH,
-        };
         JsonlFormatter {
-            session: String::new(),
-            host: String::new(),
-            user: String::new(),
-            pid: None,
-            seq: 0,
-            held: [held(), held(), held()],
-            stamp: (SystemTime::UNIX_EPOCH, String::new()),
-            prefix: Vec::new(),
-            prefix_key: None,
+            lines: Lines::default(),
+            records: Records {
+                session: String::new(),
+                host: String::new(),
+                user: String::new(),
+                pid: None,
+                seq: 0,
+                stamp: (SystemTime::UNIX_EPOCH, String::new()),
+                prefix: Vec::new(),
+                prefix_key: None,
+            },
         }
     }
+}
 
+impl Records {
     /// Advances `seq` and returns the fields a start or exit record starts with.
     fn common(&mut self, kind: &'static str, time: SystemTime) -> Common<'_> {
         self.seq += 1;
@@ -95,48 +94,17 @@ impl JsonlFormatter {
         &self.stamp.1
     }
 
-    /// Writes `line` (without its newline) as one record, or several when it exceeds `MAX_LINE`.
-    fn line(
-        &mut self,
-        stream: Stream,
-        line: &[u8],
-        time: SystemTime,
-        eol: bool,
-        out: &mut Vec<u8>,
-    ) {
-        let rest = self.split_long(stream, line, time, out);
-        self.record(stream, rest, time, eol, out);
-    }
-
-    /// While more than `MAX_LINE` bytes remain, writes a leading piece as an `"eol":false`
-    /// record; returns the rest.
-    fn split_long<'b>(
-        &mut self,
-        stream: Stream,
-        mut bytes: &'b [u8],
-        time: SystemTime,
-        out: &mut Vec<u8>,
-    ) -> &'b [u8] {
-        while bytes.len() > MAX_LINE {
-            let cut = cut_point(bytes, MAX_LINE);
-            self.record(stream, &bytes[..cut], time, false, out);
-            bytes = &bytes[cut..];
-        }
-        bytes
-    }
-
     /// Writes one output record. This is the hot path, so rather than serializing a
     /// [`wire::OutputRecord`] it appends the same bytes directly (a unit test holds it to that):
     /// a prefix shared by every line of a chunk, then `seq`, `message` and, where needed, `bytes`
     /// and `eol`.
-    fn record(
-        &mut self,
-        stream: Stream,
-        line: &[u8],
-        time: SystemTime,
-        eol: bool,
-        out: &mut Vec<u8>,
-    ) {
+    fn record(&mut self, line: Line<'_>, out: &mut Vec<u8>) {
+        let Line {
+            stream,
+            bytes: line,
+            time,
+            eol,
+        } = line;
         let time = time.max(self.stamp.0);
         if self.prefix_key != Some((stream, time)) {
             let mut prefix = std::mem::take(&mut self.prefix);
@@ -183,44 +151,17 @@ impl JsonlFormatter {
         }
         out.extend_from_slice(b"}\n");
     }
-
-    /// Writes held bytes beyond `MAX_LINE` as `"eol":false` records.
-    fn spill(&mut self, stream: Stream, out: &mut Vec<u8>) {
-        let i = stream.index();
-        if self.held[i].bytes.len() > MAX_LINE {
-            let mut held = std::mem::take(&mut self.held[i].bytes);
-            let written = held.len() - self.split_long(stream, &held, self.held[i].time, out).len();
-            held.drain(..written);
-            self.held[i].bytes = held;
-        }
-    }
-
-    /// Writes what is held for `stream` with `"eol":false`; with [`Flush::Characters`], an
-    /// incomplete UTF-8 sequence at its end stays held.
-    fn flush(&mut self, stream: Stream, how: Flush, out: &mut Vec<u8>) {
-        let i = stream.index();
-        let mut held = std::mem::take(&mut self.held[i].bytes);
-        let keep = match how {
-            Flush::All => 0,
-            Flush::Characters => incomplete_tail(&held),
-        };
-        let now = held.len() - keep;
-        if now > 0 {
-            self.record(stream, &held[..now], self.held[i].time, false, out);
-        }
-        held.drain(..now);
-        self.held[i].bytes = held;
-    }
 }
 
 impl Formatter for JsonlFormatter {
     fn start(&mut self, ev: &Start, out: &mut Vec<u8>) {
-        self.pid = ev.pid;
-        self.session.clone_from(&ev.session);
-        self.host.clone_from(&ev.host);
-        self.user.clone_from(&ev.user);
+        let r = &mut self.records;
+        r.pid = ev.pid;
+        r.session.clone_from(&ev.session);
+        r.host.clone_from(&ev.host);
+        r.user.clone_from(&ev.user);
         let record = StartRecord {
-            common: self.common("start", ev.time),
+            common: r.common("start", ev.time),
             command: &ev.command,
             cwd: &ev.cwd,
             cols: ev.size.map(|s| s.cols),
@@ -230,44 +171,19 @@ impl Formatter for JsonlFormatter {
     }
 
     fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Vec<u8>) {
-        let i = ev.stream.index();
-        let mut rest = ev.bytes;
-        if !self.held[i].bytes.is_empty() {
-            let Some(n) = memchr::memchr(b'\n', rest) else {
-                self.held[i].bytes.extend_from_slice(rest);
-                self.spill(ev.stream, out);
-                return;
-            };
-            let mut line = std::mem::take(&mut self.held[i].bytes);
-            line.extend_from_slice(&rest[..n]);
-            self.line(ev.stream, &line, self.held[i].time, true, out);
-            line.clear();
-            self.held[i].bytes = line;
-            rest = &rest[n + 1..];
-        }
-        while let Some(n) = memchr::memchr(b'\n', rest) {
-            self.line(ev.stream, &rest[..n], ev.time, true, out);
-            rest = &rest[n + 1..];
-        }
-        if !rest.is_empty() {
-            self.held[i].bytes.extend_from_slice(rest);
-            self.held[i].time = ev.time;
-            self.spill(ev.stream, out);
-        }
+        self.lines.chunk(ev, |line| self.records.record(line, out));
     }
 
     fn pause(&mut self, out: &mut Vec<u8>) {
-        for stream in Stream::ALL {
-            self.flush(stream, Flush::Characters, out);
-        }
+        self.lines
+            .flush(Flush::Characters, |line| self.records.record(line, out));
     }
 
     fn exit(&mut self, ev: &Exit, out: &mut Vec<u8>) {
-        for stream in Stream::ALL {
-            self.flush(stream, Flush::All, out);
-        }
+        self.lines
+            .flush(Flush::All, |line| self.records.record(line, out));
         let record = ExitRecord {
-            common: self.common("exit", ev.time),
+            common: self.records.common("exit", ev.time),
             code: match ev.status {
                 crate::event::Status::Code(code) => Some(code),
                 crate::event::Status::Signal(_) => None,
@@ -663,9 +579,17 @@ mod tests {
             for eol in [true, false] {
                 let mut f = JsonlFormatter::new(&ctx());
                 f.start(&super::super::testing::start(), &mut Vec::new());
-                f.seq = 6;
+                f.records.seq = 6;
                 let mut fast = Vec::new();
-                f.record(Stderr, line, super::super::testing::at(5), eol, &mut fast);
+                f.records.record(
+                    Line {
+                        stream: Stderr,
+                        bytes: line,
+                        time: super::super::testing::at(5),
+                        eol,
+                    },
+                    &mut fast,
+                );
                 let bytes = std::str::from_utf8(line)
                     .is_err()
                     .then(|| BASE64.encode(line));

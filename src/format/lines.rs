@@ -1,0 +1,153 @@
+//! Chunks to lines, for the formatters that write one record per line (jsonl, journal). A line
+//! cut by a read boundary is held until its newline arrives, or until the command pauses: then the
+//! held part goes out as a line without its end (`eol` false), so that a prompt such as
+//! `Password: ` is not held back. A line longer than [`MAX_LINE`] goes out in pieces of at most
+//! that many bytes (cut at a UTF-8 character boundary where there is one), which keeps memory
+//! bounded. A UTF-8 character cut by a read is never split by a pause.
+
+use std::time::SystemTime;
+
+use super::Flush;
+use super::utf8::{cut_point, incomplete_tail};
+use crate::event::{Chunk, Stream};
+
+/// The most bytes one line record carries.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// One line, or a piece of one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Line<'a> {
+    pub stream: Stream,
+    /// Without its newline.
+    pub bytes: &'a [u8],
+    /// When its first byte was read.
+    pub time: SystemTime,
+    /// Whether the line ended here with a newline.
+    pub eol: bool,
+}
+
+#[derive(Debug)]
+struct Held {
+    bytes: Vec<u8>,
+    time: SystemTime,
+}
+
+/// Per stream, the start of a line whose newline has not been read yet.
+#[derive(Debug)]
+pub struct Lines {
+    held: [Held; 3],
+}
+
+impl Default for Lines {
+    fn default() -> Lines {
+        Lines {
+            held: std::array::from_fn(|_| Held {
+                bytes: Vec::new(),
+                time: SystemTime::UNIX_EPOCH,
+            }),
+        }
+    }
+}
+
+impl Lines {
+    /// Hands `emit` every line `ev` completes, and pieces of lines that grew past [`MAX_LINE`].
+    pub fn chunk(&mut self, ev: &Chunk<'_>, mut emit: impl FnMut(Line<'_>)) {
+        let i = ev.stream.index();
+        let mut rest = ev.bytes;
+        if !self.held[i].bytes.is_empty() {
+            let Some(n) = memchr::memchr(b'\n', rest) else {
+                self.held[i].bytes.extend_from_slice(rest);
+                self.spill(ev.stream, &mut emit);
+                return;
+            };
+            let mut line = std::mem::take(&mut self.held[i].bytes);
+            line.extend_from_slice(&rest[..n]);
+            whole(ev.stream, &line, self.held[i].time, true, &mut emit);
+            line.clear();
+            self.held[i].bytes = line;
+            rest = &rest[n + 1..];
+        }
+        while let Some(n) = memchr::memchr(b'\n', rest) {
+            whole(ev.stream, &rest[..n], ev.time, true, &mut emit);
+            rest = &rest[n + 1..];
+        }
+        if !rest.is_empty() {
+            self.held[i].bytes.extend_from_slice(rest);
+            self.held[i].time = ev.time;
+            self.spill(ev.stream, &mut emit);
+        }
+    }
+
+    /// Hands over what is held for every stream as lines without their end; on a pause
+    /// ([`Flush::Characters`]) an incomplete UTF-8 character stays held.
+    pub fn flush(&mut self, how: Flush, mut emit: impl FnMut(Line<'_>)) {
+        for stream in Stream::ALL {
+            let i = stream.index();
+            let mut held = std::mem::take(&mut self.held[i].bytes);
+            let keep = match how {
+                Flush::All => 0,
+                Flush::Characters => incomplete_tail(&held),
+            };
+            let now = held.len() - keep;
+            if now > 0 {
+                emit(Line {
+                    stream,
+                    bytes: &held[..now],
+                    time: self.held[i].time,
+                    eol: false,
+                });
+            }
+            held.drain(..now);
+            self.held[i].bytes = held;
+        }
+    }
+
+    /// Hands over held bytes beyond `MAX_LINE` as pieces.
+    fn spill(&mut self, stream: Stream, emit: &mut impl FnMut(Line<'_>)) {
+        let i = stream.index();
+        if self.held[i].bytes.len() > MAX_LINE {
+            let mut held = std::mem::take(&mut self.held[i].bytes);
+            let written = held.len() - split_long(stream, &held, self.held[i].time, emit).len();
+            held.drain(..written);
+            self.held[i].bytes = held;
+        }
+    }
+}
+
+/// Hands over `line` as one line, or several pieces when it exceeds `MAX_LINE`.
+fn whole(
+    stream: Stream,
+    line: &[u8],
+    time: SystemTime,
+    eol: bool,
+    emit: &mut impl FnMut(Line<'_>),
+) {
+    let bytes = split_long(stream, line, time, emit);
+    emit(Line {
+        stream,
+        bytes,
+        time,
+        eol,
+    });
+}
+
+/// While more than `MAX_LINE` bytes remain, hands over a leading piece without its end;
+/// returns the rest.
+fn split_long<'b>(
+    stream: Stream,
+    mut bytes: &'b [u8],
+    time: SystemTime,
+    emit: &mut impl FnMut(Line<'_>),
+) -> &'b [u8] {
+    while bytes.len() > MAX_LINE {
+        let cut = cut_point(bytes, MAX_LINE);
+        emit(Line {
+            stream,
+            bytes: &bytes[..cut],
+            time,
+            eol: false,
+        });
+        bytes = &bytes[cut..];
+    }
+    bytes
+}
