@@ -52,11 +52,11 @@ pub struct Cli {
     #[arg(short, long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
 
-    /// Also append to PATH, in FORMAT (classic, jsonl, plain or asciicast; default classic).
-    /// Repeatable. Each log is created with mode 0600 and opened before the command starts; an
-    /// asciicast file holds one recording and is overwritten, not appended to. Any -o replaces a
-    /// preset's default log
-    #[arg(short = 'o', long = "log", value_name = "[FORMAT=]PATH", value_parser = LogSpec::parse)]
+    /// Also append to PATH, in FORMAT (classic, jsonl, plain or asciicast; default classic), or
+    /// send to the systemd journal with `-o journal` (one entry per line). Repeatable. Each log
+    /// is created with mode 0600 and opened before the command starts; an asciicast file holds
+    /// one recording and is overwritten, not appended to. Any -o replaces a preset's default log
+    #[arg(short = 'o', long = "log", value_name = "[FORMAT=]PATH|journal", value_parser = LogSpec::parse)]
     pub logs: Vec<LogSpec>,
 
     /// Show nothing on the console; write the logs only
@@ -235,6 +235,12 @@ impl LogSpec {
     /// not a file name); otherwise all of it is the path, in classic format (`./a=b.log` is a
     /// file named `a=b.log`).
     pub fn parse(spec: &str) -> Result<LogSpec, String> {
+        if spec == "journal" {
+            return Ok(LogSpec {
+                format: Format::Journal,
+                path: PathBuf::new(),
+            });
+        }
         let (format, path) = match spec.split_once('=') {
             Some((word, path))
                 if !word.is_empty()
@@ -252,6 +258,12 @@ impl LogSpec {
             }
             _ => (Format::Classic, spec),
         };
+        if format == Format::Journal {
+            return Err(format!(
+                "'{spec}': the journal takes no path (write -o journal; for a file named \
+                 journal, -o ./journal)"
+            ));
+        }
         if path.is_empty() {
             return Err("the log path is empty".into());
         }
@@ -300,6 +312,16 @@ mod tests {
                 .contains("unknown log format 'josnl'")
         );
         assert!(LogSpec::parse("jsonl=").unwrap_err().contains("empty"));
+        assert_eq!(LogSpec::parse("journal"), spec(Format::Journal, ""));
+        assert_eq!(
+            LogSpec::parse("./journal"),
+            spec(Format::Classic, "./journal")
+        );
+        assert!(
+            LogSpec::parse("journal=x")
+                .unwrap_err()
+                .contains("takes no path")
+        );
         assert!(LogSpec::parse("").unwrap_err().contains("empty"));
     }
 

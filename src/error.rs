@@ -38,6 +38,11 @@ pub enum Error {
     PresetsFile { path: PathBuf, detail: String },
     #[error("cannot create log directory {}: {source}", quote(path))]
     LogDir { path: PathBuf, source: io::Error },
+    #[error(
+        "cannot reach the systemd journal at {} (-o journal): {source}",
+        quote(path)
+    )]
+    Journal { path: PathBuf, source: io::Error },
     #[error("cannot create a pipe for the command's output: {0}")]
     Pipe(io::Error),
     #[error("--pty: cannot create a pseudo-terminal for the command's stdout: {0}")]

@@ -83,7 +83,10 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     {
         logs.push(preset::default_log(template, &user)?);
     }
-    let ctx = Context { utc: cli.utc };
+    let ctx = Context {
+        utc: cli.utc,
+        preset: preset.map(|p| p.name.clone()),
+    };
     let who = runner::Who {
         session: uuid::Uuid::now_v7().to_string(),
         user,
@@ -93,6 +96,12 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         .format
         .or(preset.map(|p| p.format))
         .unwrap_or(format::Format::Plain);
+    if format == format::Format::Journal {
+        return Err(Error::Usage(
+            "--format journal: the journal is a destination, not a console format (use -o journal)"
+                .into(),
+        ));
+    }
     let mut sinks = Vec::with_capacity(logs.len() + 1);
     if !cli.quiet {
         sinks.push(Sink::console(format, &ctx));

@@ -240,7 +240,17 @@ pub fn replay(args: &ReplayArgs) -> Result<(), Error> {
             .last()
             .ok_or_else(|| Error::Replay(format!("{} holds no records", recording.name)))?,
     };
-    let ctx = Context { utc: args.utc };
+    let ctx = Context {
+        utc: args.utc,
+        preset: None,
+    };
+    if args.format == Some(Format::Journal) {
+        return Err(Error::Replay(
+            "--format journal: replay writes to standard output; the journal is not a format \
+             for it"
+                .into(),
+        ));
+    }
     let format = args.format.unwrap_or(Format::Plain);
     let mut fanout = Fanout::new(vec![Sink::console(format, &ctx)], None);
     let timing = match (args.format, args.no_wait) {

@@ -20,16 +20,25 @@ use nix::libc;
 
 use crate::error::{Error, quote, report};
 use crate::event::{Chunk, Exit, Start, Stream};
-use crate::format::{Context, Format, Formatter};
+use crate::format::{Context, Format, Formatter, Out};
 use crate::mask::LineMasker;
 use crate::redact::Redactor;
 use crate::strip::AnsiStripper;
+
+/// Where a destination's bytes go.
+#[derive(Debug)]
+enum Kind {
+    /// A file, FIFO, terminal or pipe: all of an event's records in one `write`.
+    File(File),
+    /// A datagram socket (the journal's): one record per datagram.
+    Datagram(std::os::unix::net::UnixDatagram),
+}
 
 /// One open destination.
 #[derive(Debug)]
 struct Dest {
     /// `None` once writing to it has failed.
-    file: Option<File>,
+    to: Option<Kind>,
     /// How error messages name it.
     name: String,
     /// A console is allowed to go away without that being an error.
@@ -47,15 +56,28 @@ struct Shared {
 }
 
 impl Dest {
-    /// Writes `bytes` in one `write` (bar a short write); returns true on a failure to report.
-    fn write(&mut self, bytes: &[u8]) -> bool {
-        let Some(file) = &mut self.file else {
+    /// The file, for a destination that is one (and has not failed).
+    fn file(&self) -> Option<&File> {
+        match &self.to {
+            Some(Kind::File(file)) => Some(file),
+            _ => None,
+        }
+    }
+
+    /// Writes `out`: to a file in one `write` (bar a short write), to a datagram socket one
+    /// record per datagram. Returns true on a failure to report.
+    fn write(&mut self, out: &Out) -> bool {
+        let written = match &mut self.to {
+            None => return false,
+            Some(Kind::File(file)) => write_all_waiting(file, out),
+            Some(Kind::Datagram(socket)) => out
+                .records()
+                .try_for_each(|record| send_entry(socket, record)),
+        };
+        let Err(err) = written else {
             return false;
         };
-        let Err(err) = write_all_waiting(file, bytes) else {
-            return false;
-        };
-        self.file = None;
+        self.to = None;
         if self.console && err.kind() == io::ErrorKind::BrokenPipe {
             return false;
         }
@@ -67,12 +89,62 @@ impl Dest {
         // A duplicate of the descriptor gives an unbuffered `File`: std's `Stdout` would buffer
         // a partial line until its newline, and nothing may wait in teelog.
         Dest {
-            file: fd.as_fd().try_clone_to_owned().ok().map(File::from),
+            to: fd
+                .as_fd()
+                .try_clone_to_owned()
+                .ok()
+                .map(|fd| Kind::File(File::from(fd))),
             name: name.to_owned(),
             console: true,
             shared: None,
         }
     }
+}
+
+/// journald's socket for the native protocol.
+pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
+
+/// Sends one journal entry as one datagram. An entry the socket refuses as too large goes in a
+/// sealed memfd passed with SCM_RIGHTS, as sd_journal_sendv does.
+fn send_entry(socket: &std::os::unix::net::UnixDatagram, entry: &[u8]) -> io::Result<()> {
+    match socket.send(entry) {
+        Ok(_) => Ok(()),
+        Err(err) if matches!(err.raw_os_error(), Some(libc::EMSGSIZE | libc::ENOBUFS)) => {
+            send_entry_in_memfd(socket, entry)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+fn send_entry_in_memfd(socket: &std::os::unix::net::UnixDatagram, entry: &[u8]) -> io::Result<()> {
+    use nix::fcntl::{FcntlArg, SealFlag, fcntl};
+    use nix::sys::memfd::{MFdFlags, memfd_create};
+    use nix::sys::socket::{ControlMessage, MsgFlags, UnixAddr, sendmsg};
+    use std::os::fd::AsRawFd;
+    let memfd = memfd_create(
+        c"teelog-journal-entry",
+        MFdFlags::MFD_ALLOW_SEALING | MFdFlags::MFD_CLOEXEC,
+    )?;
+    let mut file = File::from(memfd);
+    file.write_all(entry)?;
+    fcntl(
+        &file,
+        FcntlArg::F_ADD_SEALS(
+            SealFlag::F_SEAL_SHRINK
+                | SealFlag::F_SEAL_GROW
+                | SealFlag::F_SEAL_WRITE
+                | SealFlag::F_SEAL_SEAL,
+        ),
+    )?;
+    let fds = [file.as_raw_fd()];
+    sendmsg::<UnixAddr>(
+        socket.as_raw_fd(),
+        &[],
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::empty(),
+        None,
+    )?;
+    Ok(())
 }
 
 /// `write_all`, except that a descriptor left non-blocking by whoever started teelog (a console
@@ -103,7 +175,7 @@ pub struct Sink {
     out: Dest,
     /// The plain console only: where stderr chunks go instead of `out`.
     err: Option<Dest>,
-    buf: Vec<u8>,
+    buf: Out,
 }
 
 impl std::fmt::Debug for Sink {
@@ -120,7 +192,7 @@ impl Sink {
             formatter: format.formatter(ctx),
             out: Dest::console(io::stdout(), "standard output"),
             err: (format == Format::Plain).then(|| Dest::console(io::stderr(), "standard error")),
-            buf: Vec::new(),
+            buf: Out::default(),
         }
     }
 
@@ -128,6 +200,9 @@ impl Sink {
     /// with the checks in the module's doc; a format that holds one recording per file
     /// (asciicast) truncates it instead.
     pub fn log(format: Format, path: &Path, ctx: &Context) -> Result<Sink, Error> {
+        if format == Format::Journal {
+            return Sink::journal(ctx);
+        }
         let file = open_log(path)?;
         // After the checks, not with O_TRUNC: a file that is refused must stay as it was.
         if format.one_recording_per_file() && file.metadata().is_ok_and(|m| m.is_file()) {
@@ -140,21 +215,46 @@ impl Sink {
         Ok(Sink {
             formatter: format.formatter(ctx),
             out: Dest {
-                file: Some(file),
+                to: Some(Kind::File(file)),
                 name: format!("log {}", quote(path)),
                 console: false,
                 // Only classic continues a record across writes (a prompt, then lines under it).
                 shared: (format == Format::Classic && regular).then(Shared::default),
             },
             err: None,
-            buf: Vec::new(),
+            buf: Out::default(),
+        })
+    }
+
+    /// The systemd journal: a datagram socket connected to journald's native socket
+    /// (`$TEELOG_JOURNAL_SOCKET`, else /run/systemd/journal/socket). No socket there (not a
+    /// systemd machine, journald not running) is an error, as a log that cannot be opened.
+    pub fn journal(ctx: &Context) -> Result<Sink, Error> {
+        let path = std::env::var_os("TEELOG_JOURNAL_SOCKET")
+            .map_or_else(|| JOURNAL_SOCKET.into(), std::path::PathBuf::from);
+        let socket = std::os::unix::net::UnixDatagram::unbound()
+            .and_then(|s| s.connect(&path).map(|()| s))
+            .map_err(|source| Error::Journal {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Sink {
+            formatter: Format::Journal.formatter(ctx),
+            out: Dest {
+                to: Some(Kind::Datagram(socket)),
+                name: format!("the journal ({})", quote(&path)),
+                console: false,
+                shared: None,
+            },
+            err: None,
+            buf: Out::default(),
         })
     }
 
     /// The device and inode of a log that is a regular file or a FIFO: two logs with the same
     /// identity would get each record twice, mixed.
     pub fn identity(&self) -> Option<(u64, u64)> {
-        file_identity(self.out.file.as_ref()?)
+        file_identity(self.out.file()?)
     }
 
     /// How error messages name this sink's destination.
@@ -266,8 +366,8 @@ impl Sink {
     /// (`flock`, which every teelog takes), checks whether the file grew since this run's last
     /// write, and if so tells the formatter, so that its next line starts under a prompt of its
     /// own instead of under another run's. Returns true on a failure to report.
-    fn write_shared(&mut self, format: &mut impl FnMut(&mut dyn Formatter, &mut Vec<u8>)) -> bool {
-        let Some(file) = &self.out.file else {
+    fn write_shared(&mut self, format: &mut impl FnMut(&mut dyn Formatter, &mut Out)) -> bool {
+        let Some(file) = self.out.file() else {
             format(&mut *self.formatter, &mut self.buf);
             return false;
         };
@@ -285,7 +385,7 @@ impl Sink {
         if let Some(shared) = &mut self.out.shared {
             shared.end = size.map(|size| size + self.buf.len() as u64);
         }
-        if locked && let Some(file) = &self.out.file {
+        if locked && let Some(file) = self.out.file() {
             let _ = file.unlock();
         }
         failed
@@ -444,7 +544,7 @@ impl Fanout {
     /// Whether every sink's main destination has gone (a closed standard output, a failed log):
     /// as with SIGPIPE, there is no point going on.
     pub fn closed(&self) -> bool {
-        self.sinks.iter().all(|sink| sink.out.file.is_none())
+        self.sinks.iter().all(|sink| sink.out.to.is_none())
     }
 
     /// Whether writing to a log (or to a console that did not just go away) failed.
@@ -456,7 +556,7 @@ impl Fanout {
         &mut self,
         stream: Option<Stream>,
         audience: Audience,
-        mut format: impl FnMut(&mut dyn Formatter, &mut Vec<u8>),
+        mut format: impl FnMut(&mut dyn Formatter, &mut Out),
     ) {
         for sink in &mut self.sinks {
             match audience {
@@ -479,5 +579,53 @@ impl Fanout {
             };
             self.failed |= dest.write(&sink.buf);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_too_large_for_a_datagram_goes_in_a_sealed_memfd() {
+        use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg, setsockopt, sockopt};
+        use std::io::{IoSliceMut, Read};
+        use std::os::fd::AsRawFd;
+        let (tx, rx) = std::os::unix::net::UnixDatagram::pair().unwrap();
+        setsockopt(&tx, sockopt::SndBuf, &4096).unwrap();
+        let entry: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        send_entry(&tx, &entry).unwrap();
+        let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+        let mut buf = [0u8; 16];
+        let mut iov = [IoSliceMut::new(&mut buf)];
+        let msg = recvmsg::<()>(
+            rx.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::empty(),
+        )
+        .unwrap();
+        assert_eq!(msg.bytes, 0, "no payload: the entry is in the fd");
+        let fd = msg
+            .cmsgs()
+            .unwrap()
+            .find_map(|c| match c {
+                ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
+                _ => None,
+            })
+            .expect("an fd passed");
+        // Opened again through /proc: safe code cannot adopt a raw descriptor.
+        let mut memfd = OpenOptions::new()
+            .read(true)
+            .open(format!("/proc/self/fd/{fd}"))
+            .unwrap();
+        let mut got = Vec::new();
+        memfd.read_to_end(&mut got).unwrap();
+        assert!(got == entry);
+        let sealed = OpenOptions::new()
+            .write(true)
+            .open(format!("/proc/self/fd/{fd}"))
+            .and_then(|mut f| f.write_all(b"x"));
+        assert!(sealed.is_err(), "sealed against writes");
     }
 }

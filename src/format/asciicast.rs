@@ -14,8 +14,8 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use super::Formatter;
 use super::utf8::incomplete_tail;
+use super::{Formatter, Out};
 use crate::event::{Chunk, Exit, Size, Start, Status, Stream};
 
 #[derive(Debug, Default)]
@@ -107,7 +107,7 @@ impl AsciicastFormatter {
 }
 
 impl Formatter for AsciicastFormatter {
-    fn start(&mut self, ev: &Start, out: &mut Vec<u8>) {
+    fn start(&mut self, ev: &Start, out: &mut Out) {
         self.start = Some(ev.time);
         let size = ev.size.unwrap_or(Size::DEFAULT);
         let command = super::Format::command_line(&ev.command);
@@ -129,7 +129,7 @@ impl Formatter for AsciicastFormatter {
         out.push(b'\n');
     }
 
-    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Vec<u8>) {
+    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Out) {
         self.decode(ev.stream, ev.bytes, true);
         if !self.text.is_empty() {
             let text = std::mem::take(&mut self.text);
@@ -138,7 +138,7 @@ impl Formatter for AsciicastFormatter {
         }
     }
 
-    fn exit(&mut self, ev: &Exit, out: &mut Vec<u8>) {
+    fn exit(&mut self, ev: &Exit, out: &mut Out) {
         for stream in Stream::ALL {
             self.decode(stream, &[], false);
             if !self.text.is_empty() {

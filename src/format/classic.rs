@@ -15,7 +15,7 @@ use std::time::SystemTime;
 use chrono::{DateTime, Local, Utc};
 
 use super::utf8::{cut_point, incomplete_tail};
-use super::{Context, Flush, Formatter};
+use super::{Context, Flush, Formatter, Out};
 use crate::event::{Chunk, Exit, Start, Status, Stream};
 
 /// strftime of the prompt: `Tue Oct 30 22:13:13 2012`.
@@ -131,7 +131,7 @@ pub(crate) fn shell_word(word: &str) -> String {
 }
 
 impl Formatter for ClassicFormatter {
-    fn start(&mut self, ev: &Start, out: &mut Vec<u8>) {
+    fn start(&mut self, ev: &Start, out: &mut Out) {
         self.who = format!("{}@{}", ev.user, ev.host);
         self.header(ev.time, "", out);
         let command: Vec<String> = ev.command.iter().map(|w| shell_word(w)).collect();
@@ -146,7 +146,7 @@ impl Formatter for ClassicFormatter {
         );
     }
 
-    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Vec<u8>) {
+    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Out) {
         let i = ev.stream.index();
         if self.held[i].0.is_empty() {
             self.held[i].1 = ev.time;
@@ -174,14 +174,14 @@ impl Formatter for ClassicFormatter {
         }
     }
 
-    fn pause(&mut self, out: &mut Vec<u8>) {
+    fn pause(&mut self, out: &mut Out) {
         for stream in Stream::ALL {
             self.flush(stream, Flush::Characters, out);
         }
         self.open = None;
     }
 
-    fn exit(&mut self, ev: &Exit, out: &mut Vec<u8>) {
+    fn exit(&mut self, ev: &Exit, out: &mut Out) {
         for stream in Stream::ALL {
             self.flush(stream, Flush::All, out);
         }
@@ -273,13 +273,13 @@ mod tests {
     #[test]
     fn another_writers_lines_end_the_open_prompt() {
         let mut f = ClassicFormatter::new(&ctx());
-        f.start(&super::super::testing::start(), &mut Vec::new());
-        let mut out = Vec::new();
+        f.start(&super::super::testing::start(), &mut Out::default());
+        let mut out = Out::default();
         f.chunk(&super::super::testing::chunk(Stdout, 0, b"a\n"), &mut out);
         f.interleaved();
         f.chunk(&super::super::testing::chunk(Stdout, 0, b"b\n"), &mut out);
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            String::from_utf8(out.to_vec()).unwrap(),
             "[Tue Oct 30 22:13:13 2012 ops@db1]> a\n[Tue Oct 30 22:13:13 2012 ops@db1]> b\n"
         );
     }
@@ -287,14 +287,14 @@ mod tests {
     #[test]
     fn a_line_longer_than_the_cap_is_written_in_whole_character_pieces() {
         let mut f = ClassicFormatter::new(&ctx());
-        let mut out = Vec::new();
+        let mut out = Out::default();
         let line = "é".repeat(MAX_LINE); // 2 * MAX_LINE bytes
         for piece in line.as_bytes().chunks(999) {
             f.chunk(&super::super::testing::chunk(Stdout, 0, piece), &mut out);
         }
         assert!(out.len() >= MAX_LINE, "at most MAX_LINE bytes are held");
         f.chunk(&super::super::testing::chunk(Stdout, 0, b"\n"), &mut out);
-        let text = String::from_utf8(out).expect("no character was cut");
+        let text = String::from_utf8(out.to_vec()).expect("no character was cut");
         let rebuilt: String = text
             .lines()
             .map(|l| l.split_once("]> ").unwrap().1)
@@ -319,7 +319,7 @@ mod tests {
     #[test]
     fn the_start_line_quotes_every_argument_onto_one_line() {
         let mut f = ClassicFormatter::new(&ctx());
-        let mut out = Vec::new();
+        let mut out = Out::default();
         let mut start = super::super::testing::start();
         start.command = vec![
             "printf".into(),
@@ -331,7 +331,7 @@ mod tests {
         start.cwd = "/a dir".into();
         f.start(&start, &mut out);
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            String::from_utf8(out.to_vec()).unwrap(),
             "[Tue Oct 30 22:13:13 2012 ops@db1] start: printf \
              $'x\\n[Tue Oct 30 22:13:13 2012 ops@db1] exit: status 0' 'it'\\''s' \
              $'\\x1b[31m\\t\\u0085' '' (pid 42, cwd '/a dir')\n"
@@ -341,13 +341,13 @@ mod tests {
     #[test]
     fn the_exit_line_says_what_was_left_unread() {
         let mut f = ClassicFormatter::new(&ctx());
-        f.start(&super::super::testing::start(), &mut Vec::new());
-        let mut out = Vec::new();
+        f.start(&super::super::testing::start(), &mut Out::default());
+        let mut out = Out::default();
         let mut exit = super::super::testing::exit(Status::Code(0));
         exit.unread = 4096;
         f.exit(&exit, &mut out);
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            String::from_utf8(out.to_vec()).unwrap(),
             "[Tue Oct 30 22:13:14 2012 ops@db1] exit: status 0 after 1.235s, 4096 bytes of \
              output left unread\n"
         );
@@ -356,7 +356,7 @@ mod tests {
     #[test]
     fn a_command_that_could_not_start_is_on_record() {
         let mut f = ClassicFormatter::new(&ctx());
-        let mut out = Vec::new();
+        let mut out = Out::default();
         let mut start = super::super::testing::start();
         start.pid = None;
         f.start(&start, &mut out);
@@ -364,7 +364,7 @@ mod tests {
         exit.error = Some("not found: No such file or directory (os error 2)".into());
         f.exit(&exit, &mut out);
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            String::from_utf8(out.to_vec()).unwrap(),
             "[Tue Oct 30 22:13:13 2012 ops@db1] start: mysql -e 'select 1' (not started, cwd /srv)\n\
              [Tue Oct 30 22:13:14 2012 ops@db1] exit: status 127 (not found: No such file or \
              directory (os error 2)) after 1.235s\n"

@@ -2,6 +2,7 @@
 
 mod asciicast;
 mod classic;
+mod journal;
 mod jsonl;
 mod lines;
 mod plain;
@@ -10,6 +11,7 @@ mod utf8;
 pub use asciicast::AsciicastFormatter;
 pub use classic::ClassicFormatter;
 pub(crate) use classic::shell_word;
+pub use journal::JournalFormatter;
 pub use jsonl::{JsonlFormatter, MAX_LINE};
 pub use plain::PlainFormatter;
 
@@ -24,15 +26,79 @@ use crate::event::{Chunk, Exit, Start};
 /// between calls, but must hand it over on `pause` (bar an incomplete UTF-8 sequence) and entirely
 /// on `exit`: nothing may wait in teelog while the command is quiet.
 ///
+/// A sink whose destination takes one record at a time (a datagram socket) sends each record
+/// the formatter marked with [`Out::end_record`] on its own; a file gets all of `out` in one
+/// `write`, so that concurrent appenders never interleave inside a record.
+///
 /// A sink that finds its destination written to by someone else since its last write (another
 /// run appending to the same log) calls `interleaved` before handing the next event over: the
 /// formatter must then not continue a record it began earlier (classic starts a new prompt).
 pub trait Formatter {
-    fn start(&mut self, _ev: &Start, _out: &mut Vec<u8>) {}
-    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Vec<u8>);
-    fn pause(&mut self, _out: &mut Vec<u8>) {}
-    fn exit(&mut self, _ev: &Exit, _out: &mut Vec<u8>) {}
+    fn start(&mut self, _ev: &Start, _out: &mut Out) {}
+    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Out);
+    fn pause(&mut self, _out: &mut Out) {}
+    fn exit(&mut self, _ev: &Exit, _out: &mut Out) {}
     fn interleaved(&mut self) {}
+}
+
+/// What a formatter writes for one event: bytes, and where each record ends.
+#[derive(Debug, Default)]
+pub struct Out {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Out {
+    /// Marks the end of a record at the current end of the bytes.
+    pub fn end_record(&mut self) {
+        self.ends.push(self.bytes.len());
+    }
+
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
+    /// The records marked, then what follows the last mark (if anything).
+    pub fn records(&self) -> impl Iterator<Item = &[u8]> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .copied()
+            .chain(
+                (self.ends.last().copied().unwrap_or(0) < self.bytes.len())
+                    .then_some(self.bytes.len()),
+            )
+            .map(move |end| {
+                let record = &self.bytes[start..end];
+                start = end;
+                record
+            })
+    }
+}
+
+impl std::ops::Deref for Out {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.bytes
+    }
+}
+
+impl std::ops::DerefMut for Out {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.bytes
+    }
+}
+
+impl std::io::Write for Out {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// How much of a held partial line to write out.
@@ -56,15 +122,18 @@ pub enum Format {
     Jsonl,
     /// asciinema's v2 recording (a log file of this format is overwritten, not appended to)
     Asciicast,
+    /// the systemd journal, one entry per line (`-o journal`, no path; not a console format)
+    Journal,
 }
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 4] = [
+    pub const ALL: [Format; 5] = [
         Format::Plain,
         Format::Classic,
         Format::Jsonl,
         Format::Asciicast,
+        Format::Journal,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,6 +142,7 @@ impl Format {
             Format::Classic => "classic",
             Format::Jsonl => "jsonl",
             Format::Asciicast => "asciicast",
+            Format::Journal => "journal",
         }
     }
 
@@ -106,6 +176,7 @@ impl Format {
             Format::Classic => Box::new(ClassicFormatter::new(ctx)),
             Format::Jsonl => Box::new(JsonlFormatter::new(ctx)),
             Format::Asciicast => Box::new(AsciicastFormatter::new()),
+            Format::Journal => Box::new(JournalFormatter::new(ctx)),
         }
     }
 }
@@ -116,6 +187,8 @@ impl Format {
 pub struct Context {
     /// Classic timestamps in UTC rather than local time.
     pub utc: bool,
+    /// The preset's name, with `--preset`: the journal's `SYSLOG_IDENTIFIER`.
+    pub preset: Option<String>,
 }
 
 #[cfg(test)]
@@ -131,7 +204,10 @@ pub(crate) mod testing {
     }
 
     pub fn ctx() -> Context {
-        Context { utc: true }
+        Context {
+            utc: true,
+            preset: None,
+        }
     }
 
     pub fn start() -> Start {
@@ -170,17 +246,17 @@ pub(crate) mod testing {
     pub fn run(f: &mut dyn Formatter, steps: &[Step]) -> String {
         let mut all = Vec::new();
         if !matches!(steps.first(), Some(Step::Start)) {
-            f.start(&start(), &mut Vec::new());
+            f.start(&start(), &mut Out::default());
         }
         for step in steps {
-            let mut out = Vec::new();
+            let mut out = Out::default();
             match step {
                 Step::Start => f.start(&start(), &mut out),
                 Step::Chunk(s, t, b) => f.chunk(&chunk(*s, *t, b), &mut out),
                 Step::Pause => f.pause(&mut out),
                 Step::Exit(st) => f.exit(&exit(*st), &mut out),
             }
-            all.extend(out);
+            all.extend_from_slice(&out);
         }
         String::from_utf8_lossy(&all).into_owned()
     }

@@ -1,14 +1,14 @@
 //! `plain`: the bytes exactly as the command wrote them, nothing added. Recorded input
 //! (`--log-input`) is not output, and is left out.
 
-use super::Formatter;
+use super::{Formatter, Out};
 use crate::event::{Chunk, Stream};
 
 #[derive(Debug, Default)]
 pub struct PlainFormatter;
 
 impl Formatter for PlainFormatter {
-    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Vec<u8>) {
+    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Out) {
         if ev.stream != Stream::Stdin {
             out.extend_from_slice(ev.bytes);
         }

@@ -17,7 +17,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::lines::{Line, Lines};
-use super::{Context, Flush, Formatter};
+use super::{Context, Flush, Formatter, Out};
 use crate::event::{Chunk, Exit, Start, Stream};
 use wire::{Common, ExitRecord, StartRecord};
 
@@ -154,7 +154,7 @@ impl Records {
 }
 
 impl Formatter for JsonlFormatter {
-    fn start(&mut self, ev: &Start, out: &mut Vec<u8>) {
+    fn start(&mut self, ev: &Start, out: &mut Out) {
         let r = &mut self.records;
         r.pid = ev.pid;
         r.session.clone_from(&ev.session);
@@ -170,16 +170,16 @@ impl Formatter for JsonlFormatter {
         push_json(out, &record);
     }
 
-    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Vec<u8>) {
+    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Out) {
         self.lines.chunk(ev, |line| self.records.record(line, out));
     }
 
-    fn pause(&mut self, out: &mut Vec<u8>) {
+    fn pause(&mut self, out: &mut Out) {
         self.lines
             .flush(Flush::Characters, |line| self.records.record(line, out));
     }
 
-    fn exit(&mut self, ev: &Exit, out: &mut Vec<u8>) {
+    fn exit(&mut self, ev: &Exit, out: &mut Out) {
         self.lines
             .flush(Flush::All, |line| self.records.record(line, out));
         let record = ExitRecord {
@@ -396,7 +396,7 @@ mod tests {
     #[test]
     fn exit_record_says_what_was_left_unread_and_why_a_command_did_not_start() {
         let mut f = JsonlFormatter::new(&ctx());
-        let mut out = Vec::new();
+        let mut out = Out::default();
         let mut exit = super::super::testing::exit(Status::Code(0));
         exit.unread = 4096;
         f.exit(&exit, &mut out);
@@ -464,7 +464,7 @@ mod tests {
     #[test]
     fn a_pause_writes_a_partial_line_at_once() {
         let mut f = JsonlFormatter::new(&ctx());
-        let mut out = Vec::new();
+        let mut out = Out::default();
         f.chunk(
             &super::super::testing::chunk(Stderr, 0, b"Password: "),
             &mut out,
@@ -504,9 +504,9 @@ mod tests {
         let mut all = Vec::new();
         let line = "é".repeat(MAX_LINE); // 2 * MAX_LINE bytes
         for piece in line.as_bytes().chunks(1000).chain([&b"\n"[..]]) {
-            let mut out = Vec::new();
+            let mut out = Out::default();
             f.chunk(&super::super::testing::chunk(Stdout, 0, piece), &mut out);
-            all.extend(out);
+            all.extend_from_slice(&out);
         }
         let r = records(std::str::from_utf8(&all).unwrap());
         assert!(r.len() >= 2);
@@ -539,16 +539,16 @@ mod tests {
                     continue;
                 }
                 expected[stream.index()].extend(&bytes);
-                let mut out = Vec::new();
+                let mut out = Out::default();
                 f.chunk(&super::super::testing::chunk(stream, 0, &bytes), &mut out);
                 if next().is_multiple_of(4) {
                     f.pause(&mut out);
                 }
-                all.extend(out);
+                all.extend_from_slice(&out);
             }
-            let mut out = Vec::new();
+            let mut out = Out::default();
             f.exit(&super::super::testing::exit(Status::Code(0)), &mut out);
-            all.extend(out);
+            all.extend_from_slice(&out);
             let r = records(std::str::from_utf8(&all).unwrap());
             assert_eq!(rebuild(&r, "stdout"), expected[0]);
             assert_eq!(rebuild(&r, "stderr"), expected[1]);
@@ -578,7 +578,7 @@ mod tests {
         for line in lines {
             for eol in [true, false] {
                 let mut f = JsonlFormatter::new(&ctx());
-                f.start(&super::super::testing::start(), &mut Vec::new());
+                f.start(&super::super::testing::start(), &mut Out::default());
                 f.records.seq = 6;
                 let mut fast = Vec::new();
                 f.records.record(
