@@ -53,10 +53,12 @@ pub struct Cli {
     pub format: Option<Format>,
 
     /// Also append to PATH, in FORMAT (classic, jsonl, plain or asciicast; default classic), or
-    /// send to the systemd journal with `-o journal` (one entry per line). Repeatable. Each log
+    /// send to the systemd journal with `-o journal`, or to syslog with `-o syslog[=TARGET]`
+    /// (unix:PATH, default /dev/log; udp:HOST:PORT; tcp:HOST:PORT), one entry per line.
+    /// Repeatable. Each log
     /// is created with mode 0600 and opened before the command starts; an asciicast file holds
     /// one recording and is overwritten, not appended to. Any -o replaces a preset's default log
-    #[arg(short = 'o', long = "log", value_name = "[FORMAT=]PATH|journal", value_parser = LogSpec::parse)]
+    #[arg(short = 'o', long = "log", value_name = "[FORMAT=]PATH|journal|syslog[=TARGET]", value_parser = LogSpec::parse)]
     pub logs: Vec<LogSpec>,
 
     /// Show nothing on the console; write the logs only
@@ -66,6 +68,11 @@ pub struct Cli {
     /// Write classic timestamps in UTC instead of local time (jsonl is always UTC)
     #[arg(long)]
     pub utc: bool,
+
+    /// The facility of -o syslog messages: kern, user (the default), mail, daemon, auth, syslog,
+    /// lpr, news, uucp, cron, authpriv, ftp, local0 to local7
+    #[arg(long, value_name = "NAME", default_value = "user", value_parser = parse_facility)]
+    pub syslog_facility: u8,
 
     /// Give the command one pipe for both stdout and stderr: their exact order is kept, and
     /// everything is logged as stdout
@@ -196,6 +203,22 @@ pub struct ReplayArgs {
     pub utc: bool,
 }
 
+/// A syslog facility's number, from its name.
+fn parse_facility(name: &str) -> Result<u8, String> {
+    use crate::format::syslog::FACILITIES;
+    FACILITIES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, code)| *code)
+        .ok_or_else(|| {
+            let names: Vec<&str> = FACILITIES.iter().map(|(n, _)| *n).collect();
+            format!(
+                "unknown syslog facility '{name}' (known: {})",
+                names.join(", ")
+            )
+        })
+}
+
 /// A playing speed: a finite number above 0.
 fn parse_speed(text: &str) -> Result<f64, String> {
     text.parse::<f64>()
@@ -223,11 +246,54 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|_| format!("'{text}' is not a number of seconds"))
 }
 
-/// One `-o [FORMAT=]PATH`.
+/// One `-o [FORMAT=]PATH`, `-o journal` or `-o syslog[=TARGET]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogSpec {
     pub format: Format,
+    /// Empty for the logging services.
     pub path: PathBuf,
+    /// Where `syslog` sends.
+    pub syslog: Option<SyslogTarget>,
+}
+
+/// Where `-o syslog` sends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyslogTarget {
+    /// A local datagram socket (`unix:PATH`; `/dev/log` by default).
+    Unix(PathBuf),
+    /// `udp:HOST:PORT`
+    Udp(String),
+    /// `tcp:HOST:PORT`
+    Tcp(String),
+}
+
+impl SyslogTarget {
+    fn parse(text: &str) -> Result<SyslogTarget, String> {
+        let bad =
+            || format!("syslog target '{text}' is not unix:PATH, udp:HOST:PORT or tcp:HOST:PORT");
+        let (kind, rest) = text.split_once(':').ok_or_else(bad)?;
+        let host_port = |rest: &str| {
+            rest.rsplit_once(':')
+                .filter(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
+                .map(|_| rest.to_owned())
+                .ok_or_else(bad)
+        };
+        match kind {
+            "unix" if !rest.is_empty() => Ok(SyslogTarget::Unix(rest.into())),
+            "udp" => host_port(rest).map(SyslogTarget::Udp),
+            "tcp" => host_port(rest).map(SyslogTarget::Tcp),
+            _ => Err(bad()),
+        }
+    }
+
+    /// `unix:/dev/log`, `udp:HOST:PORT`, `tcp:HOST:PORT`.
+    pub fn name(&self) -> String {
+        match self {
+            SyslogTarget::Unix(path) => format!("unix:{}", path.display()),
+            SyslogTarget::Udp(addr) => format!("udp:{addr}"),
+            SyslogTarget::Tcp(addr) => format!("tcp:{addr}"),
+        }
+    }
 }
 
 impl LogSpec {
@@ -235,11 +301,22 @@ impl LogSpec {
     /// not a file name); otherwise all of it is the path, in classic format (`./a=b.log` is a
     /// file named `a=b.log`).
     pub fn parse(spec: &str) -> Result<LogSpec, String> {
-        if spec == "journal" {
-            return Ok(LogSpec {
-                format: Format::Journal,
-                path: PathBuf::new(),
-            });
+        match spec {
+            "journal" => {
+                return Ok(LogSpec {
+                    format: Format::Journal,
+                    path: PathBuf::new(),
+                    syslog: None,
+                });
+            }
+            "syslog" => {
+                return Ok(LogSpec {
+                    format: Format::Syslog,
+                    path: PathBuf::new(),
+                    syslog: Some(SyslogTarget::Unix("/dev/log".into())),
+                });
+            }
+            _ => {}
         }
         let (format, path) = match spec.split_once('=') {
             Some((word, path))
@@ -258,6 +335,13 @@ impl LogSpec {
             }
             _ => (Format::Classic, spec),
         };
+        if format == Format::Syslog {
+            return Ok(LogSpec {
+                format,
+                path: PathBuf::new(),
+                syslog: Some(SyslogTarget::parse(path)?),
+            });
+        }
         if format == Format::Journal {
             return Err(format!(
                 "'{spec}': the journal takes no path (write -o journal; for a file named \
@@ -270,6 +354,7 @@ impl LogSpec {
         Ok(LogSpec {
             format,
             path: path.into(),
+            syslog: None,
         })
     }
 }
@@ -290,6 +375,7 @@ mod tests {
             Ok(LogSpec {
                 format: f,
                 path: p.into(),
+                syslog: None,
             })
         };
         assert_eq!(LogSpec::parse("run.log"), spec(Format::Classic, "run.log"));

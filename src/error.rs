@@ -38,6 +38,8 @@ pub enum Error {
     PresetsFile { path: PathBuf, detail: String },
     #[error("cannot create log directory {}: {source}", quote(path))]
     LogDir { path: PathBuf, source: io::Error },
+    #[error("cannot reach syslog at {target}: {source}")]
+    Syslog { target: String, source: io::Error },
     #[error(
         "cannot reach the systemd journal at {} (-o journal): {source}",
         quote(path)

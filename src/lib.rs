@@ -10,6 +10,7 @@ pub mod format;
 pub mod mask;
 pub mod preset;
 pub mod redact;
+pub mod remote;
 pub mod replay;
 pub mod runner;
 pub mod sink;
@@ -86,6 +87,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     let ctx = Context {
         utc: cli.utc,
         preset: preset.map(|p| p.name.clone()),
+        facility: cli.syslog_facility,
     };
     let who = runner::Who {
         session: uuid::Uuid::now_v7().to_string(),
@@ -96,11 +98,11 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         .format
         .or(preset.map(|p| p.format))
         .unwrap_or(format::Format::Plain);
-    if format == format::Format::Journal {
-        return Err(Error::Usage(
-            "--format journal: the journal is a destination, not a console format (use -o journal)"
-                .into(),
-        ));
+    if format.is_service() {
+        return Err(Error::Usage(format!(
+            "--format {0}: {0} is a destination, not a console format (use -o {0})",
+            format.name()
+        )));
     }
     let mut sinks = Vec::with_capacity(logs.len() + 1);
     if !cli.quiet {
@@ -125,7 +127,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         }
     }
     for log in &logs {
-        let sink = Sink::log(log.format, &log.path, &ctx)?;
+        let sink = Sink::log(log, &ctx)?;
         if let Some(id) = sink.identity()
             && let Some(first) = seen.insert(id, sink.name().to_owned())
         {

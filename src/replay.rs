@@ -243,13 +243,13 @@ pub fn replay(args: &ReplayArgs) -> Result<(), Error> {
     let ctx = Context {
         utc: args.utc,
         preset: None,
+        facility: 1,
     };
-    if args.format == Some(Format::Journal) {
-        return Err(Error::Replay(
-            "--format journal: replay writes to standard output; the journal is not a format \
-             for it"
-                .into(),
-        ));
+    if let Some(format) = args.format.filter(|f| f.is_service()) {
+        return Err(Error::Replay(format!(
+            "--format {}: replay writes to standard output, and this is a logging service",
+            format.name()
+        )));
     }
     let format = args.format.unwrap_or(Format::Plain);
     let mut fanout = Fanout::new(vec![Sink::console(format, &ctx)], None);

@@ -30,8 +30,10 @@ use crate::strip::AnsiStripper;
 enum Kind {
     /// A file, FIFO, terminal or pipe: all of an event's records in one `write`.
     File(File),
-    /// A datagram socket (the journal's): one record per datagram.
+    /// A local datagram socket (the journal's, /dev/log): one record per datagram.
     Datagram(std::os::unix::net::UnixDatagram),
+    /// A remote syslog server: best effort, never failing (see `crate::remote`).
+    Remote(crate::remote::Remote),
 }
 
 /// One open destination.
@@ -73,6 +75,10 @@ impl Dest {
             Some(Kind::Datagram(socket)) => out
                 .records()
                 .try_for_each(|record| send_entry(socket, record)),
+            Some(Kind::Remote(remote)) => {
+                out.records().for_each(|record| remote.send(record));
+                Ok(())
+            }
         };
         let Err(err) = written else {
             return false;
@@ -199,9 +205,13 @@ impl Sink {
     /// Opens `path` for appending (created with mode 0600: logs hold whatever the command shows),
     /// with the checks in the module's doc; a format that holds one recording per file
     /// (asciicast) truncates it instead.
-    pub fn log(format: Format, path: &Path, ctx: &Context) -> Result<Sink, Error> {
+    pub fn log(spec: &crate::cli::LogSpec, ctx: &Context) -> Result<Sink, Error> {
+        let (format, path) = (spec.format, spec.path.as_path());
         if format == Format::Journal {
             return Sink::journal(ctx);
+        }
+        if let Some(target) = &spec.syslog {
+            return Sink::syslog(target, ctx);
         }
         let file = open_log(path)?;
         // After the checks, not with O_TRUNC: a file that is refused must stay as it was.
@@ -243,6 +253,53 @@ impl Sink {
             out: Dest {
                 to: Some(Kind::Datagram(socket)),
                 name: format!("the journal ({})", quote(&path)),
+                console: false,
+                shared: None,
+            },
+            err: None,
+            buf: Out::default(),
+        })
+    }
+
+    /// A syslog destination: a local datagram socket, which must be there when the run starts
+    /// (as a log file must open), or a remote server over UDP or TCP, best effort.
+    pub fn syslog(target: &crate::cli::SyslogTarget, ctx: &Context) -> Result<Sink, Error> {
+        use crate::cli::SyslogTarget;
+        use crate::format::syslog::{SyslogFormatter, Wire};
+        use crate::remote::{Remote, Tcp, Udp};
+        let name = format!("syslog {}", target.name());
+        let failed = |source: io::Error| Error::Syslog {
+            target: target.name(),
+            source,
+        };
+        let resolve = |addr: &str| -> Result<std::net::SocketAddr, Error> {
+            use std::net::ToSocketAddrs;
+            addr.to_socket_addrs()
+                .map_err(failed)?
+                .next()
+                .ok_or_else(|| failed(io::ErrorKind::NotFound.into()))
+        };
+        let (wire, to) = match target {
+            SyslogTarget::Unix(path) => {
+                let socket = std::os::unix::net::UnixDatagram::unbound()
+                    .and_then(|s| s.connect(path).map(|()| s))
+                    .map_err(failed)?;
+                (Wire::Local, Kind::Datagram(socket))
+            }
+            SyslogTarget::Udp(addr) => {
+                let udp = Udp::open(resolve(addr)?, name.clone()).map_err(failed)?;
+                (Wire::Udp, Kind::Remote(Remote::Udp(udp)))
+            }
+            SyslogTarget::Tcp(addr) => {
+                let tcp = Tcp::open(resolve(addr)?, name.clone());
+                (Wire::Tcp, Kind::Remote(Remote::Tcp(tcp)))
+            }
+        };
+        Ok(Sink {
+            formatter: Box::new(SyslogFormatter::new(ctx, wire, ctx.facility)),
+            out: Dest {
+                to: Some(to),
+                name,
                 console: false,
                 shared: None,
             },
@@ -539,6 +596,15 @@ impl Fanout {
             }
         }
         self.each(None, Audience::All, |f, out| f.exit(ev, out));
+        // Remote syslog servers get a last chance to take what they were sent; messages that
+        // were lost fail the run as a failed log does.
+        for sink in &mut self.sinks {
+            if let Some(Kind::Remote(remote)) = &mut sink.out.to
+                && remote.finish() > 0
+            {
+                self.failed = true;
+            }
+        }
     }
 
     /// Whether every sink's main destination has gone (a closed standard output, a failed log):

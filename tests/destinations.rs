@@ -186,3 +186,328 @@ fn a_preset_names_the_entries_and_a_missing_journal_stops_the_run_before_it_star
     assert!(err.contains("cannot reach the systemd journal at"), "{err}");
     assert!(!marker.exists(), "the command did not run");
 }
+
+// --- syslog, against a real rsyslogd ---------------------------------------------------------
+
+/// An rsyslogd of the test's own: a unix socket with imuxsock's stock parser, UDP and TCP on
+/// loopback, everything written to a file, one line per message: input, severity, facility,
+/// app-name, procid, structured data, message.
+struct Rsyslog {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    udp: u16,
+    tcp: u16,
+}
+
+impl Drop for Rsyslog {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Rsyslog {
+    fn start() -> Option<Rsyslog> {
+        if !available("rsyslog", &["rsyslogd", "-v"]) {
+            return None;
+        }
+        let dir = tempdir();
+        let free = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let (udp, tcp) = (free(), free());
+        let d = dir.path().display();
+        let conf = format!(
+            "global(workDirectory=\"{d}\")\n\
+             module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
+             input(type=\"imuxsock\" Socket=\"{d}/log.sock\")\n\
+             module(load=\"imudp\")\n\
+             input(type=\"imudp\" address=\"127.0.0.1\" port=\"{udp}\")\n\
+             module(load=\"imtcp\")\n\
+             input(type=\"imtcp\" address=\"127.0.0.1\" port=\"{tcp}\")\n\
+             template(name=\"t\" type=\"string\" string=\"%inputname%|%syslogseverity-text%|\
+             %syslogfacility-text%|%app-name%|%procid%|%structured-data%|%msg%\\n\")\n\
+             *.* action(type=\"omfile\" file=\"{d}/out.log\" template=\"t\")\n"
+        );
+        std::fs::write(dir.path().join("rs.conf"), conf).unwrap();
+        let child = Command::new("rsyslogd")
+            .arg("-n")
+            .arg("-f")
+            .arg(dir.path().join("rs.conf"))
+            .arg("-i")
+            .arg(dir.path().join("pid"))
+            .spawn()
+            .unwrap();
+        let rsyslog = Rsyslog {
+            child,
+            dir,
+            udp,
+            tcp,
+        };
+        // Ready once a probe sent to each input has been written out.
+        let deadline = Instant::now() + PATIENCE;
+        let sock = rsyslog.dir.path().join("log.sock");
+        loop {
+            let udp_probe = std::net::UdpSocket::bind("127.0.0.1:0")
+                .and_then(|s| s.send_to(b"<13>probe-udp: ready", ("127.0.0.1", udp)));
+            let tcp_probe = std::net::TcpStream::connect(("127.0.0.1", tcp))
+                .and_then(|mut s| std::io::Write::write_all(&mut s, b"<13>probe-tcp: ready\n"));
+            let unix_probe = std::os::unix::net::UnixDatagram::unbound()
+                .and_then(|s| s.send_to(b"<13>probe-unix: ready", &sock));
+            let seen = std::fs::read_to_string(rsyslog.out()).unwrap_or_default();
+            if udp_probe.is_ok()
+                && tcp_probe.is_ok()
+                && unix_probe.is_ok()
+                && ["probe-udp", "probe-tcp", "probe-unix"]
+                    .iter()
+                    .all(|p| seen.contains(p))
+            {
+                return Some(rsyslog);
+            }
+            assert!(Instant::now() < deadline, "rsyslogd did not start: {seen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn out(&self) -> std::path::PathBuf {
+        self.dir.path().join("out.log")
+    }
+
+    /// The messages `input` received from `app`, once there are `count`, as their fields.
+    fn messages(&self, input: &str, app: &str, count: usize) -> Vec<Vec<String>> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let got: Vec<Vec<String>> = std::fs::read_to_string(self.out())
+                .unwrap_or_default()
+                .lines()
+                .map(|l| l.splitn(7, '|').map(str::to_owned).collect::<Vec<_>>())
+                .filter(|f| f.len() == 7 && f[0] == input && f[3] == app)
+                .collect();
+            if got.len() >= count {
+                return got;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{input} has {} of {count} messages",
+                got.len()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[test]
+fn syslog_gets_every_line_in_order_with_its_severity_on_all_three_transports() {
+    let Some(rsyslog) = Rsyslog::start() else {
+        return;
+    };
+    let dir = tempdir();
+    let jsonl = dir.path().join("j.jsonl");
+    // 40 lines on stdout, 10 on stderr, interleaved; one line of 20000 bytes (split into
+    // several messages by every transport); UTF-8 text.
+    let long = "0".repeat(20000);
+    let script = String::from(
+        "i=0; while [ $i -lt 10 ]; do echo \"out $i a\"; echo \"out $i b\"; echo \"err $i\" >&2; \
+         echo \"out $i c\"; echo \"out $i d\"; i=$((i+1)); sleep 0.01; done; printf '%020000d\\n' 0; echo 'café ☕'",
+    );
+    let sock = rsyslog.dir.path().join("log.sock");
+    run(
+        teelog()
+            .args(["-q", "--syslog-facility", "local3", "-o"])
+            .arg(format!("syslog=unix:{}", sock.display()))
+            .arg("-o")
+            .arg(format!("syslog=udp:127.0.0.1:{}", rsyslog.udp))
+            .arg("-o")
+            .arg(format!("syslog=tcp:127.0.0.1:{}", rsyslog.tcp))
+            .arg("-o")
+            .arg(format!("jsonl={}", jsonl.display()))
+            .args(["--", "sh", "-c", &script]),
+        0,
+    );
+    let records = records(&read(&jsonl));
+    check_run(&records);
+    let pid = records[0]["pid"].to_string();
+    let session = records[0]["session"].as_str().unwrap();
+    let lines: Vec<(&str, &str)> = records[1..records.len() - 1]
+        .iter()
+        .map(|r| {
+            (
+                r["stream"].as_str().unwrap(),
+                r["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for (input, max) in [("imuxsock", 7168), ("imudp", 1536), ("imtcp", 7168)] {
+        let pieces = long.len().div_ceil(max);
+        let count = records.len() + pieces - 1;
+        let got = rsyslog.messages(input, "sh", count);
+        assert_eq!(
+            got.len(),
+            count,
+            "{input}: nothing more, nothing less: {got:?}"
+        );
+        assert!(
+            got.iter().all(|m| m[2] == "local3" && m[4] == pid),
+            "{input}: {got:?}"
+        );
+        // rsyslog keeps the space after "TAG:" of the traditional format in the message.
+        let text = |m: &Vec<String>| {
+            if input == "imuxsock" {
+                m[6].strip_prefix(' ').unwrap_or(&m[6]).to_owned()
+            } else {
+                m[6].clone()
+            }
+        };
+        assert!(
+            text(&got[0]).starts_with("start: sh -c "),
+            "{input}: {:?}",
+            got[0]
+        );
+        assert_eq!(got[0][1], "notice");
+        let last = got.last().unwrap();
+        assert!(
+            text(last).starts_with("exit: status 0 after "),
+            "{input}: {last:?}"
+        );
+        assert_eq!(last[1], "notice");
+        // Every line in order, with its severity; the long one in pieces.
+        let mut body = got[1..got.len() - 1].iter();
+        for (stream, line) in &lines {
+            let severity = if *stream == "stderr" { "err" } else { "info" };
+            let mut whole = String::new();
+            while whole.len() < line.len() {
+                let m = body
+                    .next()
+                    .unwrap_or_else(|| panic!("{input}: {line:?} missing"));
+                assert_eq!(m[1], severity, "{input}: {m:?}");
+                whole.push_str(&text(m));
+            }
+            assert_eq!(whole, *line, "{input}");
+        }
+        if input != "imuxsock" {
+            for (i, m) in got.iter().enumerate() {
+                assert!(
+                    m[5].starts_with(&format!(
+                        "[teelog@32473 session=\"{session}\" seq=\"{}\"",
+                        i + 1
+                    )),
+                    "{input}: {m:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_syslog_server_that_is_down_is_reported_once_and_the_run_goes_on() {
+    let dir = tempdir();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = dir.path().join("p.log");
+    let out = run(
+        teelog()
+            .arg("-o")
+            .arg(format!("syslog=tcp:127.0.0.1:{closed}"))
+            .arg("-o")
+            .arg(format!("plain={}", log.display()))
+            .args(["--", "seq", "1", "1000"]),
+        125,
+    );
+    let expected: String = (1..=1000).map(|i| format!("{i}\n")).collect();
+    assert_eq!(text(&out.stdout), expected, "the console got everything");
+    assert_eq!(text(&read(&log)), expected, "the other log too");
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].contains(&format!("syslog tcp:127.0.0.1:{closed}: cannot connect")),
+        "{err}"
+    );
+    assert!(
+        lines[1].ends_with("1002 messages could not be delivered"),
+        "{err}"
+    );
+    // A local socket that is not there stops the run before it starts, as a log file would.
+    let marker = dir.path().join("ran");
+    let out = run(
+        teelog()
+            .arg("-o")
+            .arg(format!("syslog=unix:{}", dir.path().join("nope").display()))
+            .args(["--", "touch"])
+            .arg(&marker),
+        125,
+    );
+    assert!(
+        text(&out.stderr).contains("cannot reach syslog at unix:"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!marker.exists());
+}
+
+/// One octet-counted message (RFC 6587) from `reader`, or `None` at the end.
+fn framed(reader: &mut impl std::io::BufRead) -> Option<String> {
+    let mut len = Vec::new();
+    reader.read_until(b' ', &mut len).ok()?;
+    let len: usize = std::str::from_utf8(len.strip_suffix(b" ")?)
+        .ok()?
+        .parse()
+        .ok()?;
+    let mut message = vec![0; len];
+    reader.read_exact(&mut message).ok()?;
+    Some(text(&message))
+}
+
+#[test]
+fn a_tcp_syslog_connection_that_breaks_is_made_again() {
+    // A server of the test's own takes the first connection, reads the start message and drops
+    // the connection; teelog must connect again and send what comes later. (What it wrote just
+    // after the drop may be lost unnoticed: syslog over TCP has no acknowledgements.)
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let child = teelog()
+        .args(["-q", "-o"])
+        .arg(format!("syslog=tcp:127.0.0.1:{port}"))
+        .args([
+            "--",
+            "sh",
+            "-c",
+            "sleep 0.3; echo before; sleep 0.3; echo lost-or-not; sleep 0.3; echo after",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (first, _) = listener.accept().unwrap();
+    first.set_read_timeout(Some(PATIENCE)).unwrap();
+    let start = framed(&mut std::io::BufReader::new(first)).expect("the start message");
+    assert!(start.contains("] start: sh -c"), "{start}");
+    // (`first` is closed here.)
+    let (second, _) = listener.accept().unwrap();
+    second.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut second = std::io::BufReader::new(second);
+    let mut later = Vec::new();
+    while let Some(message) = framed(&mut second) {
+        later.push(message);
+    }
+    assert!(later.iter().any(|m| m.ends_with("] after")), "{later:?}");
+    assert!(
+        later
+            .last()
+            .is_some_and(|m| m.contains("] exit: status 0 after")),
+        "{later:?}"
+    );
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(
+        err.matches("connection lost").count(),
+        1,
+        "reported once: {err}"
+    );
+}

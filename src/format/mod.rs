@@ -6,6 +6,7 @@ mod journal;
 mod jsonl;
 mod lines;
 mod plain;
+pub mod syslog;
 mod utf8;
 
 pub use asciicast::AsciicastFormatter;
@@ -124,16 +125,19 @@ pub enum Format {
     Asciicast,
     /// the systemd journal, one entry per line (`-o journal`, no path; not a console format)
     Journal,
+    /// a syslog server, one message per line (`-o syslog[=TARGET]`; not a console format)
+    Syslog,
 }
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Plain,
         Format::Classic,
         Format::Jsonl,
         Format::Asciicast,
         Format::Journal,
+        Format::Syslog,
     ];
 
     pub fn name(self) -> &'static str {
@@ -143,6 +147,7 @@ impl Format {
             Format::Jsonl => "jsonl",
             Format::Asciicast => "asciicast",
             Format::Journal => "journal",
+            Format::Syslog => "syslog",
         }
     }
 
@@ -158,6 +163,11 @@ impl Format {
     /// `plain, classic, jsonl`, for messages.
     pub fn names() -> String {
         Format::ALL.map(Format::name).join(", ")
+    }
+
+    /// Whether this is a logging service rather than a format for a file or the console.
+    pub fn is_service(self) -> bool {
+        matches!(self, Format::Journal | Format::Syslog)
     }
 
     /// Whether a log file of this format holds one recording only: created or truncated, never
@@ -177,6 +187,11 @@ impl Format {
             Format::Jsonl => Box::new(JsonlFormatter::new(ctx)),
             Format::Asciicast => Box::new(AsciicastFormatter::new()),
             Format::Journal => Box::new(JournalFormatter::new(ctx)),
+            Format::Syslog => Box::new(syslog::SyslogFormatter::new(
+                ctx,
+                syslog::Wire::Local,
+                ctx.facility,
+            )),
         }
     }
 }
@@ -187,8 +202,10 @@ impl Format {
 pub struct Context {
     /// Classic timestamps in UTC rather than local time.
     pub utc: bool,
-    /// The preset's name, with `--preset`: the journal's `SYSLOG_IDENTIFIER`.
+    /// The preset's name, with `--preset`: the journal's `SYSLOG_IDENTIFIER`, syslog's app-name.
     pub preset: Option<String>,
+    /// The syslog facility (`--syslog-facility`; 1, user, by default).
+    pub facility: u8,
 }
 
 #[cfg(test)]
@@ -207,6 +224,7 @@ pub(crate) mod testing {
         Context {
             utc: true,
             preset: None,
+            facility: 1,
         }
     }
 

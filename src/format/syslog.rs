@@ -1,0 +1,309 @@
+//! `syslog`: one message per output line (split as jsonl splits them, and again into pieces a
+//! transport takes whole), plus a start and an exit message. Severity info for stdout and stdin,
+//! err for stderr, notice for start and exit; the facility is `user` unless `--syslog-facility`
+//! says otherwise; the app-name is the command's base name (the preset's name with `--preset`),
+//! the procid its pid.
+//!
+//! On a local socket (`/dev/log`) the message is what glibc's syslog(3) and logger(1) send
+//! there, `<PRI>Mmm dd hh:mm:ss APP[PID]: MSG`, which rsyslog's imuxsock and journald parse.
+//! Over UDP and TCP it is RFC 5424, `<PRI>1 TIMESTAMP HOST APP PROCID - [teelog@32473
+//! session=".." seq=".." stream=".."] MSG`, framed on TCP by octet counting (RFC 6587: the
+//! length, a space, the message). Each message is one record.
+
+use chrono::{DateTime, Local, SecondsFormat, Utc};
+
+use super::lines::{Line, Lines};
+use super::utf8::cut_point;
+use super::{Context, Flush, Format, Formatter, Out};
+use crate::event::{Chunk, Exit, Start, Status, Stream};
+
+/// How messages are written for a transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wire {
+    /// A local datagram socket: the traditional format of syslog(3).
+    Local,
+    /// UDP: RFC 5424, one message per datagram.
+    Udp,
+    /// TCP: RFC 5424, octet-counted.
+    Tcp,
+}
+
+impl Wire {
+    /// The most bytes of a line one message carries. rsyslog takes 8 KiB by default, and RFC
+    /// 5426 asks every UDP receiver for 2048 bytes at least; the header takes the rest.
+    pub fn max_text(self) -> usize {
+        match self {
+            Wire::Udp => 1536,
+            Wire::Local | Wire::Tcp => 7168,
+        }
+    }
+}
+
+/// The RFC 5424 structured-data ID of teelog's fields (the enterprise number is the one RFC 5612
+/// sets aside for documentation: teelog has none of its own).
+pub const SD_ID: &str = "teelog@32473";
+
+#[derive(Debug)]
+pub struct SyslogFormatter {
+    lines: Lines,
+    messages: Messages,
+}
+
+#[derive(Debug)]
+struct Messages {
+    wire: Wire,
+    facility: u8,
+    preset: Option<String>,
+    app: String,
+    host: String,
+    session: String,
+    pid: Option<u32>,
+    seq: u64,
+    /// One message before its framing.
+    message: Vec<u8>,
+}
+
+impl SyslogFormatter {
+    pub fn new(ctx: &Context, wire: Wire, facility: u8) -> SyslogFormatter {
+        SyslogFormatter {
+            lines: Lines::default(),
+            messages: Messages {
+                wire,
+                facility,
+                preset: ctx.preset.clone(),
+                app: String::new(),
+                host: String::new(),
+                session: String::new(),
+                pid: None,
+                seq: 0,
+                message: Vec::new(),
+            },
+        }
+    }
+}
+
+impl Messages {
+    /// Writes one message (several when `text` is longer than the transport takes; each piece
+    /// counts in `seq`).
+    fn write(
+        &mut self,
+        severity: u8,
+        stream: Option<Stream>,
+        time: std::time::SystemTime,
+        mut text: &[u8],
+        out: &mut Out,
+    ) {
+        loop {
+            let piece = if text.len() > self.wire.max_text() {
+                cut_point(text, self.wire.max_text())
+            } else {
+                text.len()
+            };
+            self.one(severity, stream, time, &text[..piece], out);
+            text = &text[piece..];
+            if text.is_empty() {
+                return;
+            }
+        }
+    }
+
+    fn one(
+        &mut self,
+        severity: u8,
+        stream: Option<Stream>,
+        time: std::time::SystemTime,
+        text: &[u8],
+        out: &mut Out,
+    ) {
+        use std::io::Write;
+        self.seq += 1;
+        let pri = self.facility * 8 + severity;
+        let m = &mut self.message;
+        m.clear();
+        let pid = self.pid.map_or_else(|| "-".to_owned(), |p| p.to_string());
+        match self.wire {
+            Wire::Local => {
+                let stamp = DateTime::<Local>::from(time).format("%b %e %H:%M:%S");
+                let _ = write!(m, "<{pri}>{stamp} {}[{pid}]: ", self.app);
+            }
+            Wire::Udp | Wire::Tcp => {
+                let stamp =
+                    DateTime::<Utc>::from(time).to_rfc3339_opts(SecondsFormat::Micros, true);
+                let _ = write!(
+                    m,
+                    "<{pri}>1 {stamp} {} {} {pid} - [{SD_ID} session=\"{}\" seq=\"{}\"",
+                    self.host, self.app, self.session, self.seq
+                );
+                if let Some(stream) = stream {
+                    let _ = write!(m, " stream=\"{}\"", stream.name());
+                }
+                m.extend_from_slice(b"] ");
+            }
+        }
+        m.extend_from_slice(text);
+        if self.wire == Wire::Tcp {
+            let _ = write!(out, "{} ", m.len());
+        }
+        out.extend_from_slice(m);
+        out.end_record();
+    }
+
+    fn line(&mut self, line: Line<'_>, out: &mut Out) {
+        let severity = match line.stream {
+            Stream::Stderr => 3,
+            Stream::Stdout | Stream::Stdin => 6,
+        };
+        self.write(severity, Some(line.stream), line.time, line.bytes, out);
+    }
+}
+
+/// An RFC 5424 header field: printable US-ASCII without spaces, at most `max` characters; `-`
+/// when nothing is left.
+fn header_field(text: &str, max: usize) -> String {
+    let field: String = text
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(max)
+        .collect();
+    if field.is_empty() { "-".into() } else { field }
+}
+
+impl Formatter for SyslogFormatter {
+    fn start(&mut self, ev: &Start, out: &mut Out) {
+        let m = &mut self.messages;
+        let app = m.preset.clone().unwrap_or_else(|| {
+            ev.command
+                .first()
+                .map(|p| p.rsplit('/').next().unwrap_or(p).to_owned())
+                .unwrap_or_else(|| "teelog".into())
+        });
+        m.app = header_field(&app, 48);
+        m.host = header_field(&ev.host, 255);
+        m.session = ev.session.clone();
+        m.pid = ev.pid;
+        let text = format!("start: {}", Format::command_line(&ev.command));
+        m.write(5, None, ev.time, text.as_bytes(), out);
+    }
+
+    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Out) {
+        self.lines.chunk(ev, |line| self.messages.line(line, out));
+    }
+
+    fn pause(&mut self, out: &mut Out) {
+        self.lines
+            .flush(Flush::Characters, |line| self.messages.line(line, out));
+    }
+
+    fn exit(&mut self, ev: &Exit, out: &mut Out) {
+        self.lines
+            .flush(Flush::All, |line| self.messages.line(line, out));
+        let secs = ev.duration.as_secs_f64();
+        let mut text = match ev.status {
+            Status::Code(code) => format!("exit: status {code} after {secs:.3}s"),
+            Status::Signal(n) => format!(
+                "exit: killed by {} (signal {n}) after {secs:.3}s",
+                crate::runner::signals::name(n)
+            ),
+        };
+        if let Some(error) = &ev.error {
+            text.push_str(&format!(" ({error})"));
+        }
+        if ev.unread > 0 {
+            text.push_str(&format!(", {} bytes of output left unread", ev.unread));
+        }
+        self.messages.write(5, None, ev.time, text.as_bytes(), out);
+    }
+}
+
+/// Facility names and numbers (RFC 5424 table 1), for `--syslog-facility`.
+pub const FACILITIES: &[(&str, u8)] = &[
+    ("kern", 0),
+    ("user", 1),
+    ("mail", 2),
+    ("daemon", 3),
+    ("auth", 4),
+    ("syslog", 5),
+    ("lpr", 6),
+    ("news", 7),
+    ("uucp", 8),
+    ("cron", 9),
+    ("authpriv", 10),
+    ("ftp", 11),
+    ("local0", 16),
+    ("local1", 17),
+    ("local2", 18),
+    ("local3", 19),
+    ("local4", 20),
+    ("local5", 21),
+    ("local6", 22),
+    ("local7", 23),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{chunk, ctx, exit, start};
+    use super::*;
+    use crate::event::Stream::*;
+
+    fn messages(wire: Wire, steps: impl Fn(&mut SyslogFormatter, &mut Out)) -> Vec<String> {
+        let mut f = SyslogFormatter::new(&ctx(), wire, 1);
+        let mut out = Out::default();
+        f.start(&start(), &mut out);
+        steps(&mut f, &mut out);
+        f.exit(&exit(Status::Code(0)), &mut out);
+        out.records()
+            .map(|r| String::from_utf8_lossy(r).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn rfc5424_over_the_network_with_structured_data_and_octet_counting_on_tcp() {
+        let m = messages(Wire::Udp, |f, out| {
+            f.chunk(&chunk(Stdout, 1, b"one\n"), out);
+            f.chunk(&chunk(Stderr, 2, b"two\n"), out);
+        });
+        assert_eq!(m.len(), 4);
+        assert_eq!(
+            m[0],
+            "<13>1 2012-10-30T22:13:13.000000Z db1 mysql 42 - [teelog@32473 session=\"S\" \
+             seq=\"1\"] start: mysql -e 'select 1'"
+        );
+        assert_eq!(
+            m[1],
+            "<14>1 2012-10-30T22:13:13.000001Z db1 mysql 42 - [teelog@32473 session=\"S\" \
+             seq=\"2\" stream=\"stdout\"] one"
+        );
+        assert!(m[2].starts_with("<11>1 "), "{}", m[2]);
+        assert!(m[3].ends_with("] exit: status 0 after 1.235s"), "{}", m[3]);
+        let tcp = messages(Wire::Tcp, |f, out| {
+            f.chunk(&chunk(Stdout, 1, b"one\n"), out)
+        });
+        let (len, rest) = tcp[1].split_once(' ').unwrap();
+        assert_eq!(len.parse::<usize>().unwrap(), rest.len());
+    }
+
+    #[test]
+    fn the_local_socket_gets_what_syslog3_sends() {
+        let m = messages(Wire::Local, |f, out| {
+            f.chunk(&chunk(Stdout, 1, b"one\n"), out)
+        });
+        let stamp = DateTime::<Local>::from(super::super::testing::at(1)).format("%b %e %H:%M:%S");
+        assert_eq!(m[1], format!("<14>{stamp} mysql[42]: one"));
+    }
+
+    #[test]
+    fn a_line_longer_than_a_message_is_split_never_cut() {
+        let long: Vec<u8> = "é".repeat(2000).into_bytes();
+        let mut line = long.clone();
+        line.push(b'\n');
+        let line: &'static [u8] = Box::leak(line.into_boxed_slice());
+        let m = messages(Wire::Udp, |f, out| f.chunk(&chunk(Stdout, 1, line), out));
+        let pieces: Vec<&str> = m[1..m.len() - 1]
+            .iter()
+            .map(|msg| msg.split_once("\"] ").unwrap().1)
+            .collect();
+        assert!(pieces.len() >= 3, "{}", pieces.len());
+        assert!(pieces.iter().all(|p| p.len() <= Wire::Udp.max_text()));
+        assert_eq!(pieces.concat().as_bytes(), &long[..]);
+    }
+}

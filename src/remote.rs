@@ -1,0 +1,285 @@
+//! Remote syslog destinations, best effort: a server that is down or goes away never stops or
+//! slows the command, the console or the other logs. Nothing here waits: UDP sends without
+//! blocking, and TCP connects without blocking, keeps what it cannot send yet in a bounded
+//! backlog, and reconnects (at most once a second) when the connection is lost. Trouble is
+//! reported once; messages that could not be delivered are counted, and the count is reported
+//! at the end.
+
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::os::fd::{AsFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::socket::{
+    AddressFamily, SockFlag, SockType, SockaddrStorage, connect, getsockopt, socket, sockopt,
+};
+
+use crate::error::report;
+
+/// The most bytes of messages kept for a TCP server that cannot take them yet.
+pub const BACKLOG: usize = 4 * 1024 * 1024;
+
+/// How long, at most, the end of a run waits for a TCP server to take the backlog.
+const LAST_WAIT: Duration = Duration::from_secs(2);
+
+/// How often a lost TCP connection is tried again.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// A remote syslog server.
+#[derive(Debug)]
+pub enum Remote {
+    Udp(Udp),
+    Tcp(Tcp),
+}
+
+impl Remote {
+    /// Sends one framed message, or keeps or counts it.
+    pub fn send(&mut self, message: &[u8]) {
+        match self {
+            Remote::Udp(udp) => udp.send(message),
+            Remote::Tcp(tcp) => tcp.send(message),
+        }
+    }
+
+    /// At the end of the run: delivers what it can within a short wait, then reports what was
+    /// not delivered; returns that number of messages.
+    pub fn finish(&mut self) -> u64 {
+        let (name, lost) = match self {
+            Remote::Udp(udp) => (&udp.name, udp.lost),
+            Remote::Tcp(tcp) => {
+                tcp.drain();
+                (&tcp.name, tcp.lost + tcp.backlog.len() as u64)
+            }
+        };
+        if lost > 0 {
+            report(format_args!(
+                "{name}: {lost} messages could not be delivered"
+            ));
+        }
+        lost
+    }
+}
+
+#[derive(Debug)]
+pub struct Udp {
+    socket: UdpSocket,
+    name: String,
+    lost: u64,
+    reported: bool,
+}
+
+impl Udp {
+    pub fn open(addr: SocketAddr, name: String) -> io::Result<Udp> {
+        let any: SocketAddr = if addr.is_ipv4() {
+            "0.0.0.0:0".parse().expect("an address")
+        } else {
+            "[::]:0".parse().expect("an address")
+        };
+        let socket = UdpSocket::bind(any)?;
+        socket.connect(addr)?;
+        socket.set_nonblocking(true)?;
+        Ok(Udp {
+            socket,
+            name,
+            lost: 0,
+            reported: false,
+        })
+    }
+
+    fn send(&mut self, message: &[u8]) {
+        if let Err(err) = self.socket.send(message) {
+            self.lost += 1;
+            if !self.reported {
+                self.reported = true;
+                report(format_args!(
+                    "{}: {err}; going on without it (lost messages are counted)",
+                    self.name
+                ));
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+enum State {
+    Down { retry_at: Instant },
+    Connecting(OwnedFd),
+    Up(TcpStream),
+}
+
+#[derive(Debug)]
+pub struct Tcp {
+    addr: SocketAddr,
+    name: String,
+    state: State,
+    /// Framed messages not sent yet, and how much of the first has been.
+    backlog: VecDeque<Vec<u8>>,
+    sent: usize,
+    bytes: usize,
+    lost: u64,
+    reported: bool,
+}
+
+impl Tcp {
+    pub fn open(addr: SocketAddr, name: String) -> Tcp {
+        let mut tcp = Tcp {
+            addr,
+            name,
+            state: State::Down {
+                retry_at: Instant::now(),
+            },
+            backlog: VecDeque::new(),
+            sent: 0,
+            bytes: 0,
+            lost: 0,
+            reported: false,
+        };
+        tcp.pump();
+        tcp
+    }
+
+    fn trouble(&mut self, what: impl std::fmt::Display) {
+        if !self.reported {
+            self.reported = true;
+            report(format_args!(
+                "{}: {what}; going on, reconnecting and keeping up to {} MiB of messages",
+                self.name,
+                BACKLOG / (1024 * 1024)
+            ));
+        }
+    }
+
+    fn send(&mut self, message: &[u8]) {
+        if self.bytes + message.len() > BACKLOG {
+            self.lost += 1;
+        } else {
+            self.bytes += message.len();
+            self.backlog.push_back(message.to_vec());
+        }
+        self.pump();
+    }
+
+    /// Moves the connection on as far as it goes without waiting, and sends what it can.
+    fn pump(&mut self) {
+        loop {
+            match &mut self.state {
+                State::Down { retry_at } => {
+                    if Instant::now() < *retry_at {
+                        return;
+                    }
+                    match start_connect(self.addr) {
+                        Ok(fd) => self.state = State::Connecting(fd),
+                        Err(err) => {
+                            self.state = State::Down {
+                                retry_at: Instant::now() + RETRY,
+                            };
+                            self.trouble(format_args!("cannot connect: {err}"));
+                            return;
+                        }
+                    }
+                }
+                State::Connecting(fd) => {
+                    let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLOUT)];
+                    if !matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0) {
+                        return;
+                    }
+                    match getsockopt(&*fd, sockopt::SocketError) {
+                        Ok(0) => {
+                            let State::Connecting(fd) = std::mem::replace(
+                                &mut self.state,
+                                State::Down {
+                                    retry_at: Instant::now(),
+                                },
+                            ) else {
+                                unreachable!()
+                            };
+                            self.state = State::Up(TcpStream::from(fd));
+                        }
+                        result => {
+                            let err = match result {
+                                Ok(code) => io::Error::from_raw_os_error(code),
+                                Err(errno) => errno.into(),
+                            };
+                            self.state = State::Down {
+                                retry_at: Instant::now() + RETRY,
+                            };
+                            self.trouble(format_args!("cannot connect: {err}"));
+                            return;
+                        }
+                    }
+                }
+                State::Up(stream) => {
+                    while let Some(front) = self.backlog.front() {
+                        match stream.write(&front[self.sent..]) {
+                            Ok(n) => {
+                                self.sent += n;
+                                if self.sent == front.len() {
+                                    self.bytes -= front.len();
+                                    self.backlog.pop_front();
+                                    self.sent = 0;
+                                }
+                            }
+                            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
+                            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                            Err(err) => {
+                                // The message being sent starts again on the next connection,
+                                // which is tried at once (a server restarting, a connection
+                                // reset); a refused one waits a second.
+                                self.sent = 0;
+                                self.state = State::Down {
+                                    retry_at: Instant::now(),
+                                };
+                                self.trouble(format_args!("connection lost: {err}"));
+                                return;
+                            }
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Waits, at most [`LAST_WAIT`], for a server that is connected (or connecting) to take the
+    /// backlog; a server that is down is not waited for.
+    fn drain(&mut self) {
+        let until = Instant::now() + LAST_WAIT;
+        loop {
+            self.pump();
+            let now = Instant::now();
+            if self.backlog.is_empty() || now >= until {
+                return;
+            }
+            let fd = match &self.state {
+                State::Up(stream) => stream.as_fd(),
+                State::Connecting(fd) => fd.as_fd(),
+                State::Down { .. } => return,
+            };
+            let mut fds = [PollFd::new(fd, PollFlags::POLLOUT)];
+            let ms = until.saturating_duration_since(now).as_millis().min(1000) as u16;
+            let _ = poll(&mut fds, PollTimeout::from(ms));
+        }
+    }
+}
+
+/// Starts a non-blocking connection to `addr`.
+fn start_connect(addr: SocketAddr) -> io::Result<OwnedFd> {
+    let family = if addr.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    let fd = socket(
+        family,
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    let target = SockaddrStorage::from(addr);
+    match connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &target) {
+        Ok(()) | Err(nix::errno::Errno::EINPROGRESS) => Ok(fd),
+        Err(errno) => Err(errno.into()),
+    }
+}
