@@ -13,5 +13,6 @@ mod recording;
 mod replay;
 mod secrets;
 mod signals;
+mod tools;
 mod util;
 mod volume;
