@@ -511,3 +511,86 @@ fn a_tcp_syslog_connection_that_breaks_is_made_again() {
         "reported once: {err}"
     );
 }
+
+#[test]
+fn journalds_syslog_socket_parses_the_local_format() {
+    // journald's /dev/log (run/systemd/journal/dev-log) reads what syslog(3) sends; teelog's
+    // local messages must come out with their identifier, pid, priority and text.
+    if !journald() {
+        return;
+    }
+    let dev_log = "/run/systemd/journal/dev-log";
+    let dir = tempdir();
+    let name = format!(
+        "teelogdevlog{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros()
+    );
+    let presets = dir.path().join("presets.toml");
+    std::fs::write(
+        &presets,
+        format!(
+            "[presets.{name}]\nprogram = \"sh\"\nargs = [\"-c\", \"echo out; echo err >&2; echo 'tab\\there'\"]\n"
+        ),
+    )
+    .unwrap();
+    let jsonl = dir.path().join("j.jsonl");
+    run(
+        teelog()
+            .arg("--presets-file")
+            .arg(&presets)
+            .args(["--preset", &name, "-q", "-o"])
+            .arg(format!("syslog=unix:{dev_log}"))
+            .arg("-o")
+            .arg(format!("jsonl={}", jsonl.display())),
+        0,
+    );
+    let records = records(&read(&jsonl));
+    let deadline = Instant::now() + PATIENCE;
+    let got: Vec<Value> = loop {
+        let out = Command::new("journalctl")
+            .args(["-o", "json", "--all", "--no-pager"])
+            .arg(format!("SYSLOG_IDENTIFIER={name}"))
+            .output()
+            .unwrap();
+        let got: Vec<Value> = text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        if got.len() >= records.len() {
+            break got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} entries",
+            got.len(),
+            records.len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let pid = records[0]["pid"].to_string();
+    let wanted: Vec<(&str, String)> = records
+        .iter()
+        .map(|r| match r["type"].as_str().unwrap() {
+            "output" if r["stream"] == "stderr" => ("3", r["message"].as_str().unwrap().to_owned()),
+            "output" => ("6", r["message"].as_str().unwrap().to_owned()),
+            _ => ("5", String::new()),
+        })
+        .collect();
+    assert_eq!(got.len(), wanted.len());
+    for (entry, (priority, message)) in got.iter().zip(&wanted) {
+        assert_eq!(entry["PRIORITY"], *priority, "{entry}");
+        assert_eq!(entry["SYSLOG_PID"], pid, "{entry}");
+        if !message.is_empty() {
+            assert_eq!(entry["MESSAGE"], *message.as_str(), "{entry}");
+        }
+    }
+    assert!(
+        got[0]["MESSAGE"]
+            .as_str()
+            .unwrap()
+            .starts_with("start: sh -c")
+    );
+}
