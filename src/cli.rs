@@ -39,7 +39,8 @@ found.";
     override_usage = "teelog [OPTIONS] -- COMMAND [ARG]...\n       teelog --preset PRESET [OPTIONS] [-- ARG...]\n       teelog --list-presets\n       teelog replay [OPTIONS] FILE",
     after_help = EXAMPLES,
     max_term_width = 100,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
 )]
 pub struct Cli {
     /// A subcommand; a program of the same name runs with `teelog -- replay`.
@@ -47,8 +48,8 @@ pub struct Cli {
     pub action: Option<Action>,
 
     /// How the console shows the output: plain (stdout to stdout, stderr to stderr, byte for
-    /// byte), classic or jsonl (every record, of both streams, to stdout). Default: plain, or the
-    /// preset's
+    /// byte), classic, jsonl or asciicast (every record, of both streams, to stdout); journal and
+    /// syslog are destinations for -o only. Default: plain, or the preset's
     #[arg(short, long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
 
