@@ -36,7 +36,7 @@ found.";
 #[command(
     name = "teelog",
     version,
-    override_usage = "teelog [OPTIONS] -- COMMAND [ARG]...\n       teelog --preset PRESET [OPTIONS] [-- ARG...]\n       teelog --list-presets\n       teelog replay [OPTIONS] FILE",
+    override_usage = "teelog [OPTIONS] -- COMMAND [ARG]...\n       teelog --preset PRESET [OPTIONS] [-- ARG...]\n       teelog --list-presets\n       teelog replay [OPTIONS] FILE\n       teelog completions SHELL",
     after_help = EXAMPLES,
     max_term_width = 100,
     args_conflicts_with_subcommands = true,
@@ -130,7 +130,7 @@ pub struct Cli {
     /// and stay non-interactive, with a console format and a default log in the log directory
     /// ($TEELOG_LOG_DIR, else $XDG_STATE_HOME/teelog, else ~/.local/state/teelog). See
     /// --list-presets
-    #[arg(long, value_name = "PRESET")]
+    #[arg(long, value_name = "PRESET", value_parser = PresetName)]
     pub preset: Option<String>,
 
     /// Run PATH instead of the preset's program (a client outside PATH), with the preset's flags
@@ -159,6 +159,14 @@ pub enum Action {
         after_help = "Examples:\n  teelog replay run.jsonl                     play the last run again, as it happened\n  teelog replay --list run.jsonl              the runs the file holds\n  teelog replay --speed 4 --idle-limit 1 run.jsonl\n  teelog replay --format asciicast run.jsonl > run.cast   then: asciinema play run.cast\n  teelog replay --format classic --session ID run.jsonl   one run as a classic log"
     )]
     Replay(ReplayArgs),
+
+    /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell), generated from
+    /// these flags; for bash: `source <(teelog completions bash)`, or install it in
+    /// /usr/share/bash-completion/completions/teelog
+    Completions {
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `teelog replay`'s arguments.
@@ -202,6 +210,32 @@ pub struct ReplayArgs {
     /// Write classic timestamps in UTC instead of local time
     #[arg(long)]
     pub utc: bool,
+}
+
+/// A preset's name: any name (user presets are only known once their file is read), with the
+/// built-in ones offered to shell completion.
+#[derive(Clone, Debug)]
+struct PresetName;
+
+impl clap::builder::TypedValueParser for PresetName {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::NonEmptyStringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            crate::preset::builtin_names().map(clap::builder::PossibleValue::new),
+        ))
+    }
 }
 
 /// A syslog facility's number, from its name.
@@ -430,7 +464,7 @@ mod tests {
                 assert_eq!(args.file, PathBuf::from("x.jsonl"));
                 assert_eq!(args.speed, 2.0);
             }
-            None => panic!("not a subcommand"),
+            other => panic!("not the replay subcommand: {other:?}"),
         }
         let cli = Cli::try_parse_from(["teelog", "--", "replay", "x"]).unwrap();
         assert!(cli.action.is_none());

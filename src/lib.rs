@@ -34,9 +34,22 @@ pub enum Outcome {
 
 /// Runs what `cli` describes; returns how teelog should end.
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
-    if let Some(cli::Action::Replay(args)) = &cli.action {
-        replay::replay(args)?;
-        return Ok(Outcome::Exit(0));
+    match &cli.action {
+        Some(cli::Action::Replay(args)) => {
+            replay::replay(args)?;
+            return Ok(Outcome::Exit(0));
+        }
+        Some(cli::Action::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "teelog",
+                &mut std::io::stdout(),
+            );
+            return Ok(Outcome::Exit(0));
+        }
+        None => {}
     }
     let user = whoami::username().unwrap_or_else(|_| "unknown".into());
     let presets = if cli.preset.is_some() || cli.list_presets {

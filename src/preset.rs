@@ -141,6 +141,11 @@ const BUILTIN: &[Builtin] = &[
     },
 ];
 
+/// The built-in presets' names, in table order (for shell completion).
+pub fn builtin_names() -> impl Iterator<Item = &'static str> {
+    BUILTIN.iter().map(|b| b.name)
+}
+
 /// Every preset: the built-in ones and the user's.
 #[derive(Clone, Debug)]
 pub struct Presets {

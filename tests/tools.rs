@@ -139,3 +139,35 @@ fn lnav_reads_recordings_with_their_times_and_stderr_as_errors() {
         assert_eq!(*shown, want, "{record}");
     }
 }
+
+#[test]
+fn a_bash_that_sources_the_completions_completes_flags_and_preset_names() {
+    let script = format!(
+        "source <({bin} completions bash) || exit 9
+         complete_at() {{ COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); COMP_LINE=\"$*\";
+             COMP_POINT=${{#COMP_LINE}}; COMPREPLY=();
+             _teelog teelog \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\";
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"; echo --; }}
+         complete_at teelog --for
+         complete_at teelog --preset ''
+         complete_at teelog --preset my",
+        bin = env!("CARGO_BIN_EXE_teelog")
+    );
+    let out = run(Command::new("bash").args(["--norc", "-c", &script]), 0);
+    let shown = text(&out.stdout);
+    let answers: Vec<&str> = shown.split("--\n").collect();
+    assert_eq!(answers[0], "--format\n", "{shown}");
+    let presets: Vec<&str> = answers[1].lines().collect();
+    assert_eq!(
+        presets,
+        ["mariadb", "mysql", "psql", "python", "sqlite3"],
+        "{shown}"
+    );
+    assert_eq!(answers[2], "mysql\n", "{shown}");
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let out = run(teelog().args(["completions", shell]), 0);
+        assert!(text(&out.stdout).contains("log-input"), "{shell}");
+    }
+    let out = run(teelog().args(["completions", "tcsh"]), 125);
+    assert!(text(&out.stderr).contains("tcsh"), "{}", text(&out.stderr));
+}
