@@ -70,6 +70,12 @@ pub struct Cli {
     #[arg(long)]
     pub utc: bool,
 
+    /// Colour the classic console's prompts (stderr's red, the start and exit lines dim): auto
+    /// (when standard output is a terminal and NO_COLOR is not set), always or never. Logs are
+    /// never coloured
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: Color,
+
     /// The facility of -o syslog messages: kern, user (the default), mail, daemon, auth, syslog,
     /// lpr, news, uucp, cron, authpriv, ftp, local0 to local7
     #[arg(long, value_name = "NAME", default_value = "user", value_parser = parse_facility)]
@@ -260,6 +266,14 @@ fn parse_speed(text: &str) -> Result<f64, String> {
         .ok()
         .filter(|s| s.is_finite() && *s > 0.0 && *s <= 1e6)
         .ok_or_else(|| format!("'{text}' is not a speed (a number above 0, such as 2 or 0.5)"))
+}
+
+/// When to colour the console (`--color`), as ripgrep and ls have it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
 }
 
 /// The longest `--pause` or `--grace`: a day. Longer is surely a slip (`1e19` would overflow the

@@ -101,6 +101,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         utc: cli.utc,
         preset: preset.map(|p| p.name.clone()),
         facility: cli.syslog_facility,
+        colour: false,
     };
     let who = runner::Who {
         session: uuid::Uuid::now_v7().to_string(),
@@ -119,7 +120,21 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     }
     let mut sinks = Vec::with_capacity(logs.len() + 1);
     if !cli.quiet {
-        sinks.push(Sink::console(format, &ctx));
+        let colour = match cli.color {
+            cli::Color::Always => true,
+            cli::Color::Never => false,
+            cli::Color::Auto => {
+                std::io::IsTerminal::is_terminal(&std::io::stdout())
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        sinks.push(Sink::console(
+            format,
+            &Context {
+                colour,
+                ..ctx.clone()
+            },
+        ));
     }
     // A log that is also the console (`teelog -o x.log -- cmd > x.log`) would mix both.
     let mut seen = std::collections::HashMap::new();

@@ -244,6 +244,7 @@ pub fn replay(args: &ReplayArgs) -> Result<(), Error> {
         utc: args.utc,
         preset: None,
         facility: 1,
+        colour: false,
     };
     if let Some(format) = args.format.filter(|f| f.is_service()) {
         return Err(Error::Replay(format!(

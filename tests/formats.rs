@@ -287,3 +287,66 @@ fn classic_never_cuts_a_utf8_character_across_a_pause() {
         );
     }
 }
+
+#[test]
+fn the_classic_console_is_coloured_on_a_terminal_only() {
+    // On a real terminal: stderr's prompt red, start and exit lines dim; never in the log, never
+    // with NO_COLOR or --color never; with --color always even into a pipe.
+    let dir = tempdir();
+    let bin = env!("CARGO_BIN_EXE_teelog");
+    let log = dir.path().join("c.log");
+    let run_in_terminal = |env: &str, args: &str| {
+        let script = format!(
+            "{env} {bin} -f classic {args} -o {} -- sh -c 'echo out; echo err >&2'; echo \"status $?\"",
+            log.display()
+        );
+        let (mut child, master, console) =
+            in_a_terminal(dir.path(), &["sh".as_ref(), "-c".as_ref(), script.as_ref()]);
+        assert_eq!(wait(&mut child), End::Code(0));
+        drop(master);
+        let shown = console.rest();
+        assert!(shown.contains("status 0"), "{shown:?}");
+        shown
+    };
+    let shown = run_in_terminal("", "");
+    assert!(shown.contains("\x1b[31m["), "{shown:?}");
+    assert!(shown.contains("stderr]>\x1b[0m err"), "{shown:?}");
+    assert!(
+        shown.contains("\x1b[2m[") && shown.contains("start: sh -c"),
+        "{shown:?}"
+    );
+    assert!(
+        !text(&read(&log)).contains('\x1b'),
+        "the log is never coloured"
+    );
+    for (env, args) in [("NO_COLOR=1", ""), ("", "--color never")] {
+        let shown = run_in_terminal(env, args);
+        assert!(!shown.contains('\x1b'), "{env} {args}: {shown:?}");
+    }
+    let out = run(
+        teelog().args([
+            "-f",
+            "classic",
+            "--color",
+            "always",
+            "--",
+            "sh",
+            "-c",
+            "echo err >&2",
+        ]),
+        0,
+    );
+    assert!(
+        text(&out.stdout).contains("\x1b[31m["),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(
+        teelog().args(["-f", "classic", "--", "sh", "-c", "echo err >&2"]),
+        0,
+    );
+    assert!(
+        !text(&out.stdout).contains('\x1b'),
+        "a pipe gets no colour by default"
+    );
+}

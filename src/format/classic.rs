@@ -37,7 +37,14 @@ pub struct ClassicFormatter {
     held: [(Vec<u8>, SystemTime); 3],
     /// The time of the last prompt: prompts never go back in time.
     last: SystemTime,
+    /// Colour the prompts (a terminal console): stderr's red, start and exit lines dim.
+    colour: bool,
 }
+
+/// SGR sequences for [`ClassicFormatter::colour`].
+const RED: &str = "\x1b[31m";
+const DIM: &str = "\x1b[2m";
+const RESET: &str = "\x1b[0m";
 
 impl ClassicFormatter {
     pub fn new(ctx: &Context) -> ClassicFormatter {
@@ -46,6 +53,7 @@ impl ClassicFormatter {
             utc: ctx.utc,
             open: None,
             held: std::array::from_fn(|_| (Vec::new(), SystemTime::UNIX_EPOCH)),
+            colour: ctx.colour,
             last: SystemTime::UNIX_EPOCH,
         }
     }
@@ -70,8 +78,16 @@ impl ClassicFormatter {
                 Stream::Stderr => " stderr",
                 Stream::Stdin => " stdin",
             };
+            let red = self.colour && stream == Stream::Stderr;
+            if red {
+                out.extend_from_slice(RED.as_bytes());
+            }
             self.header(time, tag, out);
-            out.extend_from_slice(b"> ");
+            out.extend_from_slice(b">");
+            if red {
+                out.extend_from_slice(RESET.as_bytes());
+            }
+            out.push(b' ');
             self.open = Some(stream);
         }
         for part in parts {
@@ -133,17 +149,24 @@ pub(crate) fn shell_word(word: &str) -> String {
 impl Formatter for ClassicFormatter {
     fn start(&mut self, ev: &Start, out: &mut Out) {
         self.who = format!("{}@{}", ev.user, ev.host);
+        if self.colour {
+            out.extend_from_slice(DIM.as_bytes());
+        }
         self.header(ev.time, "", out);
         let command: Vec<String> = ev.command.iter().map(|w| shell_word(w)).collect();
         let pid = ev
             .pid
             .map_or_else(|| "not started".to_owned(), |pid| format!("pid {pid}"));
-        let _ = writeln!(
+        let _ = write!(
             out,
             " start: {} ({pid}, cwd {})",
             command.join(" "),
             shell_word(&ev.cwd)
         );
+        if self.colour {
+            out.extend_from_slice(RESET.as_bytes());
+        }
+        out.push(b'\n');
     }
 
     fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Out) {
@@ -185,6 +208,9 @@ impl Formatter for ClassicFormatter {
         for stream in Stream::ALL {
             self.flush(stream, Flush::All, out);
         }
+        if self.colour {
+            out.extend_from_slice(DIM.as_bytes());
+        }
         self.header(ev.time, "", out);
         let secs = ev.duration.as_secs_f64();
         let _ = match (ev.status, &ev.error) {
@@ -200,6 +226,9 @@ impl Formatter for ClassicFormatter {
         };
         if ev.unread > 0 {
             let _ = write!(out, ", {} bytes of output left unread", ev.unread);
+        }
+        if self.colour {
+            out.extend_from_slice(RESET.as_bytes());
         }
         out.push(b'\n');
         self.open = None;

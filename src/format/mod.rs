@@ -206,6 +206,8 @@ pub struct Context {
     pub preset: Option<String>,
     /// The syslog facility (`--syslog-facility`; 1, user, by default).
     pub facility: u8,
+    /// Colour classic's prompts: only for a terminal console (see `--color`).
+    pub colour: bool,
 }
 
 #[cfg(test)]
@@ -225,6 +227,7 @@ pub(crate) mod testing {
             utc: true,
             preset: None,
             facility: 1,
+            colour: false,
         }
     }
 
