@@ -62,6 +62,17 @@ pub struct Cli {
     #[arg(short = 'o', long = "log", value_name = "[FORMAT=]PATH|journal|syslog[=TARGET]", value_parser = LogSpec::parse)]
     pub logs: Vec<LogSpec>,
 
+    /// Rotate each file log before a write would take it past SIZE bytes (K, M, G: powers of
+    /// 1024): PATH becomes PATH.1, PATH.1 becomes PATH.2 and so on, between records only. Not
+    /// for asciicast
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_size: Option<u64>,
+
+    /// With --max-size: how many rotated files to keep (PATH.1 ... PATH.N); older ones are
+    /// deleted
+    #[arg(long, value_name = "N", default_value = "5", requires = "max_size")]
+    pub keep: u32,
+
     /// Show nothing on the console; write the logs only
     #[arg(short, long)]
     pub quiet: bool,
@@ -242,6 +253,26 @@ impl clap::builder::TypedValueParser for PresetName {
             crate::preset::builtin_names().map(clap::builder::PossibleValue::new),
         ))
     }
+}
+
+/// A size such as `10M`: bytes, or K, M, G (powers of 1024); at least 1.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let bad = || format!("'{text}' is not a size (a number of bytes, or with K, M or G)");
+    let (number, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], c.to_ascii_uppercase()),
+        _ => (text, 'B'),
+    };
+    let shift = match unit {
+        'B' => 0,
+        'K' => 10,
+        'M' => 20,
+        'G' => 30,
+        _ => return Err(bad()),
+    };
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    n.checked_mul(1 << shift)
+        .filter(|size| *size > 0)
+        .ok_or_else(bad)
 }
 
 /// A syslog facility's number, from its name.
@@ -485,6 +516,17 @@ mod tests {
         assert_eq!(cli.command, ["replay", "x"]);
         assert!(Cli::try_parse_from(["teelog", "replay", "--speed", "0", "x"]).is_err());
         assert!(Cli::try_parse_from(["teelog", "replay", "--speed", "NaN", "x"]).is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("4K"), Ok(4096));
+        assert_eq!(parse_size("10m"), Ok(10 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        for bad in ["", "0", "K", "1T", "-1", "1.5M", "99999999999G"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

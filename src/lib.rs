@@ -154,8 +154,20 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
             }
         }
     }
+    if cli.max_size.is_some()
+        && let Some(cast) = logs.iter().find(|l| l.format.one_recording_per_file())
+    {
+        return Err(Error::Usage(format!(
+            "--max-size: {} is an asciicast recording, which holds one run and is not rotated",
+            error::quote(&cast.path)
+        )));
+    }
+    let rotation = sink::Rotation {
+        max_size: cli.max_size,
+        keep: cli.keep,
+    };
     for log in &logs {
-        let sink = Sink::log(log, &ctx)?;
+        let sink = Sink::log(log, &ctx, rotation)?;
         if let Some(id) = sink.identity()
             && let Some(first) = seen.insert(id, sink.name().to_owned())
         {

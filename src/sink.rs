@@ -36,11 +36,37 @@ enum Kind {
     Remote(crate::remote::Remote),
 }
 
+/// How file logs rotate (`--max-size`, `--keep`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rotation {
+    /// Rotate before a write would take the file past this many bytes.
+    pub max_size: Option<u64>,
+    /// How many old files (PATH.1 ... PATH.N) to keep.
+    pub keep: u32,
+}
+
+/// What a file log knows of its path: to reopen it when logrotate has renamed or removed it,
+/// and to rotate it.
+#[derive(Debug)]
+struct FileLog {
+    path: std::path::PathBuf,
+    /// The device and inode of the file open.
+    identity: (u64, u64),
+    /// When the path was last compared with the open file.
+    checked: std::time::Instant,
+    rotation: Rotation,
+}
+
+/// How often, at most, a file log's path is compared with the file open (one stat).
+const REOPEN_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// One open destination.
 #[derive(Debug)]
 struct Dest {
     /// `None` once writing to it has failed.
     to: Option<Kind>,
+    /// For a log file (not a FIFO or a device): its path, to reopen and rotate.
+    log: Option<FileLog>,
     /// How error messages name it.
     name: String,
     /// A console is allowed to go away without that being an error.
@@ -71,6 +97,14 @@ impl Dest {
     fn write(&mut self, out: &Out) -> bool {
         let written = match &mut self.to {
             None => return false,
+            Some(Kind::File(_))
+                if self
+                    .log
+                    .as_ref()
+                    .is_some_and(|l| l.rotation.max_size.is_some()) =>
+            {
+                self.write_rotating(out)
+            }
             Some(Kind::File(file)) => write_all_waiting(file, out),
             Some(Kind::Datagram(socket)) => out
                 .records()
@@ -91,6 +125,105 @@ impl Dest {
         true
     }
 
+    /// Writes `out` to a log with `--max-size`: whole lines that fit in one `write`, rotating
+    /// between lines when the next would take the file past the size (unless the file is empty:
+    /// a single line larger than the size goes in a file of its own).
+    fn write_rotating(&mut self, out: &[u8]) -> io::Result<()> {
+        let (Some(log), Some(Kind::File(file))) = (&self.log, &self.to) else {
+            return Ok(());
+        };
+        let max = log.rotation.max_size.unwrap_or(u64::MAX);
+        let mut size = file.metadata()?.len();
+        let mut rest = out;
+        while !rest.is_empty() {
+            // As many whole lines as fit (at least one line).
+            let mut take = 0;
+            for line in rest.split_inclusive(|b| *b == b'\n') {
+                if take > 0 && size + (take + line.len()) as u64 > max {
+                    break;
+                }
+                take += line.len();
+                if size + take as u64 > max {
+                    break;
+                }
+            }
+            if size > 0 && size + take as u64 > max {
+                self.rotate()?;
+                size = 0;
+                continue;
+            }
+            let Some(Kind::File(file)) = &mut self.to else {
+                return Ok(());
+            };
+            write_all_waiting(file, &rest[..take])?;
+            size += take as u64;
+            rest = &rest[take..];
+        }
+        Ok(())
+    }
+
+    /// PATH.N-1 becomes PATH.N, ..., PATH becomes PATH.1 (renames only: the files keep their
+    /// content and inode), then PATH is opened afresh with the checks of the first open.
+    fn rotate(&mut self) -> io::Result<()> {
+        let Some(log) = &mut self.log else {
+            return Ok(());
+        };
+        let numbered = |n: u32| {
+            let mut name = log.path.clone().into_os_string();
+            name.push(format!(".{n}"));
+            std::path::PathBuf::from(name)
+        };
+        if log.rotation.keep == 0 {
+            std::fs::remove_file(&log.path)?;
+        } else {
+            for n in (1..log.rotation.keep).rev() {
+                match std::fs::rename(numbered(n), numbered(n + 1)) {
+                    Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
+                    _ => {}
+                }
+            }
+            std::fs::rename(&log.path, numbered(1))?;
+        }
+        self.reopen()
+    }
+
+    /// Opens the log's path again (after a rotation, or when logrotate moved the file away).
+    fn reopen(&mut self) -> io::Result<()> {
+        let Some(log) = &mut self.log else {
+            return Ok(());
+        };
+        let file = open_log(&log.path).map_err(|err| io::Error::other(err.to_string()))?;
+        let meta = file.metadata()?;
+        log.identity = (meta.dev(), meta.ino());
+        log.checked = std::time::Instant::now();
+        self.to = Some(Kind::File(file));
+        Ok(())
+    }
+
+    /// At most once a second: when the log's path no longer names the file open (logrotate
+    /// renamed or removed it), opens the path again. Returns true on a failure to report.
+    fn follow_path(&mut self) -> bool {
+        let Some(log) = &mut self.log else {
+            return false;
+        };
+        if self.to.is_none() || log.checked.elapsed() < REOPEN_CHECK {
+            return false;
+        }
+        log.checked = std::time::Instant::now();
+        let same = std::fs::metadata(&log.path).is_ok_and(|m| (m.dev(), m.ino()) == log.identity);
+        if same {
+            return false;
+        }
+        match self.reopen() {
+            Ok(()) => false,
+            Err(err) => {
+                self.to = None;
+                report(format_args!("cannot open {} again: {err}", self.name));
+                true
+            }
+        }
+    }
+
     fn console(fd: impl AsFd, name: &str) -> Dest {
         // A duplicate of the descriptor gives an unbuffered `File`: std's `Stdout` would buffer
         // a partial line until its newline, and nothing may wait in teelog.
@@ -100,6 +233,7 @@ impl Dest {
                 .try_clone_to_owned()
                 .ok()
                 .map(|fd| Kind::File(File::from(fd))),
+            log: None,
             name: name.to_owned(),
             console: true,
             shared: None,
@@ -205,7 +339,11 @@ impl Sink {
     /// Opens `path` for appending (created with mode 0600: logs hold whatever the command shows),
     /// with the checks in the module's doc; a format that holds one recording per file
     /// (asciicast) truncates it instead.
-    pub fn log(spec: &crate::cli::LogSpec, ctx: &Context) -> Result<Sink, Error> {
+    pub fn log(
+        spec: &crate::cli::LogSpec,
+        ctx: &Context,
+        rotation: Rotation,
+    ) -> Result<Sink, Error> {
         let (format, path) = (spec.format, spec.path.as_path());
         if format == Format::Journal {
             return Sink::journal(ctx);
@@ -221,11 +359,29 @@ impl Sink {
                 source,
             })?;
         }
-        let regular = file.metadata().is_ok_and(|m| m.is_file());
+        let meta = file.metadata().map_err(|source| Error::OpenLog {
+            path: path.to_owned(),
+            source,
+        })?;
+        let regular = meta.is_file();
+        let log = regular.then(|| FileLog {
+            path: path.to_owned(),
+            identity: (meta.dev(), meta.ino()),
+            checked: std::time::Instant::now(),
+            rotation: if format.one_recording_per_file() {
+                Rotation {
+                    max_size: None,
+                    ..rotation
+                }
+            } else {
+                rotation
+            },
+        });
         Ok(Sink {
             formatter: format.formatter(ctx),
             out: Dest {
                 to: Some(Kind::File(file)),
+                log,
                 name: format!("log {}", quote(path)),
                 console: false,
                 // Only classic continues a record across writes (a prompt, then lines under it).
@@ -252,6 +408,7 @@ impl Sink {
             formatter: Format::Journal.formatter(ctx),
             out: Dest {
                 to: Some(Kind::Datagram(socket)),
+                log: None,
                 name: format!("the journal ({})", quote(&path)),
                 console: false,
                 shared: None,
@@ -299,6 +456,7 @@ impl Sink {
             formatter: Box::new(SyslogFormatter::new(ctx, wire, ctx.facility)),
             out: Dest {
                 to: Some(to),
+                log: None,
                 name,
                 console: false,
                 shared: None,
@@ -631,6 +789,7 @@ impl Fanout {
                 _ => {}
             }
             sink.buf.clear();
+            self.failed |= sink.out.follow_path();
             if sink.out.shared.is_some() {
                 self.failed |= sink.write_shared(&mut format);
                 continue;

@@ -6,6 +6,7 @@ mod exit_status;
 mod faults;
 mod formats;
 mod live;
+mod long_running;
 mod man;
 mod nothing_lost;
 mod presets;
