@@ -9,6 +9,7 @@ mod live;
 mod long_running;
 mod man;
 mod nothing_lost;
+mod package;
 mod presets;
 mod recording;
 mod replay;
