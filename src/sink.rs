@@ -364,18 +364,13 @@ impl Sink {
             source,
         })?;
         let regular = meta.is_file();
-        let log = regular.then(|| FileLog {
+        // An asciicast file is one recording: never rotated, and never continued in a new file
+        // (which would lack its header) when its path is moved away.
+        let log = (regular && !format.one_recording_per_file()).then(|| FileLog {
             path: path.to_owned(),
             identity: (meta.dev(), meta.ino()),
             checked: std::time::Instant::now(),
-            rotation: if format.one_recording_per_file() {
-                Rotation {
-                    max_size: None,
-                    ..rotation
-                }
-            } else {
-                rotation
-            },
+            rotation,
         });
         Ok(Sink {
             formatter: format.formatter(ctx),
