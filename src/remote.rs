@@ -54,8 +54,9 @@ impl Remote {
             }
         };
         if lost > 0 {
+            let plural = if lost == 1 { "" } else { "s" };
             report(format_args!(
-                "{name}: {lost} messages could not be delivered"
+                "{name}: {lost} message{plural} could not be delivered"
             ));
         }
         lost
