@@ -108,6 +108,7 @@ fn the_pty_is_only_stdout_the_terminal_stays_the_commands() {
     console.wait_for("ready");
     master.write_all(b"secret\n").unwrap();
     console.wait_for("sleeping");
+    until_running(&child, "sleep");
     master.write_all(b"\x03").unwrap();
     assert_eq!(
         wait_showing_session(&mut child),

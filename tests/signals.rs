@@ -385,9 +385,10 @@ fn ctrl_c_still_stops_the_script_that_runs_teelog() {
     );
     let (mut child, mut master, mut console) = script_in_a_terminal(dir.path(), &script);
     console.wait_for("ready");
+    until_running(&child, "sleep");
     master.write_all(b"\x03").unwrap();
     assert_eq!(
-        wait(&mut child),
+        wait_showing_session(&mut child),
         End::Signal(2),
         "the script died of SIGINT"
     );

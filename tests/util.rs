@@ -267,6 +267,24 @@ impl Collector {
     }
 }
 
+/// Waits until a process named `name` runs in the session that `leader` leads. Before sending
+/// a terminal's Ctrl-C to `sh -c '...; sleep 30'`: dash catches SIGINT when run with -c, and a
+/// Ctrl-C that lands between its fork and the child's exec is caught by dash's handler in the
+/// child and lost at exec, so `sleep` runs out its time. That race is dash's, not teelog's.
+pub fn until_running(leader: &Child, name: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    while !Command::new("pgrep")
+        .args(["-s", &leader.id().to_string(), "-x", name])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+    {
+        assert!(Instant::now() < deadline, "{name} never ran");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Waits for `child` to end, at most [`PATIENCE`]; when it does not, shows the processes of its
 /// session (`child` is a session leader) to say what was left running, then fails.
 pub fn wait_showing_session(child: &mut Child) -> End {
