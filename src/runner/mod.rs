@@ -524,9 +524,12 @@ fn read_ready(source: &mut Source, buf: &mut [u8]) -> (usize, bool, bool) {
     while n < buf.len() {
         match source.file.read(&mut buf[n..]) {
             Ok(0) => return (n, true, false),
-            // Less than asked for: the pipe was empty just now, so another read would only say
-            // EAGAIN.
-            Ok(k) if k < buf.len() - n => return (n + k, false, false),
+            // Less than asked for: a pipe was empty just now, so another read would only say
+            // EAGAIN. Not so a pty: a read returns what has reached the line discipline, and
+            // only a read that finds nothing there waits for what the kernel is still passing
+            // on (written before, say, the error the loop is about to read from stderr). So a
+            // pty is read until it says EAGAIN.
+            Ok(k) if k < buf.len() - n && !source.pty => return (n + k, false, false),
             Ok(k) => n += k,
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
