@@ -25,11 +25,16 @@ fn journald() -> bool {
 
 /// The journal's entries of `session`, once there are `count` of them.
 fn entries(session: &str, count: usize) -> Vec<Value> {
+    journal_entries(&format!("TEELOG_SESSION={session}"), count)
+}
+
+/// The journal's entries that match `field` (`NAME=value`), once there are `count` of them.
+fn journal_entries(field: &str, count: usize) -> Vec<Value> {
     let deadline = Instant::now() + PATIENCE;
     loop {
         let out = Command::new("journalctl")
             .args(["-o", "json", "--all", "--no-pager"])
-            .arg(format!("TEELOG_SESSION={session}"))
+            .arg(field)
             .output()
             .unwrap();
         let found: Vec<Value> = text(&out.stdout)
@@ -548,28 +553,7 @@ fn journalds_syslog_socket_parses_the_local_format() {
         0,
     );
     let records = records(&read(&jsonl));
-    let deadline = Instant::now() + PATIENCE;
-    let got: Vec<Value> = loop {
-        let out = Command::new("journalctl")
-            .args(["-o", "json", "--all", "--no-pager"])
-            .arg(format!("SYSLOG_IDENTIFIER={name}"))
-            .output()
-            .unwrap();
-        let got: Vec<Value> = text(&out.stdout)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        if got.len() >= records.len() {
-            break got;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} of {} entries",
-            got.len(),
-            records.len()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let got = journal_entries(&format!("SYSLOG_IDENTIFIER={name}"), records.len());
     let pid = records[0]["pid"].to_string();
     let wanted: Vec<(&str, String)> = records
         .iter()

@@ -10,8 +10,6 @@
 //! `TEELOG_DURATION_S`. A value that is not UTF-8 or holds a newline goes in the protocol's
 //! length-prefixed binary form; the others as `NAME=value`.
 
-use std::io::Write;
-
 use super::lines::{Line, Lines};
 use super::{Context, Flush, Format, Formatter, Out};
 use crate::event::{Chunk, Exit, Start, Status, Stream};
@@ -86,12 +84,7 @@ fn field(out: &mut Vec<u8>, name: &str, value: &[u8]) {
 impl Formatter for JournalFormatter {
     fn start(&mut self, ev: &Start, out: &mut Out) {
         let e = &mut self.entries;
-        let ident = e.preset.clone().unwrap_or_else(|| {
-            ev.command
-                .first()
-                .map(|p| p.rsplit('/').next().unwrap_or(p).to_owned())
-                .unwrap_or_else(|| "teelog".into())
-        });
+        let ident = super::identifier(e.preset.as_deref(), ev);
         e.shared.clear();
         field(&mut e.shared, "SYSLOG_IDENTIFIER", ident.as_bytes());
         if let Some(pid) = ev.pid {
@@ -119,34 +112,20 @@ impl Formatter for JournalFormatter {
             .flush(Flush::All, |line| self.entries.line(line, out));
         let e = &mut self.entries;
         e.begin(5, out);
-        let secs = ev.duration.as_secs_f64();
-        let mut message = Vec::new();
         match ev.status {
-            Status::Code(code) => {
-                field(out, "TEELOG_EXIT_CODE", code.to_string().as_bytes());
-                let _ = write!(message, "exit: status {code} after {secs:.3}s");
-            }
-            Status::Signal(n) => {
-                let name = crate::runner::signals::name(n);
-                field(out, "TEELOG_SIGNAL", name.as_bytes());
-                let _ = write!(
-                    message,
-                    "exit: killed by {name} (signal {n}) after {secs:.3}s"
-                );
-            }
-        }
-        if let Some(error) = &ev.error {
-            let _ = write!(message, " ({error})");
-        }
-        if ev.unread > 0 {
-            let _ = write!(message, ", {} bytes of output left unread", ev.unread);
+            Status::Code(code) => field(out, "TEELOG_EXIT_CODE", code.to_string().as_bytes()),
+            Status::Signal(n) => field(
+                out,
+                "TEELOG_SIGNAL",
+                crate::runner::signals::name(n).as_bytes(),
+            ),
         }
         field(
             out,
             "TEELOG_DURATION_S",
             format!("{:.6}", ev.duration.as_secs_f64()).as_bytes(),
         );
-        field(out, "MESSAGE", &message);
+        field(out, "MESSAGE", super::exit_summary(ev).as_bytes());
         out.end_record();
     }
 }

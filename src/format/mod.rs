@@ -102,6 +102,37 @@ impl std::io::Write for Out {
     }
 }
 
+/// The name a logging service files a run under: the preset's, else the command's base name.
+pub(crate) fn identifier(preset: Option<&str>, ev: &Start) -> String {
+    preset.map(str::to_owned).unwrap_or_else(|| {
+        ev.command
+            .first()
+            .map(|p| p.rsplit('/').next().unwrap_or(p).to_owned())
+            .unwrap_or_else(|| "teelog".into())
+    })
+}
+
+/// How a run ended, as one line of text for the logging services: `exit: status 3 after
+/// 0.002s`, `exit: killed by SIGTERM (signal 15) after 1.000s`, with why it could not start and
+/// what was left unread when that applies.
+pub(crate) fn exit_summary(ev: &Exit) -> String {
+    let secs = ev.duration.as_secs_f64();
+    let mut text = match ev.status {
+        crate::event::Status::Code(code) => format!("exit: status {code} after {secs:.3}s"),
+        crate::event::Status::Signal(n) => format!(
+            "exit: killed by {} (signal {n}) after {secs:.3}s",
+            crate::runner::signals::name(n)
+        ),
+    };
+    if let Some(error) = &ev.error {
+        text.push_str(&format!(" ({error})"));
+    }
+    if ev.unread > 0 {
+        text.push_str(&format!(", {} bytes of output left unread", ev.unread));
+    }
+    text
+}
+
 /// How much of a held partial line to write out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flush {

@@ -15,7 +15,7 @@ use chrono::{DateTime, Local, SecondsFormat, Utc};
 use super::lines::{Line, Lines};
 use super::utf8::cut_point;
 use super::{Context, Flush, Format, Formatter, Out};
-use crate::event::{Chunk, Exit, Start, Status, Stream};
+use crate::event::{Chunk, Exit, Start, Stream};
 
 /// How messages are written for a transport.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,12 +171,7 @@ fn header_field(text: &str, max: usize) -> String {
 impl Formatter for SyslogFormatter {
     fn start(&mut self, ev: &Start, out: &mut Out) {
         let m = &mut self.messages;
-        let app = m.preset.clone().unwrap_or_else(|| {
-            ev.command
-                .first()
-                .map(|p| p.rsplit('/').next().unwrap_or(p).to_owned())
-                .unwrap_or_else(|| "teelog".into())
-        });
+        let app = super::identifier(m.preset.as_deref(), ev);
         m.app = header_field(&app, 48);
         m.host = header_field(&ev.host, 255);
         m.session = ev.session.clone();
@@ -197,20 +192,7 @@ impl Formatter for SyslogFormatter {
     fn exit(&mut self, ev: &Exit, out: &mut Out) {
         self.lines
             .flush(Flush::All, |line| self.messages.line(line, out));
-        let secs = ev.duration.as_secs_f64();
-        let mut text = match ev.status {
-            Status::Code(code) => format!("exit: status {code} after {secs:.3}s"),
-            Status::Signal(n) => format!(
-                "exit: killed by {} (signal {n}) after {secs:.3}s",
-                crate::runner::signals::name(n)
-            ),
-        };
-        if let Some(error) = &ev.error {
-            text.push_str(&format!(" ({error})"));
-        }
-        if ev.unread > 0 {
-            text.push_str(&format!(", {} bytes of output left unread", ev.unread));
-        }
+        let text = super::exit_summary(ev);
         self.messages.write(5, None, ev.time, text.as_bytes(), out);
     }
 }
@@ -243,6 +225,7 @@ pub const FACILITIES: &[(&str, u8)] = &[
 mod tests {
     use super::super::testing::{chunk, ctx, exit, start};
     use super::*;
+    use crate::event::Status;
     use crate::event::Stream::*;
 
     fn messages(wire: Wire, steps: impl Fn(&mut SyslogFormatter, &mut Out)) -> Vec<String> {
