@@ -272,23 +272,6 @@ fn secrets_never_reach_a_log_or_the_console() {
 
 // --- The real clients against real servers -------------------------------------------------
 
-/// Runs teelog with `stdin` as input; returns its output.
-fn with_stdin(cmd: &mut Command, stdin: &str) -> std::process::Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn mariadb_results_are_logged_while_the_batch_still_runs() {
     if !available("MariaDB (client and server)", &["mysql", "-e", "select 1"]) {

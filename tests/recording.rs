@@ -151,24 +151,15 @@ fn echo_keeps_the_order(preset: &str, extra: &[&str], script: &str, result: &str
     let log = dir.path().join("echo.jsonl");
     for round in 0..times {
         let _ = std::fs::remove_file(&log);
-        let mut child = teelog()
-            .args(["--preset", preset, "--echo", "-q", "-o"])
-            .arg(format!("jsonl={}", log.display()))
-            .arg("--")
-            .args(extra)
-            .env("TEELOG_LOG_DIR", dir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = with_stdin(
+            teelog()
+                .args(["--preset", preset, "--echo", "-q", "-o"])
+                .arg(format!("jsonl={}", log.display()))
+                .arg("--")
+                .args(extra)
+                .env("TEELOG_LOG_DIR", dir.path()),
+            script,
+        );
         assert_ne!(out.status.code(), Some(0), "the second statement fails");
         let records = records(&read(&log));
         check_run(&records);

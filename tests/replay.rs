@@ -4,18 +4,6 @@ use std::path::Path;
 
 use crate::util::*;
 
-/// Records `script` (sh), which exits with `code`, into a jsonl log at `log` (appending).
-fn record(log: &Path, script: &str, code: i32) {
-    run(
-        teelog()
-            .arg("-q")
-            .arg("-o")
-            .arg(format!("jsonl={}", log.display()))
-            .args(["--", "sh", "-c", script]),
-        code,
-    );
-}
-
 /// Seconds between the records of `log` whose message is `from` and `to`.
 fn gap(records: &[serde_json::Value], from: &str, to: &str) -> f64 {
     let at = |m: &str| {

@@ -17,14 +17,7 @@ fn two_runs(dir: &Path) -> (std::path::PathBuf, Vec<serde_json::Value>) {
         ),
         ("echo again; echo bad >&2; exit 4", 4),
     ] {
-        run(
-            teelog()
-                .arg("-q")
-                .arg("-o")
-                .arg(format!("jsonl={}", log.display()))
-                .args(["--", "sh", "-c", script]),
-            code,
-        );
+        record(&log, script, code);
     }
     let records = records(&read(&log));
     (log, records)

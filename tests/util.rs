@@ -1,7 +1,7 @@
 //! The one helper: run the real binary, read back what it wrote.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -265,6 +265,35 @@ impl Collector {
         }
         text(&self.seen)
     }
+}
+
+/// Runs `cmd` with `stdin` as its input (through a pipe); returns its output, however it ended.
+pub fn with_stdin(cmd: &mut Command, stdin: &str) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A jsonl recording of `sh -c script`, which exits with `code`, appended to `log`.
+pub fn record(log: &Path, script: &str, code: i32) {
+    run(
+        teelog()
+            .arg("-q")
+            .arg("-o")
+            .arg(format!("jsonl={}", log.display()))
+            .args(["--", "sh", "-c", script]),
+        code,
+    );
 }
 
 /// Waits until a process named `name` runs in the session that `leader` leads. Before sending

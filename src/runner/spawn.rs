@@ -60,8 +60,9 @@ pub struct Wired {
     /// The pty's size, when there is one.
     pub size: Option<Size>,
     stdin: Option<OwnedFd>,
-    stdout: OwnedFd,
-    stderr: OwnedFd,
+    /// Taken by the spawn.
+    stdout: Option<OwnedFd>,
+    stderr: Option<OwnedFd>,
 }
 
 impl Wired {
@@ -122,8 +123,8 @@ impl Wired {
             input,
             size,
             stdin,
-            stdout,
-            stderr,
+            stdout: Some(stdout),
+            stderr: Some(stderr),
         })
     }
 
@@ -138,8 +139,9 @@ impl Wired {
         terminal: Option<&job::Terminal>,
     ) -> Result<std::process::Child, Error> {
         let stdin = self.stdin.take();
-        let stdout = std::mem::replace(&mut self.stdout, closed()?);
-        let stderr = std::mem::replace(&mut self.stderr, closed()?);
+        let (Some(stdout), Some(stderr)) = (self.stdout.take(), self.stderr.take()) else {
+            unreachable!("a command is spawned once on its wiring");
+        };
         let (program, args) = argv.split_first().ok_or(Error::NoCommand)?;
         let command = |program: &OsString, args: &[OsString]| -> io::Result<Command> {
             let mut command = Command::new(program);
@@ -172,14 +174,6 @@ impl Wired {
             source,
         })
     }
-}
-
-/// A descriptor standing in for an end given away: /dev/null, so that nothing of the command's
-/// stays open in teelog.
-fn closed() -> Result<OwnedFd, Error> {
-    File::open("/dev/null")
-        .map(OwnedFd::from)
-        .map_err(Error::Pipe)
 }
 
 fn set_nonblocking(fd: impl AsFd) -> io::Result<()> {
