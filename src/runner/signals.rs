@@ -21,8 +21,10 @@
 //!
 //! Every catchable signal is caught except SIGCHLD and SIGPIPE (teelog's own business), SIGCONT
 //! when teelog handed the command the terminal (left to its default, continuing teelog; job
-//! control then continues the command, see `job`), and the two glibc keeps for its threads; a signal that was ignored when teelog started (`nohup`) stays
-//! ignored, for teelog and the command. SIGSEGV, SIGILL and SIGFPE, which signal-hook refuses,
+//! control then continues the command, see `job`), the two glibc keeps for its threads, and a
+//! real-time signal the environment refuses a handler for (valgrind keeps the highest ones); a
+//! signal that was ignored when teelog started (`nohup`) stays ignored, for teelog and the
+//! command. SIGSEGV, SIGILL and SIGFPE, which signal-hook refuses,
 //! have a small handler of their own in `sys`. The command starts with default dispositions and
 //! an empty signal mask whatever teelog does here: exec resets caught signals to their default,
 //! and std's spawn empties the mask and restores SIGPIPE.
@@ -101,9 +103,17 @@ impl Catcher {
     pub fn install(cont: Continue) -> io::Result<Catcher> {
         let ignored = ignored_at_start();
         sys::relay_fault_signals(&ignored)?;
-        Ok(Catcher {
-            signals: SignalsInfo::with_exfiltrator(relayed(&ignored, cont), WithOrigin::default())?,
-        })
+        let signals = SignalsInfo::with_exfiltrator(Vec::<i32>::new(), WithOrigin::default())?;
+        for signal in relayed(&ignored, cont) {
+            match signals.add_signal(signal) {
+                // A real-time signal the environment keeps for itself (valgrind takes the highest
+                // ones and refuses a handler with EINVAL) cannot reach teelog to be relayed.
+                Err(err)
+                    if signal >= libc::SIGRTMIN() && err.raw_os_error() == Some(libc::EINVAL) => {}
+                added => added?,
+            }
+        }
+        Ok(Catcher { signals })
     }
 
     /// Relays the signals meant for the command (see the module's rules) to its process group
