@@ -1,20 +1,30 @@
 #!/usr/bin/env python3
-"""teelog against tee and a bare pipe (`cmd | cat`), side by side, in one run.
+"""teelog against tee, in pairs, on the same machine in the same run.
 
-    python3 benches/compare.py            # builds teelog --release, prints a Markdown table
-    python3 benches/compare.py --quick    # smaller workloads, one round: a smoke test
+    python3 benches/compare.py              # builds teelog --release, prints Markdown tables
+    python3 benches/compare.py --quick      # small workloads, 3 pairs: a smoke test
+    python3 benches/compare.py --pairs 9    # more pairs (at least 7 unless --quick)
+    TEELOG=/path/to/teelog python3 benches/compare.py --no-build   # another build
 
-Every variant of a workload runs once per round, in turn, so machine noise hits them alike;
-figures are medians over the rounds and ratios are to tee's median in the same run. The console
-goes to /dev/null (the latency workload reads it through a pipe) and each variant writes one log
-file (on tmpfs, so that disk writeback does not swamp the figures), deleted after each run. CPU is
-wait4()'s user+system time of every process of the variant, the producer included; peak RSS is the
-tool's own (VmHWM, sampled).
+One run on a shared machine is not a figure, so every figure here is a ratio taken in pairs: for
+each teelog variant, `tee` and the variant run back to back (which goes first alternates), and the
+pair's ratio is variant / tee. A table gives the median of those per-pair ratios and their min-max;
+noise that hits a whole pair cancels out, and the range shows what is left.
+
+The producer is a separate process (this interpreter, from memory, no file reads) that writes a
+fixed pattern 1 MiB at a time, or 8 KiB at a time as stdio programs do. The console goes to
+/dev/null, and each variant writes one log, on tmpfs (/dev/shm) or on a disk-backed filesystem
+(the system's temporary directory, unless that is tmpfs too), deleted after each run. Wall time
+runs from the start of the producer to the end of the last process; CPU is wait4()'s user+system
+time of every process, the producer included; peak RSS is the tool's own (VmHWM, sampled).
+
+Latency: a child writes a line every 5 ms stamped with CLOCK_MONOTONIC; the console is a pipe read
+here, and a line's latency is its arrival minus its stamp. Each run's median and p99 are compared
+with its pair's tee run.
 """
 
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -24,57 +34,69 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TEELOG = os.path.join(ROOT, "target", "release", "teelog")
+TEELOG = os.environ.get("TEELOG", os.path.join(ROOT, "target", "release", "teelog"))
 QUICK = "--quick" in sys.argv
-ROUNDS = 1 if QUICK else 3
+PAIRS = int(sys.argv[sys.argv.index("--pairs") + 1]) if "--pairs" in sys.argv else (3 if QUICK else 7)
+ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else None
 MIB = 1 << 20
+FORMATS = ["plain", "classic", "jsonl"]
+
+PRODUCER = r"""
+import os, sys
+kind, total, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+if kind == "bulk":  # 4 KiB lines
+    block = (b"x" * 4095 + b"\n") * 1024
+elif kind == "lines":  # 80-byte log lines
+    line = b"2026-11-25 20:13:13 INFO request served in 12 ms by worker 7 for /api/items?id="
+    block = b"".join(line + b"%02d\n" % (i % 100) for i in range(52429))
+else:  # random bytes: the same 8 MiB (made once per benchmark) again and again
+    with open(kind, "rb") as f:
+        block = f.read()
+view = memoryview(block + block[:size])
+off = 0
+while total > 0:
+    w = os.write(1, view[off:off + min(size, total)])
+    total -= w
+    off = (off + w) % len(block)
+"""
 
 
-def make_workloads(tmp):
-    """Files the fast child (`cat`, `dd`) streams from the page cache."""
-    size = (lambda n: n // 16) if QUICK else (lambda n: n)
-    lines = os.path.join(tmp, "lines.txt")
-    line = b"2026-11-25 20:13:13 INFO request served in 12 ms by worker 7 for /api/items?id=\n"
-    with open(lines, "wb") as f:
-        block = b"".join(line[:-3] + b"%02d\n" % (i % 100) for i in range(1000))
-        for _ in range(size(200 * MIB) // len(block)):
-            f.write(block)
-    binary = os.path.join(tmp, "random.bin")
-    with open(binary, "wb") as f:
-        for _ in range(size(100 * MIB) // MIB):
-            f.write(os.urandom(MIB))
-    bulk = os.path.join(tmp, "bulk.txt")
-    with open(bulk, "wb") as f:
-        block = (b"x" * 4095 + b"\n") * 256
-        for _ in range(size(1024 * MIB) // len(block)):
-            f.write(block)
-    return {
-        # 1 GiB of 4 KiB lines; cat writes them 128 KiB at a time.
-        "bulk": (["cat", bulk], os.path.getsize(bulk)),
-        "lines": (["cat", lines], os.path.getsize(lines)),
-        "binary": (["cat", binary], os.path.getsize(binary)),
-    }
+def workloads():
+    scale = (lambda n: n // 16) if QUICK else (lambda n: n)
+    every = [
+        # name, producer kind, bytes, bytes per write
+        ("bulk 1 MiB writes", "bulk", scale(1024 * MIB), MIB),
+        ("bulk 8 KiB writes", "bulk", scale(1024 * MIB), 8192),
+        ("lines 8 KiB writes", "lines", scale(200 * MIB), 8192),
+        ("binary 1 MiB writes", "binary", scale(100 * MIB), MIB),
+        ("binary 8 KiB writes", "binary", scale(100 * MIB), 8192),
+    ]
+    return [w for w in every if ONLY is None or any(o in w[0] for o in ONLY)]
 
 
-VARIANTS = ["cat", "tee", "teelog plain", "teelog classic", "teelog jsonl"]
+def producer(kind, total, size, dirs):
+    if kind == "binary":
+        kind = os.path.join(dirs["tmpfs"], "random.bin")
+        if not os.path.exists(kind):
+            with open(kind, "wb") as f:
+                f.write(os.urandom(8 * MIB))
+    return [sys.executable, "-c", PRODUCER, kind, str(total), str(size)]
 
 
 def start(variant, cmd, log, stdout):
     """Starts `cmd` with its output through `variant` into one log; returns (tool, processes)."""
-    if variant in ("cat", "tee"):
-        producer = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-        argv = ["cat"] if variant == "cat" else ["tee", log]
-        tool = subprocess.Popen(argv, stdin=producer.stdout, stdout=stdout)
-        producer.stdout.close()
-        return tool, [producer, tool]
-    fmt = variant.split()[1]
-    tool = subprocess.Popen([TEELOG, "-o", f"{fmt}={log}", "--", *cmd], stdin=subprocess.DEVNULL, stdout=stdout)
+    if variant == "tee":
+        prod = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        tool = subprocess.Popen(["tee", log], stdin=prod.stdout, stdout=stdout)
+        prod.stdout.close()
+        return tool, [prod, tool]
+    tool = subprocess.Popen([TEELOG, "-o", f"{variant}={log}", "--", *cmd], stdin=subprocess.DEVNULL, stdout=stdout)
     return tool, [tool]
 
 
 def peak_rss_kib(pid, done):
-    """Samples VmHWM (the high-water mark of the process's own memory) until `done` is set.
-    wait4()'s ru_maxrss would not do: a child inherits its parent's high-water mark at exec."""
+    """Samples VmHWM until `done` is set (wait4's ru_maxrss would not do: a child inherits its
+    parent's high-water mark at exec)."""
     peak = 0
     while not done.is_set():
         try:
@@ -88,7 +110,7 @@ def peak_rss_kib(pid, done):
     return peak
 
 
-def measure(variant, cmd, log, stdout=subprocess.DEVNULL):
+def measure(variant, cmd, log, stdout=subprocess.DEVNULL, expect=None):
     """Runs one variant; returns (wall s, CPU s of every process, peak RSS KiB of the tool)."""
     begun = time.perf_counter()
     tool, procs = start(variant, cmd, log, stdout)
@@ -101,39 +123,48 @@ def measure(variant, cmd, log, stdout=subprocess.DEVNULL):
         proc.returncode = os.waitstatus_to_exitcode(status)
         cpu += usage.ru_utime + usage.ru_stime
         if proc.returncode != 0:
-            sys.exit(f"{variant} on {cmd} failed with {proc.returncode}")
+            sys.exit(f"{variant} on {cmd[-3:]} failed with {proc.returncode}")
     wall = time.perf_counter() - begun
     done.set()
     sampler.join()
-    if os.path.exists(log):
-        os.unlink(log)
+    if expect is not None and variant in ("tee", "plain") and os.path.getsize(log) != expect:
+        sys.exit(f"{variant}: the log holds {os.path.getsize(log)} bytes, not {expect}")
+    os.unlink(log)
     return wall, cpu, peak[0]
 
 
-def throughput(workloads, tmp):
+def pairs(variant, run):
+    """`PAIRS` pairs of (tee, variant) results, tee first in even pairs, second in odd ones."""
+    out = []
+    for i in range(PAIRS):
+        order = ["tee", variant] if i % 2 == 0 else [variant, "tee"]
+        got = {v: run(v) for v in order}
+        out.append((got["tee"], got[variant]))
+    return out
+
+
+def spread(ratios):
+    return f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})"
+
+
+def throughput(dirs):
     rows = []
-    log = os.path.join(tmp, "out.log")
-    for name, (cmd, size) in workloads.items():
-        results = {}
-        for _ in range(ROUNDS):
-            for variant in VARIANTS:
-                results.setdefault(variant, []).append(measure(variant, cmd, log))
-        tee = statistics.median(r[0] for r in results["tee"])
-        cat = statistics.median(r[0] for r in results["cat"])
-        for variant, runs in results.items():
-            wall = statistics.median(r[0] for r in runs)
-            rows.append(
-                (
-                    name,
-                    variant,
-                    f"{size / MIB / wall:,.0f}",
-                    f"{wall:.3f}",
-                    f"{wall / tee:.2f}",
-                    f"{wall / cat:.2f}",
-                    f"{statistics.median(r[1] for r in runs):.3f}",
-                    f"{max(r[2] for r in runs) / 1024:.1f}",
-                )
-            )
+    for name, kind, total, size in workloads():
+        cmd = producer(kind, total, size, dirs)
+        for place, d in dirs.items():
+            log = os.path.join(d, "out.log")
+            for fmt in FORMATS:
+                got = pairs(fmt, lambda v: measure(v, cmd, log, expect=total))
+                tee_wall = statistics.median(t[0] for t, _ in got)
+                rows.append((
+                    name, place, fmt,
+                    spread([v[0] / t[0] for t, v in got]),
+                    spread([v[1] / t[1] for t, v in got]),
+                    f"{total / MIB / statistics.median(v[0] for _, v in got):,.0f}",
+                    f"{total / MIB / tee_wall:,.0f}",
+                    f"{max(v[2] for _, v in got) / 1024:.1f}",
+                ))
+                print(f"  {name}, {place}, {fmt}: {rows[-1][3]}", file=sys.stderr)
     return rows
 
 
@@ -145,43 +176,49 @@ for i in range(int(sys.argv[1])):
 """
 
 
-def latency(tmp):
-    """Median and p99 microseconds from the child's write to the line's arrival on the console."""
-    lines = 200 if QUICK else 1000
-    log = os.path.join(tmp, "out.log")
-    child = [sys.executable, "-c", TRICKLE, str(lines)]
-    found = {}
-    for _ in range(ROUNDS):
-        for variant in VARIANTS[1:]:
-            r, w = os.pipe()
-            arrivals = []
+def trickle(variant, log, lines):
+    """One run: (median µs, p99 µs) from the child's write to the line's arrival."""
+    r, w = os.pipe()
+    arrivals = []
 
-            def read():
-                buf = b""
-                while True:
-                    chunk = os.read(r, 65536)
-                    now = time.monotonic_ns()
-                    if not chunk:
-                        return
-                    buf += chunk
-                    *done, buf = buf.split(b"\n")
-                    arrivals.extend((int(line.split(b" ")[0]), now) for line in done)
+    def read():
+        buf = b""
+        while True:
+            chunk = os.read(r, 65536)
+            now = time.monotonic_ns()
+            if not chunk:
+                return
+            buf += chunk
+            *done, buf = buf.split(b"\n")
+            arrivals.extend((now - int(line.split(b" ")[0])) / 1000 for line in done)
 
-            reader = threading.Thread(target=read)
-            reader.start()
-            measure(variant, child, log, stdout=w)
-            os.close(w)
-            reader.join()
-            os.close(r)
-            found.setdefault(variant, []).extend((t1 - t0) / 1000 for t0, t1 in arrivals)
+    reader = threading.Thread(target=read)
+    reader.start()
+    measure(variant, [sys.executable, "-c", TRICKLE, str(lines)], log, stdout=w)
+    os.close(w)
+    reader.join()
+    os.close(r)
+    if len(arrivals) != lines:
+        sys.exit(f"{variant}: {len(arrivals)} of {lines} trickle lines arrived")
+    return statistics.median(arrivals), percentile(arrivals, 99)
+
+
+def latency(dirs):
+    lines = 100 if QUICK else 400
+    log = os.path.join(dirs["tmpfs"], "out.log")
     rows = []
-    tee = found["tee"]
-    tee_median, tee_p99 = statistics.median(tee), percentile(tee, 99)
-    for variant, samples in found.items():
-        median, p99 = statistics.median(samples), percentile(samples, 99)
-        rows.append(
-            (variant, f"{median:.0f}", f"{median / tee_median:.2f}", f"{p99:.0f}", f"{p99 / tee_p99:.2f}")
-        )
+    for fmt in FORMATS:
+        got = pairs(fmt, lambda v: trickle(v, log, lines))
+        rows.append((
+            fmt,
+            f"{statistics.median(t[0] for t, _ in got):.0f}",
+            f"{statistics.median(v[0] for _, v in got):.0f}",
+            spread([v[0] / t[0] for t, v in got]),
+            f"{statistics.median(t[1] for t, _ in got):.0f}",
+            f"{statistics.median(v[1] for _, v in got):.0f}",
+            spread([v[1] / t[1] for t, v in got]),
+        ))
+        print(f"  trickle {fmt}: {rows[-1][3]} / {rows[-1][6]}", file=sys.stderr)
     return rows
 
 
@@ -190,36 +227,46 @@ def percentile(samples, p):
     return s[min(len(s) - 1, int(len(s) * p / 100))]
 
 
-def idle(tmp):
-    """CPU seconds over `echo a; sleep 3; echo b`, minus the same for the bare command."""
-    log = os.path.join(tmp, "out.log")
+def idle(dirs):
+    """CPU ms over `echo a; sleep 3; echo b`, in pairs with tee."""
+    log = os.path.join(dirs["tmpfs"], "out.log")
     child = ["sh", "-c", "echo a; sleep 3; echo b"]
-    cpu = {}
-    for _ in range(1 if QUICK else 2):
-        for variant in VARIANTS[1:]:
-            cpu.setdefault(variant, []).append(measure(variant, child, log)[1])
-    tee = statistics.median(cpu["tee"])
-    return [(v, f"{statistics.median(c) * 1000:.1f}", f"{(statistics.median(c) - tee) * 1000:+.1f}") for v, c in cpu.items()]
+    rows = []
+    for fmt in FORMATS:
+        got = pairs(fmt, lambda v: measure(v, child, log)[1])
+        rows.append((
+            fmt,
+            f"{statistics.median(t for t, _ in got) * 1000:.1f}",
+            f"{statistics.median(v for _, v in got) * 1000:.1f}",
+        ))
+    return rows
 
 
-def startup(tmp):
-    """Median wall time of `teelog -o x.log -- true`, of `true`, and of coreutils `timeout`, the
-    smallest wrapper that must also fork, exec and wait for its command: alternating."""
-    log = os.path.join(tmp, "x.log")
+def startup(dirs):
+    """Wall time of `teelog -o x.log -- true` against coreutils `timeout 10 true` (the smallest
+    wrapper that must also fork, exec and wait for its command) and `true`, alternating; the
+    difference is taken per round, then its median and quartiles."""
+    log = os.path.join(dirs["tmpfs"], "x.log")
     cases = {
         "true": ["true"],
-        "timeout 10 true (C wrapper)": ["timeout", "10", "true"],
-        "teelog --version (no command)": [TEELOG, "--version"],
+        "timeout 10 true": ["timeout", "10", "true"],
+        "teelog --version": [TEELOG, "--version"],
         "teelog -o x.log -- true": [TEELOG, "-o", log, "--", "true"],
     }
     runs = {name: [] for name in cases}
-    for _ in range(50 if QUICK else 300):
-        for name, argv in cases.items():
+    for i in range(100 if QUICK else 500):
+        names = list(cases) if i % 2 == 0 else list(reversed(cases))
+        for name in names:
             begun = time.perf_counter()
-            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(cases[name], check=True, stdout=subprocess.DEVNULL)
             runs[name].append(time.perf_counter() - begun)
-    base = statistics.median(runs["true"])
-    return [(k, f"{statistics.median(v) * 1e3:.3f}", f"{(statistics.median(v) - base) * 1e3:+.3f}") for k, v in runs.items()]
+    base = runs["timeout 10 true"]
+    rows = []
+    for name, times in runs.items():
+        diffs = sorted((t - b) * 1e3 for t, b in zip(times, base))
+        q = statistics.quantiles(diffs, n=4)
+        rows.append((name, f"{statistics.median(times) * 1e3:.3f}", f"{statistics.median(diffs):+.3f} ({q[0]:+.3f} to {q[2]:+.3f})"))
+    return rows
 
 
 def table(header, rows):
@@ -229,23 +276,35 @@ def table(header, rows):
 
 
 def main():
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    # Logs on tmpfs where there is one: the figures are about the tools, not the disk's writeback.
-    tmp = tempfile.mkdtemp(prefix="teelog-bench-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    if not QUICK and PAIRS < 7:
+        sys.exit("at least 7 pairs make a figure (--quick for a smoke test)")
+    if "--no-build" not in sys.argv:
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    shm = tempfile.mkdtemp(prefix="teelog-bench-", dir="/dev/shm")
+    disk = tempfile.mkdtemp(prefix="teelog-bench-", dir=os.environ.get("BENCH_DISK_DIR", "/var/tmp"))
+    dirs = {"tmpfs": shm, "disk": disk}
+    fs = subprocess.run(["stat", "-f", "-c", "%T", disk], capture_output=True, text=True).stdout.strip()
     try:
-        workloads = make_workloads(tmp)
-        print(f"teelog benchmark, {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
-              f"{os.cpu_count()} cores, {platform.release()}; `python3 benches/compare.py`"
-              f"{' --quick' if QUICK else ''}; medians of {ROUNDS} alternating rounds\n")
-        print(table(["workload", "variant", "MB/s", "wall s", "× tee", "× cat", "CPU s", "peak RSS MiB"], throughput(workloads, tmp)))
-        print()
-        print(table(["trickle: 1 line / 5 ms", "median µs", "× tee", "p99 µs", "× tee"], latency(tmp)))
-        print()
-        print(table(["idle: a line, 3 s sleep, a line", "CPU ms", "vs tee ms"], idle(tmp)))
-        print()
-        print(table(["start-up", "median ms", "vs true ms"], startup(tmp)))
+        print(f"teelog benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {platform.machine()}, {os.cpu_count()} cores, "
+              f"Linux {platform.release()}, tee: {subprocess.run(['tee', '--version'], capture_output=True, text=True).stdout.splitlines()[0]}; "
+              f"`python3 benches/compare.py{' ' + ' '.join(sys.argv[1:]) if sys.argv[1:] else ''}`; {PAIRS} pairs per figure; "
+              f"disk = {disk} ({fs})\n")
+        sections = sys.argv[sys.argv.index("--sections") + 1].split(",") if "--sections" in sys.argv else \
+            ["throughput", "latency", "idle", "startup"]
+        if "throughput" in sections:
+            print(table(["workload", "log on", "format", "wall × tee: median (min–max)", "CPU × tee", "teelog MB/s", "tee MB/s", "peak RSS MiB"], throughput(dirs)))
+            print()
+        if "latency" in sections:
+            print(table(["trickle: 1 line / 5 ms", "tee median µs", "teelog median µs", "median × tee", "tee p99 µs", "teelog p99 µs", "p99 × tee"], latency(dirs)))
+            print()
+        if "idle" in sections:
+            print(table(["idle: a line, 3 s sleep, a line", "tee CPU ms", "teelog CPU ms"], idle(dirs)))
+            print()
+        if "startup" in sections:
+            print(table(["start-up", "median ms", "minus `timeout 10 true`, per round: median (quartiles) ms"], startup(dirs)))
     finally:
-        shutil.rmtree(tmp)
+        shutil.rmtree(shm)
+        shutil.rmtree(disk)
 
 
 if __name__ == "__main__":
