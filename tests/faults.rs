@@ -68,37 +68,42 @@ fn a_log_on_a_filesystem_that_fills_up_is_reported_and_the_rest_goes_on() {
         return;
     }
     let (small, big) = (tempdir(), tempdir());
+    let input = big.path().join("input");
+    let data = noise(3_000_000, 9);
+    std::fs::write(&input, &data).unwrap();
+    let expected = [data.as_slice(), b"done\n"].concat();
     let teelog = env!("CARGO_BIN_EXE_teelog");
-    // A 64 KiB tmpfs in a mount namespace of its own, gone when the test is.
-    let script = format!(
-        "mount -t tmpfs -o size=64k teelog-test {small} && exec {teelog} -o {small}/full.log -o plain={big}/ok.log \
-         -- sh -c 'head -c 300000 /dev/zero | tr \"\\0\" x; echo; echo done'",
-        small = small.path().display(),
-        big = big.path().display(),
-    );
-    let out = run(
-        Command::new("unshare")
-            .args(["-m", "sh", "-c", &script])
-            .stdin(Stdio::null()),
-        125,
-    );
-    let expected = format!("{}\ndone\n", "x".repeat(300_000));
-    assert!(
-        out.stdout == expected.as_bytes(),
-        "the console got everything"
-    );
-    assert!(
-        read(&big.path().join("ok.log")) == expected.as_bytes(),
-        "the other log got everything"
-    );
-    let err = text(&out.stderr);
-    assert_eq!(
-        err,
-        format!(
-            "teelog: cannot write to log '{}/full.log': No space left on device (os error 28)\n",
-            small.path().display()
-        )
-    );
+    // A classic log (written from teelog's memory), then plain logs only (spliced).
+    for full in ["", "plain="] {
+        // A 64 KiB tmpfs in a mount namespace of its own, gone when the test is.
+        let script = format!(
+            "mount -t tmpfs -o size=64k teelog-test {small} && exec {teelog} -o {full}{small}/full.log \
+             -o plain={big}/ok.log -- sh -c 'cat {input}; echo done'",
+            small = small.path().display(),
+            big = big.path().display(),
+            input = input.display(),
+        );
+        let out = run(
+            Command::new("unshare")
+                .args(["-m", "sh", "-c", &script])
+                .stdin(Stdio::null()),
+            125,
+        );
+        assert!(out.stdout == expected, "{full}: the console got everything");
+        let ok = big.path().join("ok.log");
+        assert!(
+            read(&ok) == expected,
+            "{full}: the other log got everything"
+        );
+        std::fs::remove_file(ok).unwrap();
+        assert_eq!(
+            text(&out.stderr),
+            format!(
+                "teelog: cannot write to log '{}/full.log': No space left on device (os error 28)\n",
+                small.path().display()
+            )
+        );
+    }
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod recording;
 mod replay;
 mod secrets;
 mod signals;
+mod splice;
 mod tools;
 mod util;
 mod volume;

@@ -25,7 +25,7 @@
 mod job;
 pub mod signals;
 mod spawn;
-mod sys;
+pub(crate) mod sys;
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -42,7 +42,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::error::{EXIT_FAILED, Error, report};
 use crate::event::{Chunk, Exit, Size, Start, Status, Stream};
-use crate::sink::Fanout;
+use crate::sink::{Fanout, SPLICE_MIN};
 pub use spawn::{INPUT_PIPE_SIZE, Wiring};
 use spawn::{Source, Wired};
 
@@ -244,6 +244,7 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
     // Time spent waiting for output since the command exited: the grace period's clock.
     let mut idle = Duration::ZERO;
     let mut slots = Vec::new();
+    let splices = fanout.splices();
     while !sources.is_empty() || exited.is_none() {
         if exited.is_some() && idle >= spec.grace {
             break;
@@ -307,7 +308,11 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
             if !wanted {
                 continue;
             }
-            let (read, at_end, failed) = pass_on(source, &mut buf, usize::MAX, &clock, fanout);
+            let (read, at_end, failed) = if splices && !source.pty {
+                splice_or_pass_on(source, &mut buf, &clock, fanout)
+            } else {
+                pass_on(source, &mut buf, usize::MAX, &clock, fanout)
+            };
             if read > 0 {
                 pause_at = Some(now + spec.pause);
                 if source.pty && now >= next_size_check {
@@ -513,6 +518,24 @@ fn pass_on(
         });
     }
     (n, at_end, failed)
+}
+
+/// As [`pass_on`], but a pipe holding at least [`SPLICE_MIN`] bytes goes to the sinks without
+/// being read into `buf` (see `crate::sink::splice`).
+fn splice_or_pass_on(
+    source: &mut Source,
+    buf: &mut [u8],
+    clock: &Clock,
+    fanout: &mut Fanout,
+) -> (usize, bool, bool) {
+    let ready = sys::bytes_ready(source.file.as_fd()).unwrap_or(0);
+    if ready >= SPLICE_MIN {
+        let moved = fanout.splice(source.stream, &source.file, ready, buf);
+        if moved > 0 {
+            return (moved, false, false);
+        }
+    }
+    pass_on(source, buf, usize::MAX, clock, fanout)
 }
 
 /// Reads what `source` has ready, up to `buf`'s size, without waiting for more; returns how many

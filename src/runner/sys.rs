@@ -195,3 +195,27 @@ pub fn wait(pid: i32) -> io::Result<Waited> {
         Waited::Other
     })
 }
+
+/// A file lease (`fcntl(F_SETLEASE)`), which nix does not wrap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lease {
+    /// A write lease: granted only while no other open file description of the file exists
+    /// (in any process); while it is held, another open(2) or truncate(2) of the file waits until
+    /// it is released (or for `/proc/sys/fs/lease-break-time` at most).
+    Write,
+    /// No lease.
+    None,
+}
+
+/// Takes or releases a lease on `fd`, a regular file teelog owns.
+pub fn lease(fd: BorrowedFd<'_>, lease: Lease) -> io::Result<()> {
+    let kind = match lease {
+        Lease::Write => libc::F_WRLCK,
+        Lease::None => libc::F_UNLCK,
+    };
+    // SAFETY: F_SETLEASE takes an int argument and touches no memory of ours.
+    if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETLEASE, kind) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}

@@ -25,6 +25,9 @@ use crate::mask::LineMasker;
 use crate::redact::Redactor;
 use crate::strip::AnsiStripper;
 
+mod splice;
+pub use splice::SPLICE_MIN;
+
 /// Where a destination's bytes go.
 #[derive(Debug)]
 enum Kind {
@@ -74,6 +77,8 @@ struct Dest {
     /// For a classic log in a regular file: where this run's last write ended, to notice another
     /// writer (`None` before the first write, or when not tracked).
     shared: Option<Shared>,
+    /// Whether splice(2) may be tried (see `splice`): false once the destination refused it.
+    spliceable: bool,
 }
 
 /// What [`Dest`] knows of a log file other runs may append to as well.
@@ -97,15 +102,7 @@ impl Dest {
     fn write(&mut self, out: &Out) -> bool {
         let written = match &mut self.to {
             None => return false,
-            Some(Kind::File(_))
-                if self
-                    .log
-                    .as_ref()
-                    .is_some_and(|l| l.rotation.max_size.is_some()) =>
-            {
-                self.write_rotating(out)
-            }
-            Some(Kind::File(file)) => write_all_waiting(file, out),
+            Some(Kind::File(_)) => return self.write_bytes(out),
             Some(Kind::Datagram(socket)) => out
                 .records()
                 .try_for_each(|record| send_entry(socket, record)),
@@ -114,9 +111,30 @@ impl Dest {
                 Ok(())
             }
         };
-        let Err(err) = written else {
-            return false;
+        written.is_err_and(|err| self.fail(err))
+    }
+
+    /// Writes `bytes` to a file destination, in one `write` (bar a short write), or in whole
+    /// lines between rotations with `--max-size`. Returns true on a failure to report.
+    fn write_bytes(&mut self, bytes: &[u8]) -> bool {
+        let written = match &mut self.to {
+            Some(Kind::File(_))
+                if self
+                    .log
+                    .as_ref()
+                    .is_some_and(|l| l.rotation.max_size.is_some()) =>
+            {
+                self.write_rotating(bytes)
+            }
+            Some(Kind::File(file)) => write_all_waiting(file, bytes),
+            _ => return false,
         };
+        written.is_err_and(|err| self.fail(err))
+    }
+
+    /// Drops the destination after `err`, and says so unless it is a console whose reader went
+    /// away. Returns true when that is a failure to report (it has been reported).
+    fn fail(&mut self, err: io::Error) -> bool {
         self.to = None;
         if self.console && err.kind() == io::ErrorKind::BrokenPipe {
             return false;
@@ -237,6 +255,7 @@ impl Dest {
             name: name.to_owned(),
             console: true,
             shared: None,
+            spliceable: true,
         }
     }
 }
@@ -312,6 +331,9 @@ fn write_all_waiting(file: &mut File, mut bytes: &[u8]) -> io::Result<()> {
 /// A formatter and the destination its bytes go to.
 pub struct Sink {
     formatter: Box<dyn Formatter>,
+    /// The formatter is `plain`: a chunk of output goes out as it is, without being copied into
+    /// `buf` first.
+    plain: bool,
     out: Dest,
     /// The plain console only: where stderr chunks go instead of `out`.
     err: Option<Dest>,
@@ -330,6 +352,7 @@ impl Sink {
     pub fn console(format: Format, ctx: &Context) -> Sink {
         Sink {
             formatter: format.formatter(ctx),
+            plain: format == Format::Plain,
             out: Dest::console(io::stdout(), "standard output"),
             err: (format == Format::Plain).then(|| Dest::console(io::stderr(), "standard error")),
             buf: Out::default(),
@@ -374,6 +397,7 @@ impl Sink {
         });
         Ok(Sink {
             formatter: format.formatter(ctx),
+            plain: format == Format::Plain,
             out: Dest {
                 to: Some(Kind::File(file)),
                 log,
@@ -381,6 +405,7 @@ impl Sink {
                 console: false,
                 // Only classic continues a record across writes (a prompt, then lines under it).
                 shared: (format == Format::Classic && regular).then(Shared::default),
+                spliceable: true,
             },
             err: None,
             buf: Out::default(),
@@ -401,12 +426,14 @@ impl Sink {
             })?;
         Ok(Sink {
             formatter: Format::Journal.formatter(ctx),
+            plain: false,
             out: Dest {
                 to: Some(Kind::Datagram(socket)),
                 log: None,
                 name: format!("the journal ({})", quote(&path)),
                 console: false,
                 shared: None,
+                spliceable: true,
             },
             err: None,
             buf: Out::default(),
@@ -449,12 +476,14 @@ impl Sink {
         };
         Ok(Sink {
             formatter: Box::new(SyslogFormatter::new(ctx, wire, ctx.facility)),
+            plain: false,
             out: Dest {
                 to: Some(to),
                 log: None,
                 name,
                 console: false,
                 shared: None,
+                spliceable: true,
             },
             err: None,
             buf: Out::default(),
@@ -617,6 +646,9 @@ pub struct Fanout {
     /// With `--strip-ansi`: what takes escape sequences out of the logs' output.
     stripper: Option<AnsiStripper>,
     stripped: Vec<u8>,
+    /// Pipes of teelog's own that tee(2) duplicates output into, one per destination beyond
+    /// the first (see `splice`).
+    spares: Vec<(File, File)>,
 }
 
 /// Which sinks an event goes to.
@@ -638,6 +670,7 @@ impl Fanout {
             masked: Vec::new(),
             stripper: None,
             stripped: Vec::new(),
+            spares: Vec::new(),
         }
     }
 
@@ -657,7 +690,7 @@ impl Fanout {
     }
 
     pub fn start(&mut self, ev: &Start) {
-        self.each(None, Audience::All, |f, out| f.start(ev, out));
+        self.each(None, Audience::All, |f, out| f.start(ev, out), None);
     }
 
     pub fn chunk(&mut self, ev: &Chunk<'_>) {
@@ -704,27 +737,25 @@ impl Fanout {
     /// Hands a chunk to every sink, the logs' without escape sequences with `--strip-ansi`.
     fn deliver(&mut self, ev: &Chunk<'_>) {
         let Some(stripper) = &mut self.stripper else {
-            self.each(Some(ev.stream), Audience::All, |f, out| f.chunk(ev, out));
+            self.each_chunk(ev, Audience::All);
             return;
         };
         let mut stripped = std::mem::take(&mut self.stripped);
         stripped.clear();
         stripper.chunk(ev.stream, ev.bytes, &mut stripped);
-        self.each(Some(ev.stream), Audience::Consoles, |f, out| {
-            f.chunk(ev, out)
-        });
+        self.each_chunk(ev, Audience::Consoles);
         if !stripped.is_empty() {
             let ev = Chunk {
                 bytes: &stripped,
                 ..*ev
             };
-            self.each(Some(ev.stream), Audience::Logs, |f, out| f.chunk(&ev, out));
+            self.each_chunk(&ev, Audience::Logs);
         }
         self.stripped = stripped;
     }
 
     pub fn pause(&mut self) {
-        self.each(None, Audience::All, |f, out| f.pause(out));
+        self.each(None, Audience::All, |f, out| f.pause(out), None);
     }
 
     pub fn exit(&mut self, ev: &Exit) {
@@ -748,7 +779,7 @@ impl Fanout {
                 self.redacted_chunk(stream, ev.time, &rest);
             }
         }
-        self.each(None, Audience::All, |f, out| f.exit(ev, out));
+        self.each(None, Audience::All, |f, out| f.exit(ev, out), None);
         // Remote syslog servers get a last chance to take what they were sent; messages that
         // were lost fail the run as a failed log does.
         for sink in &mut self.sinks {
@@ -771,11 +802,25 @@ impl Fanout {
         self.failed
     }
 
+    /// Hands a chunk to every sink of `audience`; a plain sink writes its bytes as they are.
+    fn each_chunk(&mut self, ev: &Chunk<'_>, audience: Audience) {
+        self.each(
+            Some(ev.stream),
+            audience,
+            |f, out| f.chunk(ev, out),
+            Some(ev.bytes),
+        );
+    }
+
+    /// Has every sink of `audience` format an event and writes what it made to its destination
+    /// for `stream`; `raw`, for a chunk, is what a plain sink writes without formatting (the
+    /// output unchanged, recorded input left out, as `PlainFormatter` would).
     fn each(
         &mut self,
         stream: Option<Stream>,
         audience: Audience,
         mut format: impl FnMut(&mut dyn Formatter, &mut Out),
+        raw: Option<&[u8]>,
     ) {
         for sink in &mut self.sinks {
             match audience {
@@ -785,6 +830,17 @@ impl Fanout {
             }
             sink.buf.clear();
             self.failed |= sink.out.follow_path();
+            if let (true, Some(bytes), Some(stream)) = (sink.plain, raw, stream) {
+                if stream == Stream::Stdin || bytes.is_empty() {
+                    continue;
+                }
+                let dest = match (stream, &mut sink.err) {
+                    (Stream::Stderr, Some(err)) => err,
+                    _ => &mut sink.out,
+                };
+                self.failed |= dest.write_bytes(bytes);
+                continue;
+            }
             if sink.out.shared.is_some() {
                 self.failed |= sink.write_shared(&mut format);
                 continue;
