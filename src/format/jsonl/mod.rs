@@ -11,8 +11,6 @@ mod wire;
 
 use std::time::SystemTime;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
@@ -136,13 +134,9 @@ impl Records {
             Err(_) => {
                 push_lossy(out, line);
                 out.extend_from_slice(br#","bytes":""#);
-                let start = out.len();
-                out.resize(
-                    start + base64::encoded_len(line.len(), true).unwrap_or(0),
-                    0,
-                );
-                let written = BASE64.encode_slice(line, &mut out[start..]).unwrap_or(0);
-                out.truncate(start + written);
+                // SIMD base64 (the encoder picks what the CPU has at run time): the same text
+                // as the base64 crate's STANDARD, which the differential test holds it to.
+                base64_simd::STANDARD.encode_append(line, out);
                 out.push(b'"');
             }
         }
@@ -214,39 +208,77 @@ fn push_str(out: &mut Vec<u8>, text: &str) {
     }
 }
 
-/// Appends `record` and a newline.
 /// Appends, as a JSON string, what `serde_json` writes for `String::from_utf8_lossy(bytes)`, in
 /// one pass: each ill-formed sequence (a maximal subpart, as std replaces it) becomes U+FFFD and
 /// control characters, `"` and `\\` are escaped. Two passes (std's lossy decoding, then serde's
 /// escaping) cost three times as much on binary output; a unit test holds this to their result.
+///
+/// The output is written into room made once for the worst case (every byte a six-byte `\u00XX`
+/// escape, plus a word of slack) and cut to size at the end. Every byte but a UTF-8 lead byte
+/// becomes a fixed piece of at most six bytes from [`PIECES`], stored as one eight-byte word: on
+/// binary output, where ill-formed bytes and control characters come every few bytes, choosing
+/// between three kinds of byte and appending each piece cost far more (branches the CPU cannot
+/// predict on random bytes; see issue 13's note).
 fn push_lossy(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.reserve(bytes.len() + 2);
-    out.push(b'"');
-    let (mut i, mut copied) = (0, 0);
+    let start = out.len();
+    out.resize(start + 2 + bytes.len() * 6 + 8, 0);
+    let to = &mut out[start..];
+    to[0] = b'"';
+    let (mut i, mut o) = (0, 1);
     while i < bytes.len() {
-        let b = bytes[i];
-        if b >= 0x80 {
-            match utf8_sequence(&bytes[i..]) {
-                Ok(len) => i += len,
-                Err(len) => {
-                    out.extend_from_slice(&bytes[copied..i]);
-                    out.extend_from_slice("\u{FFFD}".as_bytes());
-                    i += len;
-                    copied = i;
-                }
+        let (piece, len) = PIECES[usize::from(bytes[i])];
+        if len > 0 {
+            to[o..o + 8].copy_from_slice(&piece);
+            o += usize::from(len);
+            i += 1;
+            continue;
+        }
+        // A lead byte: a whole sequence is copied, an ill-formed one replaced.
+        match utf8_sequence(&bytes[i..]) {
+            Ok(len) => {
+                to[o..o + len].copy_from_slice(&bytes[i..i + len]);
+                o += len;
+                i += len;
             }
-        } else if b < 0x20 || b == b'"' || b == b'\\' {
-            out.extend_from_slice(&bytes[copied..i]);
-            push_escape(out, b);
-            i += 1;
-            copied = i;
-        } else {
-            i += 1;
+            Err(len) => {
+                to[o..o + 8].copy_from_slice(&PIECES[0x80].0);
+                o += 3;
+                i += len;
+            }
         }
     }
-    out.extend_from_slice(&bytes[copied..]);
-    out.push(b'"');
+    to[o] = b'"';
+    out.truncate(start + o + 1);
 }
+
+/// For each byte, what [`push_lossy`] writes for it, padded to eight bytes, and how long that is;
+/// length 0 for a byte that may start a well-formed UTF-8 sequence (0xC2 to 0xF4). ASCII is
+/// itself or serde_json's escape; any other byte is ill-formed wherever it stands: U+FFFD.
+const PIECES: [([u8; 8], u8); 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut pieces = [([0; 8], 0); 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        pieces[b] = match byte {
+            b'"' | b'\\' => ([b'\\', byte, 0, 0, 0, 0, 0, 0], 2),
+            0x08 => ([b'\\', b'b', 0, 0, 0, 0, 0, 0], 2),
+            0x0C => ([b'\\', b'f', 0, 0, 0, 0, 0, 0], 2),
+            b'\n' => ([b'\\', b'n', 0, 0, 0, 0, 0, 0], 2),
+            b'\r' => ([b'\\', b'r', 0, 0, 0, 0, 0, 0], 2),
+            b'\t' => ([b'\\', b't', 0, 0, 0, 0, 0, 0], 2),
+            0x00..=0x1F => (
+                [b'\\', b'u', b'0', b'0', HEX[b >> 4], HEX[b & 0xF], 0, 0],
+                6,
+            ),
+            0x20..=0x7F => ([byte, 0, 0, 0, 0, 0, 0, 0], 1),
+            0xC2..=0xF4 => ([0; 8], 0),
+            _ => ([0xEF, 0xBF, 0xBD, 0, 0, 0, 0, 0], 3),
+        };
+        b += 1;
+    }
+    pieces
+};
 
 /// The length of the well-formed UTF-8 sequence that `b` starts with (`b[0] >= 0x80`), or
 /// `Err` with the length of the ill-formed part to replace (Unicode table 3-7).
@@ -272,32 +304,7 @@ fn utf8_sequence(b: &[u8]) -> Result<usize, usize> {
     Ok(len)
 }
 
-/// serde_json's escape of an ASCII byte that needs one.
-fn push_escape(out: &mut Vec<u8>, b: u8) {
-    let short = match b {
-        b'"' => b'"',
-        b'\\' => b'\\',
-        0x08 => b'b',
-        0x0C => b'f',
-        b'\n' => b'n',
-        b'\r' => b'r',
-        b'\t' => b't',
-        _ => {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[usize::from(b >> 4)],
-                HEX[usize::from(b & 0xF)],
-            ]);
-            return;
-        }
-    };
-    out.extend_from_slice(&[b'\\', short]);
-}
-
+/// Appends `record` and a newline.
 fn push_json(out: &mut Vec<u8>, record: &impl Serialize) {
     push_json_value(out, record);
     out.push(b'\n');
@@ -316,6 +323,8 @@ fn rfc3339(time: SystemTime) -> String {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as BASE64;
     use super::super::testing::{Step::*, ctx, run};
     use super::*;
     use crate::event::{Status, Stream::*};
