@@ -171,8 +171,8 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
         Some(_) => signals::Continue::ByJobControl,
         None => signals::Continue::Relayed,
     };
-    let catcher = signals::Catcher::install(cont).map_err(Error::Signals)?;
-    signals::block_tty_stop();
+    // Installed while the command is being spawned; any signal that comes meanwhile waits.
+    let installing = signals::Catcher::install_meanwhile(cont);
 
     let clock = Clock::start();
     let mut start = Start {
@@ -190,6 +190,7 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
     let child = match wired.spawn(&spec.argv, terminal.as_ref()) {
         Ok(child) => child,
         Err(err) => {
+            let _ = installing.finish();
             let code = err.exit_code();
             fanout.start(&start);
             fanout.exit(&Exit {
@@ -205,6 +206,17 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
     let pid = child.id() as i32;
     // Not waited for through `child`: the waiter below uses waitpid to follow stops too.
     drop(child);
+    let catcher = match installing.finish() {
+        Ok(catcher) => catcher,
+        Err(err) => {
+            // Without its handlers teelog could not outlive a signal to log the end: stop the
+            // command it has just started rather than leave it running unlogged.
+            let _ = sys::send(-pid, nix::libc::SIGKILL);
+            let _ = sys::wait(pid);
+            return Err(Error::Signals(err));
+        }
+    };
+    signals::block_tty_stop();
     let reaped = Arc::new(AtomicBool::new(false));
     let resize = match (&size_tty, wired.sources.iter().find(|s| s.pty)) {
         (Some(tty), Some(pty)) => match (tty.try_clone(), pty.file.try_clone()) {

@@ -20,7 +20,9 @@ use nix::libc;
 ///
 /// The child does both itself so that it is in place before the program runs (a shell does it
 /// in parent and child for the same reason). tcsetpgrp from what is now a background group would
-/// raise SIGTTOU, so SIGTTOU is blocked around it and the mask restored.
+/// raise SIGTTOU, so SIGTTOU is blocked around it. Last, the mask is emptied: the command starts
+/// with no signal blocked whatever teelog blocks while it spawns it (all of them, see
+/// `signals::Installing`); one sent to it meanwhile is delivered then.
 pub fn own_process_group(command: &mut Command, terminal: Option<BorrowedFd<'_>>) {
     let terminal: Option<RawFd> = terminal.map(|t| t.as_raw_fd());
     // SAFETY: the closure runs in the forked child before exec and calls only async-signal-safe
@@ -33,15 +35,16 @@ pub fn own_process_group(command: &mut Command, terminal: Option<BorrowedFd<'_>>
             }
             if let Some(fd) = terminal {
                 let mut block: libc::sigset_t = std::mem::zeroed();
-                let mut old: libc::sigset_t = std::mem::zeroed();
                 libc::sigemptyset(&mut block);
                 libc::sigaddset(&mut block, libc::SIGTTOU);
-                libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
+                libc::pthread_sigmask(libc::SIG_BLOCK, &block, std::ptr::null_mut());
                 // Failing here (the terminal went away) leaves the command in the background,
                 // which is where teelog was about to be anyway: not a reason to fail the run.
                 libc::tcsetpgrp(fd, libc::getpid());
-                libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
             }
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
             Ok(())
         });
     }

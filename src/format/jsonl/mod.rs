@@ -332,11 +332,11 @@ fn rfc3339(time: SystemTime) -> String {
 
 #[cfg(test)]
 mod tests {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::STANDARD as BASE64;
     use super::super::testing::{Step::*, ctx, run};
     use super::*;
     use crate::event::{Status, Stream::*};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as BASE64;
     use serde_json::Value;
 
     fn records(text: &str) -> Vec<Value> {
