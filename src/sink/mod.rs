@@ -496,6 +496,15 @@ impl Sink {
         file_identity(self.out.file()?)
     }
 
+    /// Where an event of `stream` goes: the plain console's stderr chunks to standard error,
+    /// everything else to the main destination.
+    fn dest(&mut self, stream: Option<Stream>) -> &mut Dest {
+        match (stream, &mut self.err) {
+            (Some(Stream::Stderr), Some(err)) => err,
+            _ => &mut self.out,
+        }
+    }
+
     /// How error messages name this sink's destination.
     pub fn name(&self) -> &str {
         &self.out.name
@@ -834,10 +843,7 @@ impl Fanout {
                 if stream == Stream::Stdin || bytes.is_empty() {
                     continue;
                 }
-                let dest = match (stream, &mut sink.err) {
-                    (Stream::Stderr, Some(err)) => err,
-                    _ => &mut sink.out,
-                };
+                let dest = sink.dest(Some(stream));
                 self.failed |= dest.write_bytes(bytes);
                 continue;
             }
@@ -849,6 +855,7 @@ impl Fanout {
             if sink.buf.is_empty() {
                 continue;
             }
+            // Fields apart (not `Sink::dest`): `buf` is borrowed alongside.
             let dest = match (stream, &mut sink.err) {
                 (Some(Stream::Stderr), Some(err)) => err,
                 _ => &mut sink.out,

@@ -24,7 +24,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, SpliceFFlags, fcntl, splice, tee};
@@ -88,10 +88,7 @@ impl Fanout {
         let mut dests: Vec<&mut Dest> = Vec::with_capacity(sinks.len());
         for sink in sinks.iter_mut() {
             *failed |= sink.out.follow_path();
-            let dest = match (stream, &mut sink.err) {
-                (Stream::Stderr, Some(err)) => err,
-                _ => &mut sink.out,
-            };
+            let dest = sink.dest(Some(stream));
             if dest.to.is_some() {
                 dests.push(dest);
             }
@@ -138,10 +135,7 @@ fn spare(spares: &mut Vec<(File, File)>, k: usize) -> io::Result<&(File, File)> 
         let (r, w) = std::io::pipe()?;
         // A pipe that stays smaller (a lower fs.pipe-max-size) only makes tee take less.
         let _ = fcntl(&w, FcntlArg::F_SETPIPE_SZ(SPARE_PIPE));
-        spares.push((
-            File::from(std::os::fd::OwnedFd::from(r)),
-            File::from(std::os::fd::OwnedFd::from(w)),
-        ));
+        spares.push((File::from(OwnedFd::from(r)), File::from(OwnedFd::from(w))));
     }
     Ok(&spares[k])
 }
