@@ -533,21 +533,27 @@ fn pass_on(
 }
 
 /// As [`pass_on`], but a pipe holding at least [`SPLICE_MIN`] bytes goes to the sinks without
-/// being read into `buf` (see `crate::sink::splice`).
+/// being read into `buf` (see `crate::sink::splice`). How much is ready costs a system call, so
+/// it is asked only while the command writes faster than small chunks: after a splice, or a read
+/// that filled `buf`. A command writing a little at a time is read as without splice.
 fn splice_or_pass_on(
     source: &mut Source,
     buf: &mut [u8],
     clock: &Clock,
     fanout: &mut Fanout,
 ) -> (usize, bool, bool) {
-    let ready = sys::bytes_ready(source.file.as_fd()).unwrap_or(0);
-    if ready >= SPLICE_MIN {
-        let moved = fanout.splice(source.stream, &source.file, ready, buf);
-        if moved > 0 {
-            return (moved, false, false);
+    if source.bulky {
+        let ready = sys::bytes_ready(source.file.as_fd()).unwrap_or(0);
+        if ready >= SPLICE_MIN {
+            let moved = fanout.splice(source.stream, &source.file, ready, buf);
+            if moved > 0 {
+                return (moved, false, false);
+            }
         }
     }
-    pass_on(source, buf, usize::MAX, clock, fanout)
+    let taken = pass_on(source, buf, usize::MAX, clock, fanout);
+    source.bulky = taken.0 >= buf.len().min(SPLICE_MIN);
+    taken
 }
 
 /// Reads what `source` has ready, up to `buf`'s size, without waiting for more; returns how many

@@ -47,6 +47,9 @@ pub struct Source {
     pub stream: Stream,
     /// A pty master, which says EIO (not end of file) once the last slave is closed.
     pub pty: bool,
+    /// Whether the last take from it was big enough that the next may be spliced: the loop
+    /// asks how much is ready (one more system call) only then.
+    pub bulky: bool,
 }
 
 /// Both ends of the wiring: teelog's (`sources`, `input`), and the command's, which go to the
@@ -83,6 +86,7 @@ impl Wired {
                 file: master,
                 stream: Stream::Stdout,
                 pty: true,
+                bulky: true,
             });
             (slave, Some(size))
         } else {
@@ -91,6 +95,7 @@ impl Wired {
                 file: r,
                 stream: Stream::Stdout,
                 pty: false,
+                bulky: true,
             });
             (w, None)
         };
@@ -102,6 +107,7 @@ impl Wired {
                 file: r,
                 stream: Stream::Stderr,
                 pty: false,
+                bulky: true,
             });
             w
         };
