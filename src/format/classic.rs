@@ -177,7 +177,9 @@ impl Formatter for ClassicFormatter {
         match memchr::memrchr(b'\n', ev.bytes) {
             Some(end) => {
                 let held = std::mem::take(&mut self.held[i].0);
-                self.lines(ev.stream, self.held[i].1, [&held, &ev.bytes[..=end]], out);
+                self.lines(ev.stream, self.held[i].1, [&held, b""], out);
+                // The output itself is lent to a log written with writev, not copied.
+                out.chunk_piece(ev.bytes, 0..end + 1);
                 let mut held = held;
                 held.clear();
                 held.extend_from_slice(&ev.bytes[end + 1..]);

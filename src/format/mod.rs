@@ -16,6 +16,8 @@ pub use journal::JournalFormatter;
 pub use jsonl::{JsonlFormatter, MAX_LINE};
 pub use plain::PlainFormatter;
 
+use std::ops::Range;
+
 use crate::event::{Chunk, Exit, Start};
 
 /// Turns the events of one run into the bytes of one log format.
@@ -23,13 +25,13 @@ use crate::event::{Chunk, Exit, Start};
 /// The runner calls `start` once, then `chunk` for what each pipe had ready and `pause` whenever the command has
 /// been quiet for a while ([`crate::runner::Spec::pause`]) after some output, then `exit` once. Each call appends
 /// the bytes to write to `out` (which the caller has cleared) and the caller writes them with one
-/// `write`, so a formatter emits whole records only. A formatter may hold back an unfinished line
+/// `write` (a `writev` when a piece of the chunk was lent), so a formatter emits whole records only. A formatter may hold back an unfinished line
 /// between calls, but must hand it over on `pause` (bar an incomplete UTF-8 sequence) and entirely
 /// on `exit`: nothing may wait in teelog while the command is quiet.
 ///
 /// A sink whose destination takes one record at a time (a datagram socket) sends each record
 /// the formatter marked with [`Out::end_record`] on its own; a file gets all of `out` in one
-/// `write`, so that concurrent appenders never interleave inside a record.
+/// `write` or `writev`, so that concurrent appenders never interleave inside a record.
 ///
 /// A sink that finds its destination written to by someone else since its last write (another
 /// run appending to the same log) calls `interleaved` before handing the next event over: the
@@ -42,14 +44,28 @@ pub trait Formatter {
     fn interleaved(&mut self) {}
 }
 
-/// What a formatter writes for one event: bytes, and where each record ends.
+/// What a formatter writes for one event: bytes, and where each record ends; for a chunk, perhaps
+/// also a piece of the chunk's own bytes, lent instead of copied (see [`Out::chunk_piece`]).
 #[derive(Debug, Default)]
 pub struct Out {
     bytes: Vec<u8>,
     ends: Vec<usize>,
+    /// Whether a piece of the chunk may be lent: the sink writes with `writev`.
+    lend: bool,
+    /// The piece lent, a range of the chunk's bytes, which goes after `bytes[..at]`.
+    lent: Option<(usize, Range<usize>)>,
 }
 
 impl Out {
+    /// An `Out` that takes a piece of the chunk without copying it, for a sink that writes what
+    /// it holds with one `writev` (a file without `--max-size`).
+    pub fn lending() -> Out {
+        Out {
+            lend: true,
+            ..Out::default()
+        }
+    }
+
     /// Marks the end of a record at the current end of the bytes.
     pub fn end_record(&mut self) {
         self.ends.push(self.bytes.len());
@@ -58,10 +74,42 @@ impl Out {
     pub fn clear(&mut self) {
         self.bytes.clear();
         self.ends.clear();
+        self.lent = None;
     }
 
-    /// The records marked, then what follows the last mark (if anything).
+    /// Appends `chunk[range]`, where `chunk` is the bytes of the chunk event being formatted.
+    /// An `Out` that is [`lending`](Out::lending) takes the first such piece of an event as a
+    /// range and its sink writes it from the chunk itself, so classic copies no output; other
+    /// pieces are copied.
+    pub fn chunk_piece(&mut self, chunk: &[u8], range: Range<usize>) {
+        if self.lend && self.lent.is_none() {
+            self.lent = Some((self.bytes.len(), range));
+        } else {
+            self.bytes.extend_from_slice(&chunk[range]);
+        }
+    }
+
+    /// How many bytes there are to write, a piece lent included.
+    pub fn total(&self) -> usize {
+        self.bytes.len() + self.lent.as_ref().map_or(0, |(_, range)| range.len())
+    }
+
+    /// What there is to write, in order, given the event's chunk (ignored when nothing was lent).
+    pub fn slices<'a>(&'a self, chunk: &'a [u8]) -> [&'a [u8]; 3] {
+        match &self.lent {
+            None => [&self.bytes, &[], &[]],
+            Some((at, range)) => [
+                &self.bytes[..*at],
+                &chunk[range.clone()],
+                &self.bytes[*at..],
+            ],
+        }
+    }
+
+    /// The records marked, then what follows the last mark (if anything). Only for an `Out`
+    /// that does not lend.
     pub fn records(&self) -> impl Iterator<Item = &[u8]> {
+        debug_assert!(self.lent.is_none(), "records of an Out that lent a piece");
         let mut start = 0;
         self.ends
             .iter()
@@ -293,22 +341,28 @@ pub(crate) mod testing {
         }
     }
 
-    /// Feeds `f` and returns all it wrote, as text. Steps that leave out `Start` get it still
-    /// (a formatter always does), without its output.
+    /// Feeds `f` and returns all it wrote, as text, as a file log gets it: a piece of a chunk
+    /// lent (see [`Out::lending`]) written from the chunk. Steps that leave out `Start` get it
+    /// still (a formatter always does), without its output.
     pub fn run(f: &mut dyn Formatter, steps: &[Step]) -> String {
         let mut all = Vec::new();
         if !matches!(steps.first(), Some(Step::Start)) {
             f.start(&start(), &mut Out::default());
         }
         for step in steps {
-            let mut out = Out::default();
+            let mut out = Out::lending();
+            let mut bytes: &[u8] = &[];
             match step {
                 Step::Start => f.start(&start(), &mut out),
-                Step::Chunk(s, t, b) => f.chunk(&chunk(*s, *t, b), &mut out),
+                Step::Chunk(s, t, b) => {
+                    bytes = b;
+                    f.chunk(&chunk(*s, *t, b), &mut out);
+                }
                 Step::Pause => f.pause(&mut out),
                 Step::Exit(st) => f.exit(&exit(*st), &mut out),
             }
-            all.extend_from_slice(&out);
+            assert_eq!(out.slices(bytes).concat().len(), out.total());
+            all.extend(out.slices(bytes).concat());
         }
         String::from_utf8_lossy(&all).into_owned()
     }

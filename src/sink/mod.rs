@@ -97,12 +97,27 @@ impl Dest {
         }
     }
 
-    /// Writes `out`: to a file in one `write` (bar a short write), to a datagram socket one
-    /// record per datagram. Returns true on a failure to report.
-    fn write(&mut self, out: &Out) -> bool {
+    /// Writes `out` (with the piece it lent of `chunk`, the event's): to a file in one `write`
+    /// or `writev` (bar a short write), to a datagram socket one record per datagram. Returns
+    /// true on a failure to report.
+    fn write(&mut self, out: &Out, chunk: &[u8]) -> bool {
         let written = match &mut self.to {
             None => return false,
-            Some(Kind::File(_)) => return self.write_bytes(out),
+            Some(Kind::File(file)) => match out.slices(chunk) {
+                [bytes, [], []] => return self.write_bytes(bytes),
+                // A sink with --max-size does not lend (see `Sink::log`); were it to, the bytes
+                // would go whole through the rotating writer.
+                slices
+                    if self
+                        .log
+                        .as_ref()
+                        .is_some_and(|l| l.rotation.max_size.is_some()) =>
+                {
+                    return self.write_bytes(&slices.concat());
+                }
+                [head, piece, []] => write_slices_waiting(file, [head, piece]),
+                slices => write_slices_waiting(file, slices),
+            },
             Some(Kind::Datagram(socket)) => out
                 .records()
                 .try_for_each(|record| send_entry(socket, record)),
@@ -308,12 +323,27 @@ fn send_entry_in_memfd(socket: &std::os::unix::net::UnixDatagram, entry: &[u8]) 
 
 /// `write_all`, except that a descriptor left non-blocking by whoever started teelog (a console
 /// shared with such a program) is waited for when full, instead of failing with EAGAIN.
-fn write_all_waiting(file: &mut File, mut bytes: &[u8]) -> io::Result<()> {
+fn write_all_waiting(file: &mut File, bytes: &[u8]) -> io::Result<()> {
+    write_slices_waiting(file, [bytes])
+}
+
+/// [`write_all_waiting`] for the concatenation of `slices`, written with `writev` while more
+/// than one is left: one system call, so a record is as whole in an appended file as with one
+/// `write`.
+fn write_slices_waiting<const N: usize>(file: &mut File, slices: [&[u8]; N]) -> io::Result<()> {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    while !bytes.is_empty() {
-        match file.write(bytes) {
+    let mut slices = slices.map(io::IoSlice::new);
+    let mut left: &mut [io::IoSlice<'_>] = &mut slices;
+    // An empty slice in front would make the write below write nothing.
+    io::IoSlice::advance_slices(&mut left, 0);
+    while !left.is_empty() {
+        let written = match left {
+            [one] => file.write(one),
+            _ => file.write_vectored(left),
+        };
+        match written {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => bytes = &bytes[n..],
+            Ok(n) => io::IoSlice::advance_slices(&mut left, n),
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                 let mut fds = [PollFd::new(file.as_fd(), PollFlags::POLLOUT)];
@@ -355,7 +385,7 @@ impl Sink {
             plain: format == Format::Plain,
             out: Dest::console(io::stdout(), "standard output"),
             err: (format == Format::Plain).then(|| Dest::console(io::stderr(), "standard error")),
-            buf: Out::default(),
+            buf: Out::lending(),
         }
     }
 
@@ -408,7 +438,12 @@ impl Sink {
                 spliceable: true,
             },
             err: None,
-            buf: Out::default(),
+            // A file written whole, without rotating, takes the output with writev.
+            buf: if rotation.max_size.is_none() {
+                Out::lending()
+            } else {
+                Out::default()
+            },
         })
     }
 
@@ -614,7 +649,11 @@ impl Sink {
     /// (`flock`, which every teelog takes), checks whether the file grew since this run's last
     /// write, and if so tells the formatter, so that its next line starts under a prompt of its
     /// own instead of under another run's. Returns true on a failure to report.
-    fn write_shared(&mut self, format: &mut impl FnMut(&mut dyn Formatter, &mut Out)) -> bool {
+    fn write_shared(
+        &mut self,
+        format: &mut impl FnMut(&mut dyn Formatter, &mut Out),
+        chunk: &[u8],
+    ) -> bool {
         let Some(file) = self.out.file() else {
             format(&mut *self.formatter, &mut self.buf);
             return false;
@@ -628,10 +667,10 @@ impl Sink {
             self.formatter.interleaved();
         }
         format(&mut *self.formatter, &mut self.buf);
-        let failed = !self.buf.is_empty() && self.out.write(&self.buf);
+        let failed = self.buf.total() > 0 && self.out.write(&self.buf, chunk);
         // Under the lock the file now ends where this write did: no second fstat needed.
         if let Some(shared) = &mut self.out.shared {
-            shared.end = size.map(|size| size + self.buf.len() as u64);
+            shared.end = size.map(|size| size + self.buf.total() as u64);
         }
         if locked && let Some(file) = self.out.file() {
             let _ = file.unlock();
@@ -847,12 +886,14 @@ impl Fanout {
                 self.failed |= dest.write_bytes(bytes);
                 continue;
             }
+            // What a formatter lent of a chunk comes from the chunk itself.
+            let chunk = raw.unwrap_or_default();
             if sink.out.shared.is_some() {
-                self.failed |= sink.write_shared(&mut format);
+                self.failed |= sink.write_shared(&mut format, chunk);
                 continue;
             }
             format(&mut *sink.formatter, &mut sink.buf);
-            if sink.buf.is_empty() {
+            if sink.buf.total() == 0 {
                 continue;
             }
             // Fields apart (not `Sink::dest`): `buf` is borrowed alongside.
@@ -860,7 +901,7 @@ impl Fanout {
                 (Some(Stream::Stderr), Some(err)) => err,
                 _ => &mut sink.out,
             };
-            self.failed |= dest.write(&sink.buf);
+            self.failed |= dest.write(&sink.buf, chunk);
         }
     }
 }
@@ -868,6 +909,43 @@ impl Fanout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slices_are_written_whole_and_in_order_through_short_writes_and_a_full_pipe() {
+        use std::io::Read;
+        // A non-blocking pipe read slowly: writev is cut short at every slice and mid-slice,
+        // and the writer waits for room.
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_NONBLOCK).unwrap();
+        let (mut r, mut w) = (File::from(r), File::from(w));
+        // The read end blocks again; only the writer must not.
+        nix::fcntl::fcntl(
+            &r,
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::empty()),
+        )
+        .unwrap();
+        let data: Vec<u8> = (0..700_000u32).map(|i| (i * 7 % 253) as u8).collect();
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            let mut buf = [0u8; 5000];
+            loop {
+                std::thread::sleep(std::time::Duration::from_micros(200));
+                match r.read(&mut buf).unwrap() {
+                    0 => return got,
+                    n => got.extend_from_slice(&buf[..n]),
+                }
+            }
+        });
+        let slices = [
+            &data[..0],
+            &data[..100_000],
+            &data[100_000..100_001],
+            &data[100_001..100_001],
+            &data[100_001..],
+        ];
+        write_slices_waiting(&mut w, slices).unwrap();
+        drop(w);
+        assert!(reader.join().unwrap() == data, "every byte, in order");
+    }
 
     #[test]
     fn an_entry_too_large_for_a_datagram_goes_in_a_sealed_memfd() {
