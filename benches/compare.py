@@ -18,6 +18,9 @@ fixed pattern 1 MiB at a time, or 8 KiB at a time as stdio programs do. The cons
 runs from the start of the producer to the end of the last process; CPU is wait4()'s user+system
 time of every process, the producer included; peak RSS is the tool's own (VmHWM, sampled).
 
+A last row per workload and filesystem pairs tee with the producer piped into `cat` with no log:
+the floor no tool can go under, since the producer's own writes into the pipe take that long.
+
 Latency: a child writes a line every 5 ms stamped with CLOCK_MONOTONIC; the console is a pipe read
 here, and a line's latency is its arrival minus its stamp. Each run's median and p99 are compared
 with its pair's tee run.
@@ -40,6 +43,8 @@ PAIRS = int(sys.argv[sys.argv.index("--pairs") + 1]) if "--pairs" in sys.argv el
 ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else None
 MIB = 1 << 20
 FORMATS = ["plain", "classic", "jsonl"]
+# What no tool can beat: the producer into `cat` with no log at all, paired with tee like a format.
+FLOOR = "floor: cat, no log"
 
 PRODUCER = r"""
 import os, sys
@@ -85,9 +90,9 @@ def producer(kind, total, size, dirs):
 
 def start(variant, cmd, log, stdout):
     """Starts `cmd` with its output through `variant` into one log; returns (tool, processes)."""
-    if variant == "tee":
+    if variant in ("tee", FLOOR):
         prod = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-        tool = subprocess.Popen(["tee", log], stdin=prod.stdout, stdout=stdout)
+        tool = subprocess.Popen(["tee", log] if variant == "tee" else ["cat"], stdin=prod.stdout, stdout=stdout)
         prod.stdout.close()
         return tool, [prod, tool]
     tool = subprocess.Popen([TEELOG, "-o", f"{variant}={log}", "--", *cmd], stdin=subprocess.DEVNULL, stdout=stdout)
@@ -127,6 +132,8 @@ def measure(variant, cmd, log, stdout=subprocess.DEVNULL, expect=None):
     wall = time.perf_counter() - begun
     done.set()
     sampler.join()
+    if variant == FLOOR:
+        return wall, cpu, peak[0]
     if expect is not None and variant in ("tee", "plain") and os.path.getsize(log) != expect:
         sys.exit(f"{variant}: the log holds {os.path.getsize(log)} bytes, not {expect}")
     os.unlink(log)
@@ -153,7 +160,7 @@ def throughput(dirs):
         cmd = producer(kind, total, size, dirs)
         for place, d in dirs.items():
             log = os.path.join(d, "out.log")
-            for fmt in FORMATS:
+            for fmt in FORMATS + [FLOOR]:
                 got = pairs(fmt, lambda v: measure(v, cmd, log, expect=total))
                 tee_wall = statistics.median(t[0] for t, _ in got)
                 rows.append((
@@ -162,7 +169,7 @@ def throughput(dirs):
                     spread([v[1] / t[1] for t, v in got]),
                     f"{total / MIB / statistics.median(v[0] for _, v in got):,.0f}",
                     f"{total / MIB / tee_wall:,.0f}",
-                    f"{max(v[2] for _, v in got) / 1024:.1f}",
+                    "" if fmt == FLOOR else f"{max(v[2] for _, v in got) / 1024:.1f}",
                 ))
                 print(f"  {name}, {place}, {fmt}: {rows[-1][3]}", file=sys.stderr)
     return rows
@@ -283,9 +290,11 @@ def main():
     shm = tempfile.mkdtemp(prefix="teelog-bench-", dir="/dev/shm")
     disk = tempfile.mkdtemp(prefix="teelog-bench-", dir=os.environ.get("BENCH_DISK_DIR", "/var/tmp"))
     dirs = {"tmpfs": shm, "disk": disk}
-    fs = subprocess.run(["stat", "-f", "-c", "%T", disk], capture_output=True, text=True).stdout.strip()
+    fs = subprocess.run(["findmnt", "-no", "FSTYPE", "-T", disk], capture_output=True, text=True).stdout.strip() or \
+        subprocess.run(["stat", "-f", "-c", "%T", disk], capture_output=True, text=True).stdout.strip()
+    rev = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     try:
-        print(f"teelog benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {platform.machine()}, {os.cpu_count()} cores, "
+        print(f"teelog benchmark ({rev or 'unknown revision'}), {time.strftime('%Y-%m-%d %H:%M')}, {platform.machine()}, {os.cpu_count()} cores, "
               f"Linux {platform.release()}, tee: {subprocess.run(['tee', '--version'], capture_output=True, text=True).stdout.splitlines()[0]}; "
               f"`python3 benches/compare.py{' ' + ' '.join(sys.argv[1:]) if sys.argv[1:] else ''}`; {PAIRS} pairs per figure; "
               f"disk = {disk} ({fs})\n")
