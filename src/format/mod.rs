@@ -361,8 +361,9 @@ pub(crate) mod testing {
                 Step::Pause => f.pause(&mut out),
                 Step::Exit(st) => f.exit(&exit(*st), &mut out),
             }
-            assert_eq!(out.slices(bytes).concat().len(), out.total());
-            all.extend(out.slices(bytes).concat());
+            let written = out.slices(bytes).concat();
+            assert_eq!(written.len(), out.total());
+            all.extend(written);
         }
         String::from_utf8_lossy(&all).into_owned()
     }

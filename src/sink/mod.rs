@@ -101,21 +101,14 @@ impl Dest {
     /// or `writev` (bar a short write), to a datagram socket one record per datagram. Returns
     /// true on a failure to report.
     fn write(&mut self, out: &Out, chunk: &[u8]) -> bool {
+        let rotating = self.rotating();
         let written = match &mut self.to {
             None => return false,
             Some(Kind::File(file)) => match out.slices(chunk) {
                 [bytes, [], []] => return self.write_bytes(bytes),
                 // A sink with --max-size does not lend (see `Sink::log`); were it to, the bytes
                 // would go whole through the rotating writer.
-                slices
-                    if self
-                        .log
-                        .as_ref()
-                        .is_some_and(|l| l.rotation.max_size.is_some()) =>
-                {
-                    return self.write_bytes(&slices.concat());
-                }
-                [head, piece, []] => write_slices_waiting(file, [head, piece]),
+                slices if rotating => return self.write_bytes(&slices.concat()),
                 slices => write_slices_waiting(file, slices),
             },
             Some(Kind::Datagram(socket)) => out
@@ -132,19 +125,20 @@ impl Dest {
     /// Writes `bytes` to a file destination, in one `write` (bar a short write), or in whole
     /// lines between rotations with `--max-size`. Returns true on a failure to report.
     fn write_bytes(&mut self, bytes: &[u8]) -> bool {
+        let rotating = self.rotating();
         let written = match &mut self.to {
-            Some(Kind::File(_))
-                if self
-                    .log
-                    .as_ref()
-                    .is_some_and(|l| l.rotation.max_size.is_some()) =>
-            {
-                self.write_rotating(bytes)
-            }
+            Some(Kind::File(_)) if rotating => self.write_rotating(bytes),
             Some(Kind::File(file)) => write_all_waiting(file, bytes),
             _ => return false,
         };
         written.is_err_and(|err| self.fail(err))
+    }
+
+    /// Whether it is a log file with `--max-size`, written through [`Dest::write_rotating`].
+    fn rotating(&self) -> bool {
+        self.log
+            .as_ref()
+            .is_some_and(|l| l.rotation.max_size.is_some())
     }
 
     /// Drops the destination after `err`, and says so unless it is a console whose reader went
