@@ -130,10 +130,10 @@ fn the_command_starts_with_default_dispositions_and_an_empty_mask() {
     let script = "grep -E '^Sig(Blk|Ign)' /proc/self/status";
     let direct = Command::new("sh").args(["-c", script]).output().unwrap();
     let out = run(teelog().args(["--", "sh", "-c", script]), 0);
-    // Signals 32 and 33 are glibc's own (thread cancellation and set*id across threads): glibc
-    // installs a handler for them when a process starts a thread, which exec turns back into the
-    // default, whatever the process inherited. teelog starts threads before the command, so they
-    // are left out of the comparison.
+    // Signals 32 and 33 are glibc's own (thread cancellation and set*id across threads), left
+    // out of the comparison: glibc installs its handlers for them whatever the process inherited,
+    // and its posix_spawn, which teelog uses without a terminal, sets them to ignored in the child
+    // (as for any program spawned with it, std's `Command` included).
     let without_glibcs = |status: &str| {
         status
             .lines()

@@ -187,8 +187,8 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
             .unwrap_or_default(),
         pid: None,
     };
-    let child = match wired.spawn(&spec.argv, terminal.as_ref()) {
-        Ok(child) => child,
+    let pid = match wired.spawn(&spec.argv, terminal.as_ref()) {
+        Ok(pid) => pid,
         Err(err) => {
             let _ = installing.finish();
             let code = err.exit_code();
@@ -203,9 +203,6 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
             return Err(err);
         }
     };
-    let pid = child.id() as i32;
-    // Not waited for through `child`: the waiter below uses waitpid to follow stops too.
-    drop(child);
     let catcher = match installing.finish() {
         Ok(catcher) => catcher,
         Err(err) => {

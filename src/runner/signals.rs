@@ -27,7 +27,8 @@
 //! command. SIGSEGV, SIGILL and SIGFPE, which signal-hook refuses,
 //! have a small handler of their own in `sys`. The command starts with default dispositions and
 //! an empty signal mask whatever teelog does here: exec resets caught signals to their default,
-//! the spawn empties the mask (`sys::own_process_group`), and std restores SIGPIPE.
+//! and the spawn empties the mask and restores SIGPIPE (`spawn::posix_spawn`, or
+//! `sys::own_process_group` when the command gets the terminal).
 
 use std::io;
 use std::sync::Arc;

@@ -12,19 +12,19 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 use nix::libc;
 
-/// Puts the command, between fork and exec, in a process group of its own, and when `terminal`
-/// is given (teelog is its foreground process group) makes that group the terminal's
-/// foreground, as a shell does for a job: the terminal's Ctrl-C, Ctrl-\ and Ctrl-Z then reach
-/// the command directly and once, and a signal sent to teelog's group reaches teelog alone,
-/// which relays it once.
+/// Puts the command, between fork and exec, in a process group of its own and makes that group
+/// the foreground of `terminal` (of which teelog is the foreground process group), as a shell
+/// does for a job: the terminal's Ctrl-C, Ctrl-\ and Ctrl-Z then reach the command directly and
+/// once, and a signal sent to teelog's group reaches teelog alone, which relays it once. (Without
+/// a terminal, posix_spawn does the rest of this: see `spawn::posix_spawn`.)
 ///
 /// The child does both itself so that it is in place before the program runs (a shell does it
 /// in parent and child for the same reason). tcsetpgrp from what is now a background group would
 /// raise SIGTTOU, so SIGTTOU is blocked around it. Last, the mask is emptied: the command starts
 /// with no signal blocked whatever teelog blocks while it spawns it (all of them, see
 /// `signals::Installing`); one sent to it meanwhile is delivered then.
-pub fn own_process_group(command: &mut Command, terminal: Option<BorrowedFd<'_>>) {
-    let terminal: Option<RawFd> = terminal.map(|t| t.as_raw_fd());
+pub fn own_process_group(command: &mut Command, terminal: BorrowedFd<'_>) {
+    let fd: RawFd = terminal.as_raw_fd();
     // SAFETY: the closure runs in the forked child before exec and calls only async-signal-safe
     // functions (setpgid, sigemptyset, sigaddset, pthread_sigmask, tcsetpgrp, getpid) on memory
     // of its own stack; it allocates nothing and takes no lock.
@@ -33,15 +33,13 @@ pub fn own_process_group(command: &mut Command, terminal: Option<BorrowedFd<'_>>
             if libc::setpgid(0, 0) != 0 {
                 return Err(io::Error::last_os_error());
             }
-            if let Some(fd) = terminal {
-                let mut block: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut block);
-                libc::sigaddset(&mut block, libc::SIGTTOU);
-                libc::pthread_sigmask(libc::SIG_BLOCK, &block, std::ptr::null_mut());
-                // Failing here (the terminal went away) leaves the command in the background,
-                // which is where teelog was about to be anyway: not a reason to fail the run.
-                libc::tcsetpgrp(fd, libc::getpid());
-            }
+            let mut block: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut block);
+            libc::sigaddset(&mut block, libc::SIGTTOU);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &block, std::ptr::null_mut());
+            // Failing here (the terminal went away) leaves the command in the background,
+            // which is where teelog was about to be anyway: not a reason to fail the run.
+            libc::tcsetpgrp(fd, libc::getpid());
             let mut empty: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut empty);
             libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
