@@ -38,7 +38,7 @@ struct Records {
     user: String,
     /// The command's pid; `None` before the start and when it could not be started.
     pid: Option<u32>,
-    seq: u64,
+    seq: Seq,
     /// The last timestamp formatted, which every line of a chunk shares.
     stamp: (SystemTime, String),
     /// An output record up to its `seq`, for `prefix_key`: the same for every line of a chunk.
@@ -55,7 +55,7 @@ impl JsonlFormatter {
                 host: String::new(),
                 user: String::new(),
                 pid: None,
-                seq: 0,
+                seq: Seq::after(0),
                 stamp: (SystemTime::UNIX_EPOCH, String::new()),
                 prefix: Vec::new(),
                 prefix_key: None,
@@ -67,7 +67,7 @@ impl JsonlFormatter {
 impl Records {
     /// Advances `seq` and returns the fields a start or exit record starts with.
     fn common(&mut self, kind: &'static str, time: SystemTime) -> Common<'_> {
-        self.seq += 1;
+        let seq = self.seq.next();
         self.stamp(time);
         Common {
             kind,
@@ -76,7 +76,7 @@ impl Records {
             host: &self.host,
             user: &self.user,
             pid: self.pid,
-            seq: self.seq,
+            seq,
         }
     }
 
@@ -125,9 +125,9 @@ impl Records {
             self.prefix = prefix;
             self.prefix_key = Some((stream, time));
         }
-        self.seq += 1;
+        self.seq.next();
         out.extend_from_slice(&self.prefix);
-        out.extend_from_slice(itoa::Buffer::new().format(self.seq).as_bytes());
+        out.extend_from_slice(self.seq.digits());
         out.extend_from_slice(br#","message":"#);
         // Most log lines: copied as they are after one vectorised scan.
         if is_plain_ascii(line) {
@@ -195,6 +195,49 @@ impl Formatter for JsonlFormatter {
             error: ev.error.as_deref(),
         };
         push_json(out, &record);
+    }
+}
+
+/// The records' `seq`, kept in decimal as well (right-aligned in as many digits as `u64::MAX`
+/// has) and counted up in place there: cheaper than formatting it for every line.
+#[derive(Clone, Copy, Debug)]
+struct Seq {
+    value: u64,
+    digits: [u8; 20],
+    from: usize,
+}
+
+impl Seq {
+    /// A counter whose next value is `value + 1`.
+    fn after(value: u64) -> Seq {
+        let mut digits = [b'0'; 20];
+        let mut buf = itoa::Buffer::new();
+        let text = buf.format(value).as_bytes();
+        let from = digits.len() - text.len();
+        digits[from..].copy_from_slice(text);
+        Seq {
+            value,
+            digits,
+            from,
+        }
+    }
+
+    /// Counts one up and returns the new value.
+    fn next(&mut self) -> u64 {
+        self.value += 1;
+        let mut i = self.digits.len() - 1;
+        while self.digits[i] == b'9' && i > 0 {
+            self.digits[i] = b'0';
+            i -= 1;
+        }
+        self.digits[i] += 1;
+        self.from = self.from.min(i);
+        self.value
+    }
+
+    /// The current value in decimal.
+    fn digits(&self) -> &[u8] {
+        &self.digits[self.from..]
     }
 }
 
@@ -377,6 +420,19 @@ mod tests {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD as BASE64;
     use serde_json::Value;
+
+    #[test]
+    fn seq_counts_in_decimal_as_u64_formats() {
+        for start in [0, 7, 99, 999_999, 10u64.pow(18) - 3, u64::MAX - 5_000] {
+            let mut seq = super::Seq::after(start);
+            assert_eq!(seq.digits(), start.to_string().as_bytes());
+            // Up to u64::MAX itself, with every carry on the way.
+            for n in start + 1..=start + 5_000 {
+                assert_eq!(seq.next(), n);
+                assert_eq!(seq.digits(), n.to_string().as_bytes(), "after {start}");
+            }
+        }
+    }
 
     fn records(text: &str) -> Vec<Value> {
         text.lines()
@@ -648,7 +704,7 @@ mod tests {
             for eol in [true, false] {
                 let mut f = JsonlFormatter::new(&ctx());
                 f.start(&super::super::testing::start(), &mut Out::default());
-                f.records.seq = 6;
+                f.records.seq = super::Seq::after(6);
                 let mut fast = Vec::new();
                 f.records.record(
                     Line {
