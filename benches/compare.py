@@ -21,7 +21,8 @@ time of every process, the producer included; peak RSS is the tool's own (VmHWM,
 A last row per workload and filesystem pairs tee with the producer piped into `cat` with no log:
 what a reader that copies through a buffer costs without writing any log. Where the producer
 writes 8 KiB at a time it is the pace the producer's own writes set; with 1 MiB writes splice
-lets teelog go under it.
+lets teelog go under it. The first row per workload is the producer alone, writing straight into
+/dev/null (no pipe, no reader, no log): no tool in the pipe can take less time than that.
 
 Latency: a child writes a line every 5 ms stamped with CLOCK_MONOTONIC; the console is a pipe read
 here, and a line's latency is its arrival minus its stamp. Each run's median and p99 are compared
@@ -47,6 +48,8 @@ MIB = 1 << 20
 FORMATS = ["plain", "classic", "jsonl"]
 # A reader that writes no log at all: the producer into `cat`, paired with tee like a format.
 FLOOR = "cat, no log"
+# The producer with no reader at all, into /dev/null: the least any tool in the pipe can cost.
+ALONE = "producer alone"
 
 PRODUCER = r"""
 import os, sys
@@ -92,6 +95,9 @@ def producer(kind, total, size, dirs):
 
 def start(variant, cmd, log, stdout):
     """Starts `cmd` with its output through `variant` into one log; returns (tool, processes)."""
+    if variant == ALONE:
+        prod = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        return prod, [prod]
     if variant in ("tee", FLOOR):
         prod = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
         tool = subprocess.Popen(["tee", log] if variant == "tee" else ["cat"], stdin=prod.stdout, stdout=stdout)
@@ -134,7 +140,7 @@ def measure(variant, cmd, log, stdout=subprocess.DEVNULL, expect=None):
     wall = time.perf_counter() - begun
     done.set()
     sampler.join()
-    if variant == FLOOR:
+    if variant in (FLOOR, ALONE):
         return wall, cpu, peak[0]
     if expect is not None and variant in ("tee", "plain") and os.path.getsize(log) != expect:
         sys.exit(f"{variant}: the log holds {os.path.getsize(log)} bytes, not {expect}")
@@ -160,20 +166,22 @@ def throughput(dirs):
     rows = []
     for name, kind, total, size in workloads():
         cmd = producer(kind, total, size, dirs)
-        for place, d in dirs.items():
-            log = os.path.join(d, "out.log")
-            for fmt in FORMATS + [FLOOR]:
-                got = pairs(fmt, lambda v: measure(v, cmd, log, expect=total))
-                tee_wall = statistics.median(t[0] for t, _ in got)
-                rows.append((
-                    name, place, fmt,
-                    spread([v[0] / t[0] for t, v in got]),
-                    spread([v[1] / t[1] for t, v in got]),
-                    f"{total / MIB / statistics.median(v[0] for _, v in got):,.0f}",
-                    f"{total / MIB / tee_wall:,.0f}",
-                    "" if fmt == FLOOR else f"{max(v[2] for _, v in got) / 1024:.1f}",
-                ))
-                print(f"  {name}, {place}, {fmt}: {rows[-1][3]}", file=sys.stderr)
+        # The producer alone writes no log; the tee it is paired with writes its log on tmpfs.
+        runs = [("tmpfs", ALONE, os.path.join(dirs["tmpfs"], "out.log"))] + [
+            (place, fmt, os.path.join(d, "out.log")) for place, d in dirs.items() for fmt in FORMATS + [FLOOR]
+        ]
+        for place, fmt, log in runs:
+            got = pairs(fmt, lambda v: measure(v, cmd, log, expect=total))
+            tee_wall = statistics.median(t[0] for t, _ in got)
+            rows.append((
+                name, place, fmt,
+                spread([v[0] / t[0] for t, v in got]),
+                spread([v[1] / t[1] for t, v in got]),
+                f"{total / MIB / statistics.median(v[0] for _, v in got):,.0f}",
+                f"{total / MIB / tee_wall:,.0f}",
+                "" if fmt in (FLOOR, ALONE) else f"{max(v[2] for _, v in got) / 1024:.1f}",
+            ))
+            print(f"  {name}, {place}, {fmt}: {rows[-1][3]}", file=sys.stderr)
     return rows
 
 
