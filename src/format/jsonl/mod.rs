@@ -426,7 +426,7 @@ mod tests {
         for start in [0, 7, 99, 999_999, 10u64.pow(18) - 3, u64::MAX - 5_000] {
             let mut seq = super::Seq::after(start);
             assert_eq!(seq.digits(), start.to_string().as_bytes());
-            // Up to u64::MAX itself, with every carry on the way.
+            // 5,000 on from each start: every carry up to 19 digits, and u64::MAX itself last.
             for n in start + 1..=start + 5_000 {
                 assert_eq!(seq.next(), n);
                 assert_eq!(seq.digits(), n.to_string().as_bytes(), "after {start}");
