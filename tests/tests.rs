@@ -1,5 +1,6 @@
 //! One integration-test binary; every test runs the real `teelog` binary (see `util`).
 
+mod command_line;
 mod destinations;
 mod errors;
 mod exit_status;
