@@ -146,6 +146,18 @@ fn scripts_are_masked_at_every_operator_and_keep_every_other_byte() {
             &["env", "-S", "PGPASSWORD=S3cretX true"],
             &["env", "-S", "PGPASSWORD=*** true"],
         ),
+        (
+            &[
+                "sh",
+                "-c",
+                "cat <<EOF >/dev/null\nit's IDENTIFIED BY 'S3cretX'\nEOF\n: mysql -pS3cretX",
+            ],
+            &[
+                "sh",
+                "-c",
+                "cat <<EOF >/dev/null\nit's IDENTIFIED BY '***'\nEOF\n: mysql -p***",
+            ],
+        ),
     ];
     for (argv, shown) in cases {
         check(d, None, argv, shown, 0);

@@ -105,25 +105,39 @@ fn masks(ranges: Vec<Range<usize>>) -> Vec<Edit> {
 /// Scripts inside scripts deeper than this get the word rules only.
 const MAX_DEPTH: usize = 16;
 
-/// The edits of a script's text: each simple command's, and the word rules on the words that
-/// are not arguments (redirection targets, comments).
+/// The edits of a script's text: each simple command's, the word rules on the words that are
+/// not arguments (redirection targets, comments), and each line of a here-document masked as
+/// recorded input is ([`text_line`]: SQL's clauses and these rules).
 fn script_edits(script: &str, depth: usize) -> Vec<Edit> {
     let tokens = shell::lex(script);
-    let (commands, others) = shell::commands(&tokens);
+    let parts = shell::commands(&tokens);
     let mut out = Vec::new();
-    for command in commands {
+    for command in parts.commands {
         let values: Vec<&str> = command.iter().map(|w| w.value.as_str()).collect();
         let edits = command_edits(&values, None, depth + 1);
         for (word, edits) in command.iter().zip(edits) {
-            out.extend(edits.iter().flat_map(|e| word.to_script(e)));
+            out.extend(edits.iter().flat_map(|e| word.to_script(e, script)));
         }
     }
-    for word in others {
+    for word in parts.others {
         out.extend(
             word_edits(&word.value)
                 .iter()
-                .flat_map(|e| word.to_script(e)),
+                .flat_map(|e| word.to_script(e, script)),
         );
+    }
+    for text in parts.texts {
+        let mut at = text.start;
+        for line in script[text].split_inclusive('\n') {
+            let masked = text_line(line);
+            if masked != line {
+                out.push(Edit {
+                    range: at..at + line.len(),
+                    with: masked.into(),
+                });
+            }
+            at += line.len();
+        }
     }
     out
 }

@@ -20,8 +20,17 @@ pub(super) struct Word {
 impl Word {
     /// `edit` (on the value) as edits of the script: one per quoted part it touches, the first
     /// one showing `***`, so that the quotes around the parts stay and stay balanced.
-    pub fn to_script(&self, edit: &Edit) -> Vec<Edit> {
+    /// A replacement other than `***` (a masked copy) goes in only where the script holds the
+    /// value as it is (no quotes or escapes inside); elsewhere the range becomes `***`.
+    pub fn to_script(&self, edit: &Edit, script: &str) -> Vec<Edit> {
         let Range { start, end } = edit.range.clone();
+        if !matches!(edit.with.as_ref(), "" | super::MASK) && start < end && end <= self.spans.len()
+        {
+            let raw = self.spans[start].0..self.spans[end - 1].1;
+            if script.get(raw.clone()) != self.value.get(start..end) {
+                return vec![Edit::mask(raw)];
+            }
+        }
         let mut out: Vec<Edit> = Vec::new();
         let mut k = start;
         while k < end.min(self.spans.len()) {
@@ -30,10 +39,7 @@ impl Word {
             while last + 1 < end && self.parts[last + 1] == part {
                 last += 1;
             }
-            out.push(Edit {
-                range: self.spans[k].0..self.spans[last].1,
-                mask: edit.mask && out.is_empty(),
-            });
+            out.push(edit.moved(self.spans[k].0..self.spans[last].1, out.is_empty()));
             k = last + 1;
         }
         out
@@ -49,6 +55,8 @@ pub(super) enum Token {
     /// `<`, `>`, `>>`, `2>&`, `<<`...: the next word is a file (or a here-document's end
     /// marker), not an argument.
     Redirect,
+    /// The body of a here-document (`<<EOF` ... `EOF`): text the command reads, not commands.
+    Text(Range<usize>),
 }
 
 enum Nest {
@@ -66,6 +74,8 @@ pub(super) fn lex(script: &str) -> Vec<Token> {
         word: None,
         part: 0,
         nest: Vec::new(),
+        delimiter_next: None,
+        heredocs: Vec::new(),
     }
     .run()
 }
@@ -76,6 +86,10 @@ struct Lexer<'a> {
     word: Option<Word>,
     part: u32,
     nest: Vec<Nest>,
+    /// After `<<` (`Some(true)` for `<<-`): the next word is a here-document's delimiter.
+    delimiter_next: Option<bool>,
+    /// The here-documents whose bodies start after the next newline: delimiter, `<<-`.
+    heredocs: Vec<(String, bool)>,
 }
 
 impl Lexer<'_> {
@@ -94,7 +108,15 @@ impl Lexer<'_> {
                     i + 1
                 }
                 b'&' if next == Some(b'>') => self.redirect(i),
-                b'\n' | b';' | b'&' | b'|' => {
+                b'\n' => {
+                    self.operator();
+                    if self.nest.is_empty() && !self.heredocs.is_empty() {
+                        self.heredoc_bodies(i + 1)
+                    } else {
+                        i + 1
+                    }
+                }
+                b';' | b'&' | b'|' => {
                     self.operator();
                     i + 1
                 }
@@ -205,8 +227,41 @@ impl Lexer<'_> {
         self.end_word();
         self.tokens.push(Token::Redirect);
         let b = self.s.as_bytes();
+        let start = i;
         while i < b.len() && b"<>&".contains(&b[i]) {
             i += 1;
+        }
+        if &b[start..i] == b"<<" {
+            let dash = b.get(i) == Some(&b'-');
+            self.delimiter_next = Some(dash);
+            i += usize::from(dash);
+        }
+        i
+    }
+
+    /// The bodies of the pending here-documents, from `i` (just after a newline), each to the
+    /// line that is its delimiter (after tabs, for `<<-`); returns where the lexing goes on.
+    fn heredoc_bodies(&mut self, mut i: usize) -> usize {
+        for (delimiter, dash) in std::mem::take(&mut self.heredocs) {
+            let start = i;
+            let mut end = self.s.len();
+            while i < self.s.len() {
+                let line_end =
+                    memchr::memchr(b'\n', &self.s.as_bytes()[i..]).map_or(self.s.len(), |e| i + e);
+                let line = &self.s[i..line_end];
+                let line = if dash {
+                    line.trim_start_matches('\t')
+                } else {
+                    line
+                };
+                if line == delimiter {
+                    end = i;
+                    i = line_end;
+                    break;
+                }
+                i = (line_end + 1).min(self.s.len());
+            }
+            self.tokens.push(Token::Text(start..end.max(start)));
         }
         i
     }
@@ -246,6 +301,9 @@ impl Lexer<'_> {
 
     fn end_word(&mut self) {
         if let Some(word) = self.word.take() {
+            if let Some(dash) = self.delimiter_next.take() {
+                self.heredocs.push((word.value.clone(), dash));
+            }
             self.tokens.push(Token::Word(word));
         }
         self.part += 1;
@@ -257,11 +315,12 @@ impl Lexer<'_> {
     }
 }
 
-/// The simple commands of a script: each one's words, and the words that are not arguments
-/// (redirection targets, comments) apart.
-pub(super) fn commands(tokens: &[Token]) -> (Vec<Vec<&Word>>, Vec<&Word>) {
+/// The simple commands of a script: each one's words; the words that are not arguments
+/// (redirection targets, comments) and the here-documents' bodies apart.
+pub(super) fn commands(tokens: &[Token]) -> Commands<'_> {
     let mut commands = vec![Vec::new()];
     let mut others = Vec::new();
+    let mut texts = Vec::new();
     let mut redirect = false;
     for token in tokens {
         match token {
@@ -272,10 +331,25 @@ pub(super) fn commands(tokens: &[Token]) -> (Vec<Vec<&Word>>, Vec<&Word>) {
                 }
             }
             Token::Redirect => redirect = true,
+            Token::Text(range) => texts.push(range.clone()),
             Token::Word(w) if std::mem::take(&mut redirect) => others.push(w),
             Token::Word(w) => commands.last_mut().unwrap().push(w),
         }
     }
     commands.retain(|c| !c.is_empty());
-    (commands, others)
+    Commands {
+        commands,
+        others,
+        texts,
+    }
+}
+
+/// A script's parts, as [`commands`] sorts them.
+pub(super) struct Commands<'a> {
+    /// Each simple command's words.
+    pub commands: Vec<Vec<&'a Word>>,
+    /// Words that are not arguments: redirection targets, comments.
+    pub others: Vec<&'a Word>,
+    /// Here-documents' bodies.
+    pub texts: Vec<Range<usize>>,
 }

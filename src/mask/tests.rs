@@ -248,6 +248,32 @@ fn the_forms_of_the_second_pass_are_masked_and_the_rest_stays() {
             "bash -c 'mysql -p\"***\" db'",
         ),
         ("sh -c -- 'mysql -pS3cret'", "sh -c -- 'mysql -p***'"),
+        // Here-documents: the body is input (masked as recorded input is), not commands; a
+        // quote in it opens nothing.
+        (
+            "sh -c 'cat <<EOF
+it'\\''s
+EOF
+mysql -pS3cret'",
+            "sh -c 'cat <<EOF
+it'\\''s
+EOF
+mysql -p***'",
+        ),
+        (
+            "sh -c \"mysql <<-'END'
+	ALTER USER a IDENTIFIED BY 'S3cret';
+	END
+echo ok\"",
+            "sh -c \"mysql <<-'END'
+	ALTER USER a IDENTIFIED BY '***';
+	END
+echo ok\"",
+        ),
+        (
+            "bash -c 'psql <<<\"x\" postgres://u:S3cret@h'",
+            "bash -c 'psql <<<\"x\" postgres://u:***@h'",
+        ),
         ("bash -x -c 'mysql -pS3cret'", "bash -x -c 'mysql -p***'"),
         ("bash -lc 'mysql -pS3cret'", "bash -lc 'mysql -p***'"),
         (

@@ -55,10 +55,7 @@ impl Walk<'_> {
             return;
         };
         for e in script_edits(&word[at..], self.depth) {
-            self.edits[k].push(Edit {
-                range: e.range.start + at..e.range.end + at,
-                mask: e.mask,
-            });
+            self.edits[k].push(e.moved(e.range.start + at..e.range.end + at, true));
         }
     }
 
@@ -82,10 +79,8 @@ impl Walk<'_> {
                 let (start, end) = (starts[j], starts[j] + self.words[k].len());
                 let (lo, hi) = (e.range.start.max(start), e.range.end.min(end));
                 if lo < hi {
-                    self.edits[k].push(Edit {
-                        range: lo - start..hi - start,
-                        mask: e.mask && std::mem::take(&mut first),
-                    });
+                    let first = std::mem::take(&mut first);
+                    self.edits[k].push(e.moved(lo - start..hi - start, first));
                 }
             }
         }

@@ -3,49 +3,64 @@
 //! anywhere in a word, URIs with a password, HTTP credentials, libpq's `password=`. They find
 //! byte ranges ([`Edit`]s); [`apply`] replaces them, so every other byte stays as it was.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use super::MASK;
 
-/// One replacement in a text: `range` becomes [`MASK`] (`mask`) or nothing (the rest of a secret
-/// that spans several quoted parts of a shell word: only the first part shows `***`).
+/// One replacement in a text: `range` becomes `with`: [`MASK`], nothing (the rest of a secret
+/// that spans several quoted parts of a shell word: only the first part shows `***`), or a
+/// masked copy of the range (a here-document's line, masked as recorded input is).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Edit {
     pub range: Range<usize>,
-    pub mask: bool,
+    pub with: Cow<'static, str>,
 }
 
 impl Edit {
     pub fn mask(range: Range<usize>) -> Edit {
-        Edit { range, mask: true }
+        Edit {
+            range,
+            with: Cow::Borrowed(MASK),
+        }
+    }
+
+    /// The same replacement for another range; `first`: whether it shows the replacement
+    /// (else it is the rest of a range cut in parts, and becomes nothing).
+    pub fn moved(&self, range: Range<usize>, first: bool) -> Edit {
+        Edit {
+            range,
+            with: if first {
+                self.with.clone()
+            } else {
+                Cow::Borrowed("")
+            },
+        }
     }
 }
 
-/// `text` with `edits` applied (in any order; overlapping ones become one).
+/// `text` with `edits` applied (in any order; overlapping ones become one, which shows the
+/// first replacement that is not nothing).
 pub(super) fn apply(text: &str, edits: &[Edit]) -> String {
-    let mut sorted: Vec<Edit> = edits
-        .iter()
-        .filter(|e| !e.range.is_empty())
-        .cloned()
-        .collect();
+    let mut sorted: Vec<&Edit> = edits.iter().filter(|e| !e.range.is_empty()).collect();
     sorted.sort_by_key(|e| e.range.start);
     let mut merged: Vec<Edit> = Vec::with_capacity(sorted.len());
     for e in sorted {
         match merged.last_mut() {
             Some(last) if e.range.start < last.range.end => {
                 last.range.end = last.range.end.max(e.range.end);
-                last.mask |= e.mask;
+                if last.with.is_empty() {
+                    last.with = e.with.clone();
+                }
             }
-            _ => merged.push(e),
+            _ => merged.push(e.clone()),
         }
     }
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
     for e in merged {
         out.push_str(&text[copied..e.range.start]);
-        if e.mask {
-            out.push_str(MASK);
-        }
+        out.push_str(&e.with);
         copied = e.range.end;
     }
     out.push_str(&text[copied..]);
@@ -388,10 +403,7 @@ mod tests {
     fn apply_keeps_every_byte_outside_the_edits() {
         let edits = [
             Edit::mask(2..4),
-            Edit {
-                range: 6..8,
-                mask: false,
-            },
+            Edit::mask(0..0).moved(6..8, false),
             Edit::mask(3..5),
         ];
         assert_eq!(apply("abcdefghij", &edits), "ab***fij");
