@@ -256,3 +256,31 @@ fn a_sql_clients_output_never_shows_the_password_of_a_failing_statement() {
         }
     }
 }
+
+/// `--log-input` records what the command read, not what teelog passed into its pipe.
+#[test]
+fn recorded_input_is_only_what_the_command_read() {
+    let dir = tempdir();
+    let file = dir.path().join("drop.sql");
+    std::fs::write(&file, "DROP TABLE users;\nselect 1;\n").unwrap();
+    for (command, recorded) in [
+        (&["true"][..], ""),
+        (&["head", "-c", "10"][..], "DROP TABLE"),
+        (&["cat"][..], "DROP TABLE users;\nselect 1;\n"),
+    ] {
+        let log = dir.path().join("in.jsonl");
+        let _ = std::fs::remove_file(&log);
+        run(
+            teelog()
+                .args(["--log-input", "-q", "-o"])
+                .arg(format!("jsonl={}", log.display()))
+                .arg("--")
+                .args(command)
+                .stdin(std::fs::File::open(&file).unwrap()),
+            0,
+        );
+        let records = records(&read(&log));
+        check_run(&records);
+        assert_eq!(text(&rebuild(&records, "stdin")), recorded, "{command:?}");
+    }
+}
