@@ -13,6 +13,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use crate::event::Stream;
 use crate::mask::MASK;
 
+/// Where `base64` (coreutils) wraps its output.
+const BASE64_COLUMNS: usize = 76;
+
 /// Shorter values are refused: masking them would rewrite ordinary output.
 pub const MIN_SECRET: usize = 6;
 
@@ -32,7 +35,13 @@ impl Redactor {
         for value in values {
             patterns.push(value.to_vec());
             let encoded = BASE64.encode(value);
-            patterns.push(encoded.trim_end_matches('=').as_bytes().to_vec());
+            let encoded = encoded.trim_end_matches('=').as_bytes();
+            patterns.push(encoded.to_vec());
+            if encoded.len() > BASE64_COLUMNS {
+                // As `base64` prints it: a newline every 76 columns.
+                let lines: Vec<&[u8]> = encoded.chunks(BASE64_COLUMNS).collect();
+                patterns.push(lines.join(&b'\n'));
+            }
         }
         patterns.sort_by_key(|p| std::cmp::Reverse(p.len()));
         patterns.dedup();
@@ -185,6 +194,26 @@ mod tests {
             (out.as_slice(), err.as_slice()),
             (&b"a hunt"[..], &b"er22 b"[..])
         );
+    }
+
+    #[test]
+    fn the_base64_form_wrapped_as_base64_prints_it_is_masked() {
+        let value = b"a-long-secret-value-whose-base64-form-wraps-at-76-columns-xyz";
+        let encoded = BASE64.encode(value);
+        let wrapped = format!("{}\n{}\n", &encoded[..76], &encoded[76..]);
+        let mut r = Redactor::new([&value[..]]);
+        let mut out = Vec::new();
+        r.chunk(Stdout, wrapped.as_bytes(), &mut out);
+        r.finish(Stdout, &mut out);
+        assert_eq!(
+            text_of(&out),
+            "***==\n",
+            "{wrapped}: padding stays, as unwrapped"
+        );
+    }
+
+    fn text_of(b: &[u8]) -> String {
+        String::from_utf8_lossy(b).into_owned()
     }
 
     #[test]
