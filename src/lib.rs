@@ -187,7 +187,8 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
     if cli.log_input {
         masked.push(event::Stream::Stdin);
     }
-    if cli.echo {
+    // A SQL client's output quotes failing statements (mysql's echo, psql's `LINE 1: ...`).
+    if cli.echo || preset.is_some_and(|p| p.sql) {
         masked.extend([event::Stream::Stdout, event::Stream::Stderr]);
     }
     if !masked.is_empty() {

@@ -37,6 +37,8 @@ pub struct Preset {
     pub echo: Vec<String>,
     /// The program's stdout goes on a pty (`--pty`), so that its stdio flushes per line.
     pub pty: bool,
+    /// A SQL client: its stdout and stderr (which quote failing statements) are SQL-masked.
+    pub sql: bool,
     /// Where the row comes from: "built-in" or the presets file.
     pub origin: String,
 }
@@ -52,6 +54,7 @@ struct Builtin {
     redact_env: &'static [&'static str],
     echo: &'static [&'static str],
     pty: bool,
+    sql: bool,
 }
 
 const MYSQL_ARGS: &[&str] = &[
@@ -79,6 +82,7 @@ const BUILTIN: &[Builtin] = &[
         // -v echoes each statement, -vv adds "Query OK, N rows affected" and row counts.
         echo: &["-vv"],
         pty: false,
+        sql: true,
     },
     Builtin {
         name: "mysql",
@@ -92,6 +96,7 @@ const BUILTIN: &[Builtin] = &[
         // -v echoes each statement, -vv adds "Query OK, N rows affected" and row counts.
         echo: &["-vv"],
         pty: false,
+        sql: true,
     },
     Builtin {
         name: "psql",
@@ -109,6 +114,7 @@ const BUILTIN: &[Builtin] = &[
         redact_env: &["PGPASSWORD"],
         echo: &["--echo-queries"],
         pty: false,
+        sql: true,
     },
     Builtin {
         name: "python",
@@ -122,6 +128,7 @@ const BUILTIN: &[Builtin] = &[
         redact_env: &[],
         echo: &[],
         pty: false,
+        sql: false,
     },
     Builtin {
         name: "sqlite3",
@@ -138,6 +145,7 @@ const BUILTIN: &[Builtin] = &[
         // stdio line-buffered, static builds included (`stdbuf`, the earlier way, only reaches
         // programs linked dynamically against libc).
         pty: true,
+        sql: true,
     },
 ];
 
@@ -171,6 +179,9 @@ struct UserPreset {
     echo: Vec<String>,
     #[serde(default)]
     pty: bool,
+    /// Default: whether `program` is a mysql, PostgreSQL or sqlite3 client.
+    #[serde(default)]
+    sql: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -229,6 +240,7 @@ impl Presets {
                     redact_env: b.redact_env.iter().map(|n| n.to_string()).collect(),
                     echo: b.echo.iter().map(|a| a.to_string()).collect(),
                     pty: b.pty,
+                    sql: b.sql,
                     origin: "built-in".into(),
                 };
                 (b.name.to_owned(), preset)
@@ -285,9 +297,14 @@ impl Presets {
                 crate::cli::LogSpec::parse(log)
                     .map_err(|e| bad(format!("preset '{name}': field `log`: {e}")))?;
             }
+            let sql = row.sql.unwrap_or_else(|| {
+                Secrets::of(&row.program) != Secrets::Generic
+                    || Path::new(&row.program).file_name() == Some("sqlite3".as_ref())
+            });
             let preset = Preset {
                 name: name.clone(),
                 wrapper: Vec::new(),
+                sql,
                 secrets: Secrets::of(&row.program),
                 program: row.program,
                 args: row.args,

@@ -13,6 +13,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use crate::event::Stream;
 use crate::mask::MASK;
 
+/// Where `base64` (coreutils) wraps its output.
+const BASE64_COLUMNS: usize = 76;
+
 /// Shorter values are refused: masking them would rewrite ordinary output.
 pub const MIN_SECRET: usize = 6;
 
@@ -32,7 +35,13 @@ impl Redactor {
         for value in values {
             patterns.push(value.to_vec());
             let encoded = BASE64.encode(value);
-            patterns.push(encoded.trim_end_matches('=').as_bytes().to_vec());
+            let encoded = encoded.trim_end_matches('=').as_bytes();
+            patterns.push(encoded.to_vec());
+            if encoded.len() > BASE64_COLUMNS {
+                // As `base64` prints it: a newline every 76 columns.
+                let lines: Vec<&[u8]> = encoded.chunks(BASE64_COLUMNS).collect();
+                patterns.push(lines.join(&b'\n'));
+            }
         }
         patterns.sort_by_key(|p| std::cmp::Reverse(p.len()));
         patterns.dedup();
@@ -51,8 +60,17 @@ impl Redactor {
     pub fn chunk(&mut self, stream: Stream, bytes: &[u8], out: &mut Vec<u8>) {
         let mut data = std::mem::take(&mut self.held[stream.index()]);
         data.extend_from_slice(bytes);
-        let keep = self.possible_start(&data);
-        let (now, later) = data.split_at(data.len() - keep);
+        let mut cut = data.len() - self.possible_start(&data);
+        // A secret that may go on from inside one already found: hold that one too, so that
+        // both are masked as one.
+        if let Some(&(start, _)) = self
+            .spans(&data)
+            .iter()
+            .find(|&&(start, end)| start < cut && cut < end)
+        {
+            cut = start;
+        }
+        let (now, later) = data.split_at(cut);
         self.replace(now, out);
         self.held[stream.index()] = later.to_vec();
     }
@@ -70,27 +88,39 @@ impl Redactor {
         String::from_utf8_lossy(&out).into_owned()
     }
 
-    /// Copies `data` to `out` with each occurrence of a pattern (the leftmost first, the longest
-    /// of those starting there) replaced by the mask.
-    fn replace(&self, mut data: &[u8], out: &mut Vec<u8>) {
-        loop {
-            let next = self
-                .patterns
-                .iter()
-                .filter_map(|p| memchr::memmem::find(data, p).map(|at| (at, p.len())))
-                .min_by_key(|&(at, len)| (at, std::cmp::Reverse(len)));
-            match next {
-                Some((at, len)) => {
-                    out.extend_from_slice(&data[..at]);
-                    out.extend_from_slice(MASK.as_bytes());
-                    data = &data[at + len..];
-                }
-                None => {
-                    out.extend_from_slice(data);
-                    return;
-                }
+    /// Copies `data` to `out` with every byte that is part of an occurrence of a pattern
+    /// masked: overlapping occurrences (of two values, one's end the other's start, or of one
+    /// value with itself) become one mask, so no tail of either is left.
+    fn replace(&self, data: &[u8], out: &mut Vec<u8>) {
+        let mut copied = 0;
+        for (start, end) in self.spans(data) {
+            out.extend_from_slice(&data[copied..start]);
+            out.extend_from_slice(MASK.as_bytes());
+            copied = end;
+        }
+        out.extend_from_slice(&data[copied..]);
+    }
+
+    /// Every occurrence of every pattern in `data`, overlapping ones merged, in order.
+    fn spans(&self, data: &[u8]) -> Vec<(usize, usize)> {
+        let mut found = Vec::new();
+        for p in &self.patterns {
+            let finder = memchr::memmem::Finder::new(p);
+            let mut from = 0;
+            while let Some(at) = finder.find(&data[from..]) {
+                found.push((from + at, from + at + p.len()));
+                from += at + 1;
             }
         }
+        found.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(found.len());
+        for (start, end) in found {
+            match merged.last_mut() {
+                Some(last) if start < last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        merged
     }
 
     /// How many bytes at the end of `data` are a proper prefix of some pattern (but end no
@@ -164,6 +194,39 @@ mod tests {
             (out.as_slice(), err.as_slice()),
             (&b"a hunt"[..], &b"er22 b"[..])
         );
+    }
+
+    #[test]
+    fn the_base64_form_wrapped_as_base64_prints_it_is_masked() {
+        let value = b"a-long-secret-value-whose-base64-form-wraps-at-76-columns-xyz";
+        let encoded = BASE64.encode(value);
+        let wrapped = format!("{}\n{}\n", &encoded[..76], &encoded[76..]);
+        let mut r = Redactor::new([&value[..]]);
+        let mut out = Vec::new();
+        r.chunk(Stdout, wrapped.as_bytes(), &mut out);
+        r.finish(Stdout, &mut out);
+        assert_eq!(
+            text_of(&out),
+            "***==\n",
+            "{wrapped}: padding stays, as unwrapped"
+        );
+    }
+
+    fn text_of(b: &[u8]) -> String {
+        String::from_utf8_lossy(b).into_owned()
+    }
+
+    #[test]
+    fn overlapping_secrets_leave_no_tail_at_any_cut() {
+        let text = b"x abcdef1234ghijkl y aaaaaaa z\n";
+        for cut in 0..=text.len() {
+            let mut r = Redactor::new([&b"abcdef1234"[..], b"1234ghijkl", b"aaaaaa"]);
+            let mut out = Vec::new();
+            r.chunk(Stdout, &text[..cut], &mut out);
+            r.chunk(Stdout, &text[cut..], &mut out);
+            r.finish(Stdout, &mut out);
+            assert_eq!(out, b"x *** y *** z\n", "cut at {cut}");
+        }
     }
 
     #[test]

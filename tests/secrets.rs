@@ -176,3 +176,111 @@ fn redact_env_refuses_a_short_value_and_warns_of_an_unset_one() {
     assert_eq!(text(&out.stdout), "ran\n");
     assert!(text(&out.stderr).starts_with("teelog: warning: --redact-env 'TEELOG_UNSET_VAR': "));
 }
+
+/// Runs `preset` on `script` (with `extra` teelog flags), logging jsonl and classic; returns
+/// the console's stdout and stderr and both logs, for a secret to be looked for.
+fn sql_client_run(preset: &str, extra: &[&str], script: &str) -> [String; 4] {
+    let dir = tempdir();
+    let (jsonl, classic) = (dir.path().join("s.jsonl"), dir.path().join("s.log"));
+    let out = with_stdin(
+        teelog()
+            .env("TEELOG_LOG_DIR", dir.path())
+            .args(["--preset", preset])
+            .args(extra)
+            .arg("-o")
+            .arg(format!("jsonl={}", jsonl.display()))
+            .arg("-o")
+            .arg(&classic)
+            .arg("--"),
+        script,
+    );
+    [
+        text(&out.stdout),
+        text(&out.stderr),
+        text(&read(&jsonl)),
+        text(&read(&classic)),
+    ]
+}
+
+/// Failing statements with a password in every form that ran on the real servers: the
+/// client's error output quotes them, with or without --echo, and no log (nor the console,
+/// which gets the same masked output) holds the password.
+#[test]
+fn a_sql_clients_output_never_shows_the_password_of_a_failing_statement() {
+    let mysql = [
+        "CREATE USER 'tl_x'@'localhost' IDENTIFIED BY 'S3cretX' garbage;\n",
+        "CREATE USER 'tl_x'@'localhost' IDENTIFIED BY\n'S3cretX' garbage;\n",
+        "SET PASSWORD FOR 'tl_nosuch'@'localhost' = PASSWORD('S3cretX');\n",
+        "SET PASSWORD FOR 'tl_nosuch'@'localhost' = 'S3cretX' garbage;\n",
+        "ALTER USER 'tl_nosuch'@'localhost' IDENTIFIED BY 'S3cretX' REPLACE 'S3cretX' garbage;\n",
+    ];
+    let psql = [
+        "ALTER ROLE tl_x PASSWORD 'S3cretX' garbage;\n",
+        "ALTER ROLE tl_x PASSWORD\n'S3cretX' garbage;\n",
+        "ALTER ROLE tl_x PASSWORD E'S3cre\\'tX' garbage;\n",
+        "ALTER ROLE tl_x PASSWORD $$S3cretX$$ garbage;\n",
+        "ALTER ROLE tl_x PASSWORD $t$S3cretX$t$ garbage;\n",
+        "ALTER ROLE tl_x PASSWORD U&'S3cretX' garbage;\n",
+    ];
+    for (preset, probe, scripts) in [
+        ("mysql", &["mysql", "-e", "select 1"][..], &mysql[..]),
+        ("psql", &["psql", "-c", "select 1"][..], &psql[..]),
+    ] {
+        if !available(preset, probe) {
+            continue;
+        }
+        for script in scripts {
+            for extra in [&[][..], &["--echo"][..], &["--log-input"][..]] {
+                if preset == "psql" && extra.is_empty() && script.contains("PASSWORD\n") {
+                    // psql quotes only the line in error (`LINE 2: 'x' garbage`), and teelog
+                    // never saw the statement: a known limit (--echo or --log-input show it).
+                    continue;
+                }
+                let [stdout, stderr, jsonl, classic] = sql_client_run(preset, extra, script);
+                for (what, shown) in [
+                    ("stdout", &stdout),
+                    ("stderr", &stderr),
+                    ("jsonl", &jsonl),
+                    ("classic", &classic),
+                ] {
+                    assert!(
+                        !shown.contains("S3cre"),
+                        "{preset} {extra:?} {script:?}: {what} shows it: {shown}"
+                    );
+                }
+                assert!(
+                    classic.contains("***") || classic.contains("ERROR"),
+                    "{classic}"
+                );
+            }
+        }
+    }
+}
+
+/// `--log-input` records what the command read, not what teelog passed into its pipe.
+#[test]
+fn recorded_input_is_only_what_the_command_read() {
+    let dir = tempdir();
+    let file = dir.path().join("drop.sql");
+    std::fs::write(&file, "DROP TABLE users;\nselect 1;\n").unwrap();
+    for (command, recorded) in [
+        (&["true"][..], ""),
+        (&["head", "-c", "10"][..], "DROP TABLE"),
+        (&["cat"][..], "DROP TABLE users;\nselect 1;\n"),
+    ] {
+        let log = dir.path().join("in.jsonl");
+        let _ = std::fs::remove_file(&log);
+        run(
+            teelog()
+                .args(["--log-input", "-q", "-o"])
+                .arg(format!("jsonl={}", log.display()))
+                .arg("--")
+                .args(command)
+                .stdin(std::fs::File::open(&file).unwrap()),
+            0,
+        );
+        let records = records(&read(&log));
+        check_run(&records);
+        assert_eq!(text(&rebuild(&records, "stdin")), recorded, "{command:?}");
+    }
+}

@@ -1,136 +1,566 @@
-//! SQL's password clauses, and the line masker that applies them with the command-line rules
-//! to recorded input and echoed statements.
+//! SQL's password clauses, masked in a stream of statements, and the line masker that applies
+//! them with the command-line rules to recorded input and to a SQL client's output.
+//!
+//! The SQL part masks a statement, not a line: its state (a keyword waiting for its literal, a
+//! literal that goes on) is kept from one chunk to the next, per stream, so a password on the
+//! line after `IDENTIFIED BY`, a literal over several lines, or one cut by a read or a length
+//! bound is still masked. It holds back only what could still begin a clause (a word that may
+//! be a keyword, the blanks after one); a literal's contents are dropped as they come.
 
 use super::*;
 
-/// SQL keywords after which a quoted string is a password: `IDENTIFIED BY 'x'` (and `BY
-/// PASSWORD`, `WITH plugin BY`), `PASSWORD 'x'`, `PASSWORD = 'x'`, `PASSWORD('x')`,
-/// `MASTER_PASSWORD = 'x'`, `ENCRYPTED PASSWORD 'x'`.
-const SQL_SECRET_KEYWORDS: &[&str] = &["by", "password", "master_password"];
+/// Words after which a literal is a password: `IDENTIFIED BY 'x'` (and `BY PASSWORD`, `WITH
+/// plugin BY`), `PASSWORD 'x'`, `PASSWORD = 'x'`, `PASSWORD('x')`, `OLD_PASSWORD('x')`,
+/// `MASTER_PASSWORD = 'x'`, `ENCRYPTED PASSWORD 'x'`, `SET PASSWORD FOR u = 'x'`, and MySQL's
+/// `REPLACE 'old'` (only when a literal follows at once: `REPLACE(...)` is a function).
+const KEYWORDS: &[&str] = &[
+    "by",
+    "password",
+    "old_password",
+    "master_password",
+    "replace",
+];
 
-/// One line of a script (shell or SQL) as it may be logged: every quoted string that follows a
-/// password keyword of SQL, and whatever the command-line rules find (URIs, conninfo, secret
-/// variables, client options in a shell line), masked.
-pub fn text_line(line: &str) -> String {
-    let sql = mask_sql(line);
-    let shell = if sql.contains(['\'', '"']) && shlex::split(&sql).is_none() {
-        // Unbalanced quotes: not a shell line; the forms that need no split still apply.
-        mask_assignment(&sql)
-    } else {
-        mask_script(&sql)
-    };
-    mask_conninfo(&mask_uris(&shell))
+/// Words read as they come for what follows: `identified` (its `BY` literal is a password, worth
+/// learning) and, after `PASSWORD`, `for`.
+const CONTEXT_WORDS: &[&str] = &["identified", "for"];
+
+/// Where a literal is given up on: a password is never this long, and a quote never closed
+/// must not swallow the rest of the output. The literal then ends at the next newline.
+const MAX_LITERAL: usize = crate::format::MAX_LINE;
+
+/// Blanks after a keyword held at most (then it is not followed by a literal).
+const MAX_BLANKS: usize = 4096;
+
+/// What the statement masker is in the middle of.
+#[derive(Debug, Default)]
+enum State {
+    /// Text; `held` is the word being read while it could be a keyword.
+    #[default]
+    Text,
+    /// Inside a word that is no keyword: copied to its end.
+    Word,
+    /// After a keyword: `held` has the blanks (and the one `=` or `(` allowed) seen since.
+    Clause { keyword: Keyword, sign: bool },
+    /// After a keyword and its blanks, `opener` is the start of a literal's opening
+    /// (`E`, `U&`, `$tag`, `_utf8mb4`), not complete yet.
+    Opener { keyword: Keyword, opener: Vec<u8> },
+    /// Inside a password literal: dropped up to its end.
+    Literal {
+        close: Close,
+        len: usize,
+        learn: bool,
+    },
+    /// `SET PASSWORD FOR <user>`: copied up to the `=` (outside quotes) that the password follows.
+    ForUser { quote: Option<u8>, len: usize },
 }
 
-/// `... PASSWORD 'x'` and the other forms of [`SQL_SECRET_KEYWORDS`]: the quoted string's
-/// contents become [`MASK`] (a doubled or escaped quote inside it included).
-fn mask_sql(line: &str) -> String {
-    let lower = line.to_ascii_lowercase();
-    let bytes = line.as_bytes();
-    let mut out = String::with_capacity(line.len());
-    let mut copied = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let keyword = SQL_SECRET_KEYWORDS.iter().find(|k| {
-            lower.as_bytes()[i..].starts_with(k.as_bytes())
-                && (i == 0 || !is_word_byte(bytes[i - 1]))
-                && !bytes.get(i + k.len()).is_some_and(|b| is_word_byte(*b))
-        });
-        let Some(keyword) = keyword else {
-            i += 1;
-            continue;
-        };
-        // Blanks, an optional `=` or `(`, blanks, then the quote.
-        let mut j = i + keyword.len();
-        let skip_blanks = |j: &mut usize| {
-            while bytes.get(*j).is_some_and(u8::is_ascii_whitespace) {
-                *j += 1;
-            }
-        };
-        skip_blanks(&mut j);
-        if matches!(bytes.get(j), Some(b'=' | b'(')) {
-            j += 1;
-            skip_blanks(&mut j);
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Keyword {
+    /// `PASSWORD` and its kin: `FOR user =` may follow instead of the literal.
+    Password,
+    /// `REPLACE`: a literal only right after blanks.
+    Replace,
+    /// `BY`, after `IDENTIFIED` in the same statement (`learn`) or not (`ORDER BY 'x'`).
+    By { learn: bool },
+    /// After `SET PASSWORD FOR user =`.
+    Assigned,
+}
+
+/// How a literal ends.
+#[derive(Debug)]
+enum Close {
+    /// At `quote`, not doubled and not after a backslash (MySQL escapes with backslashes, as
+    /// PostgreSQL's `E'...'` does; in a standard PostgreSQL string a backslash is a character,
+    /// and treating it as an escape can only mask more).
+    Quote {
+        quote: u8,
+        escaped: bool,
+        /// The quote was just seen: the literal ends unless another follows (a doubled one).
+        pending: bool,
+    },
+    /// At the `$tag$` it began with (PostgreSQL's dollar quoting); `matched` bytes of it seen.
+    Dollar { tag: Vec<u8>, matched: usize },
+}
+
+/// What came just before, for the words that are keywords only after something.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Before {
+    #[default]
+    Nothing,
+    /// `PASSWORD` not followed by a literal: `FOR user =` may come.
+    Password,
+}
+
+/// Masks password literals in one stream of SQL (or of a client's output quoting SQL): each
+/// becomes its opening, [`MASK`] and its closing (`'***'`, `E'***'`, `$t$***$t$`).
+#[derive(Debug, Default)]
+pub struct SqlMasker {
+    state: State,
+    held: Vec<u8>,
+    before: Before,
+    /// `IDENTIFIED` was seen in this statement (up to its `;`).
+    identified: bool,
+    /// The contents of the literal being dropped, kept to learn it (up to [`MAX_LEARNED`]).
+    secret: Vec<u8>,
+    /// Secrets seen in masked literals, for [`LineMasker`] to mask wherever they show again.
+    learned: Vec<Vec<u8>>,
+}
+
+/// Longest literal learned as a secret; shortest one (shorter ones would mask ordinary words).
+const MAX_LEARNED: usize = 1024;
+const MIN_LEARNED: usize = 4;
+
+impl SqlMasker {
+    /// Appends to `out` what may be written of `bytes`: every password literal masked, less an
+    /// end that could still begin a clause (held for the next call or [`SqlMasker::finish`]).
+    pub fn chunk(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+        for &b in bytes {
+            self.step(b, out);
         }
-        let Some(&quote @ (b'\'' | b'"')) = bytes.get(j) else {
-            i += keyword.len();
-            continue;
-        };
-        // The closing quote: not doubled, not escaped.
-        let mut k = j + 1;
-        let mut end = None;
-        while k < bytes.len() {
-            match bytes[k] {
-                b'\\' => k += 2,
-                b if b == quote && bytes.get(k + 1) == Some(&quote) => k += 2,
-                b if b == quote => {
-                    end = Some(k);
-                    break;
-                }
-                _ => k += 1,
-            }
-        }
-        let end = end.unwrap_or(bytes.len());
-        out.push_str(&line[copied..=j]);
-        out.push_str(MASK);
-        copied = end;
-        i = end.max(j + 1);
     }
-    out.push_str(&line[copied..]);
-    out
+
+    /// Appends what is held (the stream has ended) and starts afresh.
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        match std::mem::take(&mut self.state) {
+            State::Opener { opener, .. } => {
+                out.append(&mut self.held);
+                out.extend_from_slice(&opener);
+            }
+            State::Literal {
+                close:
+                    Close::Quote {
+                        quote,
+                        pending: true,
+                        ..
+                    },
+                learn,
+                ..
+            } => {
+                out.push(quote);
+                self.learn(learn);
+            }
+            State::Literal { learn, .. } => self.learn(learn),
+            _ => {}
+        }
+        out.append(&mut self.held);
+        self.before = Before::Nothing;
+        self.identified = false;
+    }
+
+    fn step(&mut self, b: u8, out: &mut Vec<u8>) {
+        match &mut self.state {
+            State::Text => self.text(b, out),
+            State::Word => {
+                if is_word_byte(b) {
+                    out.push(b);
+                } else {
+                    self.state = State::Text;
+                    self.text(b, out);
+                }
+            }
+            State::Clause { keyword, sign } => {
+                let (keyword, seen_sign) = (*keyword, *sign);
+                if b.is_ascii_whitespace() && self.held.len() < MAX_BLANKS {
+                    self.held.push(b);
+                } else if matches!(b, b'=' | b'(') && !seen_sign && keyword != Keyword::Replace {
+                    self.held.push(b);
+                    self.state = State::Clause {
+                        keyword,
+                        sign: true,
+                    };
+                } else if matches!(b, b'\'' | b'"') {
+                    self.open(keyword, &[b], Close::quote(b), out);
+                } else if matches!(b, b'e' | b'E' | b'n' | b'N' | b'u' | b'U' | b'$' | b'_') {
+                    self.state = State::Opener {
+                        keyword,
+                        opener: vec![b],
+                    };
+                } else {
+                    self.not_a_clause(keyword, &[b], out);
+                }
+            }
+            State::Opener { keyword, opener } => {
+                let keyword = *keyword;
+                let mut opener = std::mem::take(opener);
+                opener.push(b);
+                match opening(&opener) {
+                    Opening::Done(close) => self.open(keyword, &opener, close, out),
+                    Opening::More => self.state = State::Opener { keyword, opener },
+                    Opening::No => self.not_a_clause(keyword, &opener, out),
+                }
+            }
+            State::Literal { close, len, learn } => {
+                let learn = *learn;
+                *len += 1;
+                let too_long = *len > MAX_LITERAL;
+                match close.step(b) {
+                    Step::In => {
+                        if self.secret.len() <= MAX_LEARNED {
+                            self.secret.push(b);
+                        }
+                        if too_long && b == b'\n' {
+                            out.push(b);
+                            self.secret.clear();
+                            self.state = State::Text;
+                        }
+                    }
+                    Step::Skip => {}
+                    Step::Closed => {
+                        close.write_end(out);
+                        if let Close::Dollar { tag, .. } = close {
+                            let partial = tag.len() - 1;
+                            self.secret
+                                .truncate(self.secret.len().saturating_sub(partial));
+                        }
+                        self.learn(learn);
+                        self.state = State::Text;
+                    }
+                    Step::ClosedBefore => {
+                        close.write_end(out);
+                        self.learn(learn);
+                        self.state = State::Text;
+                        self.step(b, out);
+                    }
+                }
+            }
+            State::ForUser { quote, len } => {
+                out.push(b);
+                *len += 1;
+                match *quote {
+                    Some(q) if b == q => *quote = None,
+                    Some(_) => {}
+                    None if matches!(b, b'\'' | b'"' | b'`') => *quote = Some(b),
+                    None if b == b'=' => {
+                        self.state = State::Clause {
+                            keyword: Keyword::Assigned,
+                            sign: true,
+                        }
+                    }
+                    None if b == b';' || *len > MAX_BLANKS => self.state = State::Text,
+                    None => {}
+                }
+            }
+        }
+    }
+
+    /// A byte in text: words that may be keywords are held until they end.
+    fn text(&mut self, b: u8, out: &mut Vec<u8>) {
+        if is_word_byte(b) {
+            self.held.push(b);
+            let held = &self.held;
+            let may_be = |w: &&str| {
+                w.len() >= held.len() && w.as_bytes()[..held.len()].eq_ignore_ascii_case(held)
+            };
+            if !(KEYWORDS.iter().any(may_be) || CONTEXT_WORDS.iter().any(may_be)) {
+                out.append(&mut self.held);
+                self.before = Before::Nothing;
+                self.state = State::Word;
+            }
+            return;
+        }
+        if !self.held.is_empty() {
+            let word = std::mem::take(&mut self.held);
+            out.extend_from_slice(&word);
+            let before = std::mem::take(&mut self.before);
+            let keyword = match word.to_ascii_lowercase().as_slice() {
+                b"password" | b"old_password" | b"master_password" => Some(Keyword::Password),
+                b"replace" => Some(Keyword::Replace),
+                b"by" => Some(Keyword::By {
+                    learn: self.identified,
+                }),
+                b"identified" => {
+                    self.identified = true;
+                    None
+                }
+                b"for" if before == Before::Password => {
+                    self.state = State::ForUser {
+                        quote: None,
+                        len: 0,
+                    };
+                    return self.step(b, out);
+                }
+                _ => None,
+            };
+            if let Some(keyword) = keyword {
+                self.state = State::Clause {
+                    keyword,
+                    sign: false,
+                };
+                return self.step(b, out);
+            }
+        }
+        if b == b';' {
+            self.identified = false;
+        }
+        if !b.is_ascii_whitespace() {
+            self.before = Before::Nothing;
+        }
+        out.push(b);
+    }
+
+    /// The held blanks and `opening` go out with the mask: a literal begins.
+    fn open(&mut self, keyword: Keyword, opening: &[u8], close: Close, out: &mut Vec<u8>) {
+        out.append(&mut self.held);
+        out.extend_from_slice(opening);
+        out.extend_from_slice(MASK.as_bytes());
+        self.secret.clear();
+        let learn = !matches!(keyword, Keyword::By { learn: false });
+        self.state = State::Literal {
+            close,
+            len: 0,
+            learn,
+        };
+    }
+
+    /// What followed `keyword` is no literal: the held blanks go out, `bytes` are read again
+    /// as text (after `PASSWORD`, a `FOR` may begin there).
+    fn not_a_clause(&mut self, keyword: Keyword, bytes: &[u8], out: &mut Vec<u8>) {
+        out.append(&mut self.held);
+        self.state = State::Text;
+        if keyword == Keyword::Password {
+            self.before = Before::Password;
+        }
+        for &b in bytes {
+            self.step(b, out);
+        }
+    }
+
+    fn learn(&mut self, learn: bool) {
+        let secret = std::mem::take(&mut self.secret);
+        if learn
+            && (MIN_LEARNED..=MAX_LEARNED).contains(&secret.len())
+            && !self.learned.contains(&secret)
+        {
+            self.learned.push(secret);
+        }
+    }
+}
+
+enum Opening {
+    Done(Close),
+    More,
+    No,
+}
+
+/// Whether `opener` (after a keyword) opens a literal: `E'`, `N'`, `U&'`, `$tag$`, `_charset'`.
+fn opening(opener: &[u8]) -> Opening {
+    let last = opener[opener.len() - 1];
+    match (opener[0].to_ascii_lowercase(), opener.len(), last) {
+        (b'e' | b'n', 2, b'\'') => Opening::Done(Close::quote(b'\'')),
+        (b'u', 2, b'&') => Opening::More,
+        (b'u', 3, b'\'') => Opening::Done(Close::quote(b'\'')),
+        (b'$', _, b'$') => Opening::Done(Close::Dollar {
+            tag: opener.to_vec(),
+            matched: 0,
+        }),
+        (b'$' | b'_', n, b) if n < 64 && is_word_byte(b) => Opening::More,
+        (b'_', n, b'\'') if n > 1 => Opening::Done(Close::quote(b'\'')),
+        _ => Opening::No,
+    }
+}
+
+enum Step {
+    /// A byte of the literal's value.
+    In,
+    /// A backslash, or a quote that may be the end.
+    Skip,
+    /// This byte ended the literal.
+    Closed,
+    /// The byte before ended it; this one is text.
+    ClosedBefore,
+}
+
+impl Close {
+    fn quote(quote: u8) -> Close {
+        Close::Quote {
+            quote,
+            escaped: false,
+            pending: false,
+        }
+    }
+
+    fn step(&mut self, b: u8) -> Step {
+        match self {
+            Close::Quote {
+                quote,
+                escaped,
+                pending,
+            } => {
+                if *pending {
+                    *pending = false;
+                    // A doubled quote is one quote of the value.
+                    return if b == *quote {
+                        Step::In
+                    } else {
+                        Step::ClosedBefore
+                    };
+                }
+                if *escaped {
+                    *escaped = false;
+                    return Step::In;
+                }
+                if b == b'\\' {
+                    *escaped = true;
+                    return Step::Skip;
+                }
+                if b == *quote {
+                    *pending = true;
+                    return Step::Skip;
+                }
+                Step::In
+            }
+            Close::Dollar { tag, matched } => {
+                if b == tag[*matched] {
+                    *matched += 1;
+                    if *matched == tag.len() {
+                        return Step::Closed;
+                    }
+                } else {
+                    *matched = usize::from(b == b'$');
+                }
+                Step::In
+            }
+        }
+    }
+
+    fn write_end(&self, out: &mut Vec<u8>) {
+        match self {
+            Close::Quote { quote, .. } => out.push(*quote),
+            Close::Dollar { tag, .. } => out.extend_from_slice(tag),
+        }
+    }
 }
 
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// Applies [`text_line`] to the lines of the streams it is given, holding a partial line until
-/// its newline (or [`crate::format::MAX_LINE`] bytes, or the end): a secret cannot be recognised
-/// in half a line. Lines that are not UTF-8 pass unchanged.
+/// `line` with its password literals masked (a statement that fits on it: no state carried).
+fn mask_sql(line: &str) -> String {
+    let mut masker = SqlMasker::default();
+    let mut out = Vec::with_capacity(line.len());
+    masker.chunk(line.as_bytes(), &mut out);
+    masker.finish(&mut out);
+    // Only whole literals between ASCII quotes are taken out: still UTF-8.
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// One line of a script (shell or SQL) as it may be logged: every literal that follows a
+/// password keyword of SQL, and whatever the command-line rules find (URIs, conninfo, secret
+/// variables, client options in a shell line), masked.
+pub fn text_line(line: &str) -> String {
+    line_rules(&mask_sql(line))
+}
+
+/// The command-line rules for a line whose SQL is masked already.
+fn line_rules(sql: &str) -> String {
+    let shell = if sql.contains(['\'', '"']) && shlex::split(sql).is_none() {
+        // Unbalanced quotes: not a shell line; the forms that need no split still apply.
+        mask_assignment(sql)
+    } else {
+        mask_script(sql)
+    };
+    mask_conninfo(&mask_uris(&shell))
+}
+
+/// Masks the streams it is given: SQL statements as a stream (see [`SqlMasker`]), then each
+/// line with the command-line rules and every secret learned from a masked literal so far (in
+/// any stream: psql's `LINE 2: 'x' ...` quotes a password without its keyword). A partial line
+/// is held until its newline, [`crate::format::MAX_LINE`] bytes (cut at a character boundary),
+/// or the end; the bytes of a line that are not UTF-8 pass unchanged.
 #[derive(Debug, Default)]
 pub struct LineMasker {
+    sql: [SqlMasker; 3],
     held: [Vec<u8>; 3],
+    learned: Vec<Vec<u8>>,
 }
 
 impl LineMasker {
     /// Appends to `out` the whole lines of `bytes`, masked; keeps the partial line.
     pub fn chunk(&mut self, stream: crate::event::Stream, bytes: &[u8], out: &mut Vec<u8>) {
-        let held = &mut self.held[stream.index()];
-        held.extend_from_slice(bytes);
+        let i = stream.index();
+        self.sql[i].chunk(bytes, &mut self.held[i]);
+        self.learn(i);
+        let held = &self.held[i];
+        let max = crate::format::MAX_LINE;
         let whole = match memchr::memrchr(b'\n', held) {
             Some(n) => n + 1,
-            None if held.len() >= crate::format::MAX_LINE => held.len(),
+            None if held.len() >= max => character_cut(&held[..max]),
             None => return,
         };
-        let lines: Vec<u8> = held.drain(..whole).collect();
+        let lines: Vec<u8> = self.held[i].drain(..whole).collect();
         for line in lines.split_inclusive(|b| *b == b'\n') {
-            mask_line_bytes(line, out);
+            self.line(line, out);
         }
     }
 
     /// Appends what is held for `stream`, masked (the stream has ended).
     pub fn finish(&mut self, stream: crate::event::Stream, out: &mut Vec<u8>) {
-        let held = std::mem::take(&mut self.held[stream.index()]);
+        let i = stream.index();
+        self.sql[i].finish(&mut self.held[i]);
+        self.learn(i);
+        let held = std::mem::take(&mut self.held[i]);
         if !held.is_empty() {
-            mask_line_bytes(&held, out);
+            self.line(&held, out);
         }
+    }
+
+    fn learn(&mut self, i: usize) {
+        for secret in self.sql[i].learned.drain(..) {
+            if !self.learned.contains(&secret) {
+                self.learned.push(secret);
+            }
+        }
+        self.learned.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+
+    fn line(&self, line: &[u8], out: &mut Vec<u8>) {
+        let mut masked = Vec::with_capacity(line.len());
+        for piece in line.utf8_chunks() {
+            masked.extend_from_slice(line_rules(piece.valid()).as_bytes());
+            masked.extend_from_slice(piece.invalid());
+        }
+        let mut rest = masked.as_slice();
+        while let Some((at, len)) = self
+            .learned
+            .iter()
+            .filter_map(|s| memchr::memmem::find(rest, s).map(|at| (at, s.len())))
+            .min_by_key(|&(at, len)| (at, std::cmp::Reverse(len)))
+        {
+            out.extend_from_slice(&rest[..at]);
+            out.extend_from_slice(MASK.as_bytes());
+            rest = &rest[at + len..];
+        }
+        out.extend_from_slice(rest);
     }
 }
 
-fn mask_line_bytes(line: &[u8], out: &mut Vec<u8>) {
-    match std::str::from_utf8(line) {
-        Ok(text) => out.extend_from_slice(text_line(text).as_bytes()),
-        Err(_) => out.extend_from_slice(line),
+/// The length of `b` less a UTF-8 character it ends inside of (at most 3 bytes), so that a
+/// line cut at a bound keeps its characters whole (and its text masked: a piece that is not
+/// UTF-8 would not be).
+fn character_cut(b: &[u8]) -> usize {
+    for back in 1..=3.min(b.len()) {
+        let at = b.len() - back;
+        if b[at] & 0xC0 != 0x80 {
+            return match std::str::from_utf8(&b[at..]) {
+                Err(e) if e.error_len().is_none() && at > 0 => at,
+                _ => b.len(),
+            };
+        }
     }
+    b.len()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Stream::{Stderr, Stdin};
 
+    /// Every statement form, masked alone and fed in two pieces cut at every byte.
     #[test]
-    fn sql_password_clauses_and_script_lines_are_masked() {
-        for (line, masked) in [
+    fn sql_password_clauses_are_masked_in_every_form_and_at_every_cut() {
+        for (text, masked) in [
             (
                 "CREATE USER 'app'@'%' IDENTIFIED BY 'S3cret!';\n",
                 "CREATE USER 'app'@'%' IDENTIFIED BY '***';\n",
@@ -152,15 +582,111 @@ mod tests {
                 "CHANGE MASTER TO MASTER_PASSWORD='***', MASTER_USER='r';",
             ),
             (
-                "export PGPASSWORD=hunter22; psql postgresql://app:pw@db/app\n",
-                "export PGPASSWORD=***; psql postgresql://app:***@db/app\n",
-            ),
-            ("mysql -uroot -pS3cret shop\n", "mysql -uroot -p*** shop\n"),
-            (
                 "select 'by the way', password_hash from users where name = 'o''brien';\n",
                 "select 'by the way', password_hash from users where name = 'o''brien';\n",
             ),
             ("ORDER BY 'x'", "ORDER BY '***'"),
+            // The password on the next line, after blank lines.
+            (
+                "CREATE USER a IDENTIFIED BY\n\n  'S3cret';\n",
+                "CREATE USER a IDENTIFIED BY\n\n  '***';\n",
+            ),
+            (
+                "ALTER ROLE a PASSWORD\n'S3cret';\n",
+                "ALTER ROLE a PASSWORD\n'***';\n",
+            ),
+            // A literal over lines, escapes, PostgreSQL's quotings.
+            ("PASSWORD 'S3\ncr\net' x", "PASSWORD '***' x"),
+            ("PASSWORD E'S3\\'cr\\\\et' x", "PASSWORD E'***' x"),
+            ("PASSWORD e'S3''cret';", "PASSWORD e'***';"),
+            ("PASSWORD $$S3'c$r$$;", "PASSWORD $$***$$;"),
+            ("PASSWORD $tag$S3$ta$cret$tag$;", "PASSWORD $tag$***$tag$;"),
+            ("PASSWORD U&'S3\\0063ret';", "PASSWORD U&'***';"),
+            (
+                "IDENTIFIED BY _utf8mb4'S3cret';",
+                "IDENTIFIED BY _utf8mb4'***';",
+            ),
+            // SET PASSWORD FOR, with the user quoted, and the old function.
+            (
+                "SET PASSWORD FOR 'u'@'h=x' = 'S3cret';",
+                "SET PASSWORD FOR 'u'@'h=x' = '***';",
+            ),
+            (
+                "set password for u@localhost = password('S3cret');",
+                "set password for u@localhost = password('***');",
+            ),
+            (
+                "SET PASSWORD FOR u = OLD_PASSWORD('S3cret');",
+                "SET PASSWORD FOR u = OLD_PASSWORD('***');",
+            ),
+            (
+                "ALTER USER u IDENTIFIED BY 'new1' REPLACE 'old1';",
+                "ALTER USER u IDENTIFIED BY '***' REPLACE '***';",
+            ),
+            // mysql's error quotes the rest of the statement.
+            (
+                "near 'REPLACE 'old1' garbage' at line 1",
+                "near 'REPLACE '***' garbage' at line 1",
+            ),
+            (
+                "select replace('a', 'b', 'c'), password_expired from t;",
+                "select replace('a', 'b', 'c'), password_expired from t;",
+            ),
+            ("PASSWORD EXPIRE NEVER;", "PASSWORD EXPIRE NEVER;"),
+            ("\\password app\nS3cret\n", "\\password app\nS3cret\n"),
+            (
+                "\u{e9} by '\u{e9}t\u{e9}' \u{20ac}",
+                "\u{e9} by '***' \u{20ac}",
+            ),
+            // Unterminated: masked to the end.
+            ("IDENTIFIED BY 'S3cret", "IDENTIFIED BY '***"),
+            ("IDENTIFIED BY 'S3cret'", "IDENTIFIED BY '***'"),
+        ] {
+            assert_eq!(mask_sql(text), masked, "{text:?}");
+            let bytes = text.as_bytes();
+            for cut in 0..=bytes.len() {
+                let mut m = SqlMasker::default();
+                let mut out = Vec::new();
+                m.chunk(&bytes[..cut], &mut out);
+                m.chunk(&bytes[cut..], &mut out);
+                m.finish(&mut out);
+                assert_eq!(text_of(&out), masked, "{text:?} cut at {cut}");
+            }
+        }
+    }
+
+    fn text_of(bytes: &[u8]) -> String {
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn only_what_could_begin_a_clause_is_held() {
+        let mut m = SqlMasker::default();
+        let mut out = Vec::new();
+        m.chunk(b"select 1; -- a comment", &mut out);
+        assert_eq!(out, b"select 1; -- a comment");
+        m.chunk(b" with a pass", &mut out);
+        assert_eq!(
+            out, b"select 1; -- a comment with a ",
+            "'pass' may be PASSWORD"
+        );
+        m.chunk(b"word 'S3cr", &mut out);
+        assert_eq!(text_of(&out), "select 1; -- a comment with a password '***");
+        m.chunk(b"et' then", &mut out);
+        assert_eq!(
+            text_of(&out),
+            "select 1; -- a comment with a password '***' then"
+        );
+    }
+
+    #[test]
+    fn command_line_rules_apply_to_each_line() {
+        for (line, masked) in [
+            (
+                "export PGPASSWORD=hunter22; psql postgresql://app:pw@db/app\n",
+                "export PGPASSWORD=***; psql postgresql://app:***@db/app\n",
+            ),
+            ("mysql -uroot -pS3cret shop\n", "mysql -uroot -p*** shop\n"),
         ] {
             assert_eq!(text_line(line), masked, "{line}");
         }
@@ -198,6 +724,14 @@ mod tests {
             "?",
             "&password=",
             "MASTER_PASSWORD",
+            "$",
+            "$t$",
+            "E'",
+            "U&'",
+            "for",
+            "replace",
+            "_x'",
+            "identified",
         ];
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
@@ -222,19 +756,84 @@ mod tests {
     }
 
     #[test]
-    fn the_line_masker_holds_a_partial_line_until_its_end() {
-        use crate::event::Stream::Stdin;
+    fn the_line_masker_keeps_the_statement_across_lines_and_holds_a_partial_line() {
         let mut m = LineMasker::default();
         let mut out = Vec::new();
         m.chunk(Stdin, b"CREATE USER a IDENTIFIED BY 'sec", &mut out);
         assert!(out.is_empty());
-        m.chunk(Stdin, b"ret';\nselect 1;\nIDENTIFIED BY 'x", &mut out);
-        assert_eq!(out, b"CREATE USER a IDENTIFIED BY '***';\nselect 1;\n");
+        m.chunk(Stdin, b"ret';\nselect 1;\nIDENTIFIED BY\n", &mut out);
+        assert_eq!(
+            text_of(&out),
+            "CREATE USER a IDENTIFIED BY '***';\nselect 1;\n"
+        );
         out.clear();
+        m.chunk(Stdin, b" 'x\nyz' garbage;\n", &mut out);
+        assert_eq!(text_of(&out), "IDENTIFIED BY\n '***' garbage;\n");
+        out.clear();
+        m.chunk(Stdin, b"IDENTIFIED BY 'x", &mut out);
         m.finish(Stdin, &mut out);
         assert_eq!(out, b"IDENTIFIED BY '***");
         out.clear();
         m.chunk(Stdin, b"\xff by 'x'\n", &mut out);
-        assert_eq!(out, b"\xff by 'x'\n", "not UTF-8: unchanged");
+        assert_eq!(
+            out, b"\xff by '***'\n",
+            "not UTF-8: the SQL is masked still"
+        );
+    }
+
+    #[test]
+    fn a_learned_password_is_masked_where_it_shows_again_in_any_stream() {
+        // psql quotes the line of the error alone: `LINE 2: 'S3cretX' garbage;`.
+        let mut m = LineMasker::default();
+        let mut out = Vec::new();
+        m.chunk(
+            Stdin,
+            b"ALTER ROLE a PASSWORD\n'S3cretX' garbage;\n",
+            &mut out,
+        );
+        m.chunk(Stderr, b"LINE 2: 'S3cretX' garbage;\n", &mut out);
+        m.chunk(Stderr, b"ORDER BY 'name' name\n", &mut out);
+        assert_eq!(
+            text_of(&out),
+            "ALTER ROLE a PASSWORD\n'***' garbage;\nLINE 2: '***' garbage;\nORDER BY '***' name\n",
+            "a literal after a plain BY is masked but not learned"
+        );
+    }
+
+    #[test]
+    fn a_line_over_the_bound_is_cut_at_a_character_and_its_clause_still_masked() {
+        let max = crate::format::MAX_LINE;
+        let mut text = "é".repeat(max / 2 - 10).into_bytes();
+        text.extend_from_slice(b"x IDENTIFIED BY 'S3cret-p");
+        text.extend_from_slice("é".repeat(20).as_bytes());
+        text.extend_from_slice(b"assword' garbage;\n");
+        for cut in [max - 3, max - 1, max, max + 7] {
+            let mut m = LineMasker::default();
+            let mut out = Vec::new();
+            m.chunk(Stdin, &text[..cut], &mut out);
+            m.chunk(Stdin, &text[cut..], &mut out);
+            m.finish(Stdin, &mut out);
+            let out = String::from_utf8(out).expect("cut at a character boundary");
+            assert!(out.ends_with("x IDENTIFIED BY '***' garbage;\n"), "{cut}");
+            assert!(
+                !out.contains("S3cret") && !out.contains("assword'"),
+                "{cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_line_cut_at_the_bound_inside_a_character_is_still_masked() {
+        let max = crate::format::MAX_LINE;
+        let mut text = b"export PGPASSWORD=hunter22 ".to_vec();
+        assert!(text.len() % 2 == 1, "the bound falls inside a character");
+        text.extend_from_slice("é".repeat(max / 2).as_bytes());
+        text.push(b'\n');
+        let mut m = LineMasker::default();
+        let mut out = Vec::new();
+        m.chunk(Stdin, &text, &mut out);
+        let out = String::from_utf8(out).expect("whole characters");
+        assert!(out.starts_with("export PGPASSWORD=*** é"), "{}", &out[..40]);
+        assert!(!out.contains("hunter22"));
     }
 }

@@ -123,6 +123,11 @@ struct Input {
     pending: Vec<u8>,
     /// The pipe held nothing when last looked at: the command has taken everything.
     empty: bool,
+    /// Written into the pipe but not known to be read by the command yet: recorded once it is
+    /// (see [`Input::settle`]); what is still there when the run ends was never read.
+    unrecorded: Vec<u8>,
+    /// The command's end of the pipe (a duplicate of it), to ask how much is unread.
+    probe: File,
 }
 
 /// What a polled descriptor is.
@@ -153,7 +158,7 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
         .or_else(|| sys::window_size(io::stderr().as_fd()));
     let mut wired = Wired::new(spec.wiring, terminal_size.unwrap_or(Size::DEFAULT))?;
     let mut input = match wired.input.take() {
-        Some(to) => Some(Input {
+        Some((to, probe)) => Some(Input {
             from: io::stdin()
                 .as_fd()
                 .try_clone_to_owned()
@@ -162,6 +167,8 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
             to: Some(to),
             pending: Vec::new(),
             empty: true,
+            unrecorded: Vec::new(),
+            probe,
         }),
         None => None,
     };
@@ -305,6 +312,10 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
             }
         };
         drop(fds);
+        // Input the command has read is recorded before the output it may have caused.
+        if let Some(input) = &mut input {
+            input.settle(&clock, fanout);
+        }
 
         // A pty's output reaches its master a moment after the write (the kernel passes it on
         // from a work queue), so a pipe can be readable before a pty written to earlier. Reading
@@ -339,7 +350,7 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
         }
         if let Some(input) = &mut input {
             if ready.contains(&Slot::InputData) {
-                trouble |= input.read(&mut buf, &clock, fanout);
+                trouble |= input.read(&mut buf);
             } else if ready.contains(&Slot::InputRoom) {
                 input.room();
             }
@@ -352,6 +363,9 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
             fanout.pause();
             pause_at = None;
         }
+    }
+    if let Some(input) = &mut input {
+        input.settle(&clock, fanout);
     }
     drop(input);
     let (time, duration, status) = match exited {
@@ -443,9 +457,9 @@ fn follow_size(tty: Option<&File>, source: &Source, size: &mut Option<Size>) {
 }
 
 impl Input {
-    /// Reads what teelog's stdin has (at most what the pipe holds), records it and passes it
-    /// on. End of input closes the command's stdin. Returns true on a failure (reported).
-    fn read(&mut self, buf: &mut [u8], clock: &Clock, fanout: &mut Fanout) -> bool {
+    /// Reads what teelog's stdin has (at most what the pipe holds) and passes it on (it is
+    /// recorded once the command has read it). End of input closes the command's stdin. Returns true on a failure (reported).
+    fn read(&mut self, buf: &mut [u8]) -> bool {
         let buf = &mut buf[..INPUT_PIPE_SIZE];
         let n = match self.from.read(buf) {
             Ok(0) => {
@@ -467,15 +481,30 @@ impl Input {
                 return true;
             }
         };
-        fanout.chunk(&Chunk {
-            stream: Stream::Stdin,
-            time: clock.now(),
-            bytes: &buf[..n],
-        });
         self.pending.extend_from_slice(&buf[..n]);
         self.empty = false;
         self.room();
         false
+    }
+
+    /// Records what the command has read of what was written into its pipe: all of it but
+    /// what the pipe still holds (`true < drop.sql` reads nothing, and nothing is recorded).
+    fn settle(&mut self, clock: &Clock, fanout: &mut Fanout) {
+        if self.unrecorded.is_empty() {
+            return;
+        }
+        let Ok(unread) = sys::bytes_ready(self.probe.as_fd()) else {
+            return;
+        };
+        let read = self.unrecorded.len().saturating_sub(unread);
+        if read > 0 {
+            fanout.chunk(&Chunk {
+                stream: Stream::Stdin,
+                time: clock.now(),
+                bytes: &self.unrecorded[..read],
+            });
+            self.unrecorded.drain(..read);
+        }
     }
 
     /// Writes what is pending as far as the pipe takes it; when nothing is pending, the pipe
@@ -491,7 +520,7 @@ impl Input {
         }
         match to.write(&self.pending) {
             Ok(n) => {
-                self.pending.drain(..n);
+                self.unrecorded.extend(self.pending.drain(..n));
             }
             Err(err)
                 if matches!(

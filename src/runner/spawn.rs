@@ -62,8 +62,10 @@ pub struct Source {
 pub struct Wired {
     /// stdout first: the loop reads in this order, and a pty is read before a pipe.
     pub sources: Vec<Source>,
-    /// teelog's end of the command's stdin with `--log-input`, non-blocking.
-    pub input: Option<File>,
+    /// teelog's end of the command's stdin with `--log-input`, non-blocking, and a duplicate of
+    /// the command's end, kept only to ask how much of what teelog wrote is still unread
+    /// (FIONREAD), after teelog's end is closed too.
+    pub input: Option<(File, File)>,
     /// The pty's size, when there is one.
     pub size: Option<Size>,
     stdin: Option<OwnedFd>,
@@ -124,7 +126,8 @@ impl Wired {
             let _ = fcntl(&w, FcntlArg::F_SETPIPE_SZ(INPUT_PIPE_SIZE as i32));
             let w = File::from(OwnedFd::from(w));
             set_nonblocking(&w).map_err(Error::Pipe)?;
-            (Some(OwnedFd::from(r)), Some(w))
+            let probe = File::from(OwnedFd::from(r.try_clone().map_err(Error::Pipe)?));
+            (Some(OwnedFd::from(r)), Some((w, probe)))
         } else {
             (None, None)
         };
