@@ -68,7 +68,7 @@ pub(super) fn apply(text: &str, edits: &[Edit]) -> String {
 }
 
 /// Whether an option, variable, header or parameter of this name holds a secret: its name, in
-/// any case and without `-`, `_` or `.`, ends in password, passwd, passphrase, pass, pwd, pw,
+/// any case and without `-`, `_` or `.`, ends in password, passwd, passphrase, pass, pwd (or is pw),
 /// secret, token, api key, access key, secret key, private key, credential(s), auth, bearer,
 /// cookie, passin or passout. Not: a negation (`no-password`, `ask-pass`, `skip-`, `without-`,
 /// `prompt-`), `PWD`/`OLDPWD` (directories), `bypass`, `compass`.
@@ -97,7 +97,6 @@ pub(super) fn secret_name(name: &str) -> bool {
         "passphrase",
         "pass",
         "pwd",
-        "pw",
         "secret",
         "token",
         "apikey",
@@ -113,7 +112,9 @@ pub(super) fn secret_name(name: &str) -> bool {
         "passin",
         "passout",
     ];
-    ENDS.iter().any(|end| joined.ends_with(end))
+    // `pw` counts only as a whole part (`DB_PW`, `--pw`), not as the end of a longer word
+    // (`kOgPw=` in random bytes recorded by --log-input).
+    ENDS.iter().any(|end| joined.ends_with(end)) || parts.last().is_some_and(|last| last == "pw")
 }
 
 /// The part of an option's value that is secret: all of it, but only what follows `pass:` in
