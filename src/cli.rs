@@ -68,9 +68,9 @@ pub struct Cli {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_size: Option<u64>,
 
-    /// With --max-size: how many rotated files to keep (PATH.1 ... PATH.N); older ones are
-    /// deleted
-    #[arg(long, value_name = "N", default_value = "5", requires = "max_size")]
+    /// With --max-size: how many rotated files to keep (PATH.1 ... PATH.N, at most 1000); older
+    /// ones are deleted
+    #[arg(long, value_name = "N", default_value = "5", requires = "max_size", value_parser = parse_keep)]
     pub keep: u32,
 
     /// Show nothing on the console; write the logs only
@@ -273,6 +273,24 @@ fn parse_size(text: &str) -> Result<u64, String> {
     n.checked_mul(1 << shift)
         .filter(|size| *size > 0)
         .ok_or_else(bad)
+}
+
+/// The most rotated files `--keep` may keep. Each rotation renames every kept file (PATH.N-1 to
+/// PATH.N, ...), so the count bounds the work a rotation does; a thousand generations of a log
+/// is more history than rotating by size is for (logrotate's own examples keep 4 to 14).
+pub const MAX_KEEP: u32 = 1000;
+
+/// A number of rotated files, 0 to [`MAX_KEEP`].
+fn parse_keep(text: &str) -> Result<u32, String> {
+    match text.parse::<u64>() {
+        Ok(n) if n <= u64::from(MAX_KEEP) => Ok(n as u32),
+        Ok(_) => Err(format!(
+            "'{text}' is more files than --keep keeps (at most {MAX_KEEP})"
+        )),
+        Err(_) => Err(format!(
+            "'{text}' is not a number of files (0 to {MAX_KEEP})"
+        )),
+    }
 }
 
 /// A syslog facility's number, from its name.

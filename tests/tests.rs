@@ -5,6 +5,7 @@ mod destinations;
 mod errors;
 mod exit_status;
 mod faults;
+mod files;
 mod formats;
 mod live;
 mod long_running;

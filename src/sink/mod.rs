@@ -203,7 +203,12 @@ impl Dest {
         if log.rotation.keep == 0 {
             std::fs::remove_file(&log.path)?;
         } else {
-            for n in (1..log.rotation.keep).rev() {
+            // Only the files there are moved up: PATH.1 ... PATH.top, the oldest kept one
+            // (PATH.keep) replaced by the one before it.
+            let there = (1..log.rotation.keep)
+                .take_while(|n| std::fs::symlink_metadata(numbered(*n)).is_ok())
+                .count() as u32;
+            for n in (1..=there).rev() {
                 match std::fs::rename(numbered(n), numbered(n + 1)) {
                     Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
                     _ => {}
