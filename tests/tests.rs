@@ -1,5 +1,6 @@
 //! One integration-test binary; every test runs the real `teelog` binary (see `util`).
 
+mod delivery;
 mod destinations;
 mod errors;
 mod exit_status;
