@@ -4,6 +4,11 @@
 //! backlog, and reconnects (at most once a second) when the connection is lost. Trouble is
 //! reported once; messages that could not be delivered are counted, and the count is reported
 //! at the end.
+//!
+//! Plain TCP syslog has no acknowledgements, so what a server that stalls, is killed or restarts
+//! had in its buffers is lost without a word from it. What teelog can know, it counts as
+//! possibly lost (see [`Flight`]): on a connection that breaks, every message the server may not
+//! have read yet; at the end, those it has not confirmed by closing its side after teelog's.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -17,6 +22,7 @@ use nix::sys::socket::{
 };
 
 use crate::error::report;
+use crate::runner::sys;
 
 /// The most bytes of messages kept for a TCP server that cannot take them yet.
 pub const BACKLOG: usize = 4 * 1024 * 1024;
@@ -26,6 +32,17 @@ const LAST_WAIT: Duration = Duration::from_secs(2);
 
 /// How often a lost TCP connection is tried again.
 const RETRY: Duration = Duration::from_secs(1);
+
+/// How many messages written whole between two looks at a connection's queues (see [`Flight`]).
+const LOOK_EVERY: usize = 64;
+
+/// What is added to the bound on a server's unread bytes that a look takes from its window, for
+/// the window's rounding (its scale) and the messages written since.
+const MARGIN: u64 = 64 * 1024;
+
+/// The bound on a server's unread bytes when the kernel does not tell its window: more than
+/// Linux's largest receive buffer by default (6 MiB).
+const RECEIVER_BOUND: u64 = 16 * 1024 * 1024;
 
 /// A remote syslog server.
 #[derive(Debug)]
@@ -43,23 +60,36 @@ impl Remote {
         }
     }
 
-    /// At the end of the run: delivers what it can within a short wait, then reports what was
-    /// not delivered; returns that number of messages.
+    /// At the end of the run: delivers what it can within a short wait, then reports, in one
+    /// line, what was not delivered and what may have been lost; returns that number of messages.
     pub fn finish(&mut self) -> u64 {
-        let (name, lost) = match self {
-            Remote::Udp(udp) => (&udp.name, udp.lost),
+        let (name, lost, doubtful) = match self {
+            Remote::Udp(udp) => (&udp.name, udp.lost, 0),
             Remote::Tcp(tcp) => {
                 tcp.drain();
-                (&tcp.name, tcp.lost + tcp.backlog.len() as u64)
+                tcp.close();
+                (&tcp.name, tcp.lost + tcp.backlog.len() as u64, tcp.doubtful)
             }
         };
-        if lost > 0 {
-            let plural = if lost == 1 { "" } else { "s" };
-            report(format_args!(
-                "{name}: {lost} message{plural} could not be delivered"
-            ));
+        let messages = |n: u64| format!("{n} message{}", if n == 1 { "" } else { "s" });
+        let why = "sent on a connection that then broke, or not confirmed by the server at the \
+                   end: plain TCP syslog has no acknowledgements";
+        match (lost, doubtful) {
+            (0, 0) => {}
+            (lost, 0) => report(format_args!(
+                "{name}: {} could not be delivered",
+                messages(lost)
+            )),
+            (0, doubtful) => report(format_args!(
+                "{name}: {} may have been lost ({why})",
+                messages(doubtful)
+            )),
+            (lost, doubtful) => report(format_args!(
+                "{name}: {} could not be delivered, and {doubtful} more may have been lost ({why})",
+                messages(lost)
+            )),
         }
-        lost
+        lost + doubtful
     }
 }
 
@@ -110,6 +140,59 @@ enum State {
     Up(TcpStream),
 }
 
+/// The messages written on the current connection that the server may not have read yet.
+///
+/// The kernel tells how many written bytes the server has not acknowledged (`SIOCOUTQ`), and the
+/// receive window the server last advertised: the server's kernel holds unread at most what its
+/// window has shrunk by since its largest (with the window's own rounding), so a message that
+/// ends before `acknowledged - 2 × (largest - now) - MARGIN` has been read by the server. Each
+/// look (every [`LOOK_EVERY`] messages) forgets those; the ones left are the ones in doubt when
+/// the connection breaks: they were in teelog's send buffer, on the way, or in the server's.
+#[derive(Debug, Default)]
+struct Flight {
+    /// Bytes written on this connection.
+    written: u64,
+    /// Where each message written whole on this connection ends (counted as `written`), for
+    /// those the server may not have read yet, oldest first.
+    ends: VecDeque<u64>,
+    /// The largest receive window the server advertised on this connection.
+    window: u32,
+    /// How many messages `ends` held just after the last look.
+    looked: usize,
+}
+
+impl Flight {
+    /// Forgets the messages the server has read for certain, as the socket's queue and window
+    /// tell now; `margin` is added to the bound on the server's unread bytes.
+    fn look(&mut self, stream: &TcpStream, margin: u64) {
+        let fd = stream.as_fd();
+        let Ok(unacked) = sys::unacknowledged(fd) else {
+            return;
+        };
+        let acked = self.written.saturating_sub(unacked as u64);
+        let unread = match sys::peer_window(fd) {
+            Some(now) => {
+                self.window = self.window.max(now);
+                2 * u64::from(self.window - now) + margin
+            }
+            None => RECEIVER_BOUND,
+        };
+        let read = acked.saturating_sub(unread);
+        while self.ends.front().is_some_and(|end| *end <= read) {
+            self.ends.pop_front();
+        }
+        self.looked = self.ends.len();
+    }
+
+    /// How many messages the server has not acknowledged whole (all of them when the kernel
+    /// does not tell).
+    fn unacknowledged(&self, stream: &TcpStream) -> u64 {
+        let unacked = sys::unacknowledged(stream.as_fd()).map_or(u64::MAX, |n| n as u64);
+        let acked = self.written.saturating_sub(unacked);
+        self.ends.iter().filter(|end| **end > acked).count() as u64
+    }
+}
+
 #[derive(Debug)]
 pub struct Tcp {
     addr: SocketAddr,
@@ -119,7 +202,11 @@ pub struct Tcp {
     backlog: VecDeque<Vec<u8>>,
     sent: usize,
     bytes: usize,
+    flight: Flight,
+    /// Messages dropped because the backlog was full.
     lost: u64,
+    /// Messages that may have been lost with a connection (see [`Flight`]).
+    doubtful: u64,
     reported: bool,
 }
 
@@ -134,7 +221,9 @@ impl Tcp {
             backlog: VecDeque::new(),
             sent: 0,
             bytes: 0,
+            flight: Flight::default(),
             lost: 0,
+            doubtful: 0,
             reported: false,
         };
         tcp.pump();
@@ -145,7 +234,8 @@ impl Tcp {
         if !self.reported {
             self.reported = true;
             report(format_args!(
-                "{}: {what}; going on, reconnecting and keeping up to {} MiB of messages",
+                "{}: {what}; going on, reconnecting and keeping up to {} MiB of messages \
+                 (lost ones are counted)",
                 self.name,
                 BACKLOG / (1024 * 1024)
             ));
@@ -160,6 +250,20 @@ impl Tcp {
             self.backlog.push_back(message.to_vec());
         }
         self.pump();
+    }
+
+    /// The connection broke: what was in doubt on it is counted (as the last look left it: a
+    /// broken socket's queue says nothing more), and it is tried again at once.
+    fn broken(&mut self, err: io::Error) {
+        // The message being sent starts again on the next connection, which is tried at once
+        // (a server restarting, a connection reset); a refused one waits a second.
+        self.sent = 0;
+        self.doubtful += self.flight.ends.len() as u64;
+        self.flight = Flight::default();
+        self.state = State::Down {
+            retry_at: Instant::now(),
+        };
+        self.trouble(format_args!("connection lost: {err}"));
     }
 
     /// Moves the connection on as far as it goes without waiting, and sends what it can.
@@ -197,6 +301,7 @@ impl Tcp {
                                 unreachable!()
                             };
                             self.state = State::Up(TcpStream::from(fd));
+                            self.flight = Flight::default();
                         }
                         result => {
                             let err = match result {
@@ -212,30 +317,29 @@ impl Tcp {
                     }
                 }
                 State::Up(stream) => {
+                    let flight = &mut self.flight;
                     while let Some(front) = self.backlog.front() {
                         match stream.write(&front[self.sent..]) {
                             Ok(n) => {
                                 self.sent += n;
+                                flight.written += n as u64;
                                 if self.sent == front.len() {
                                     self.bytes -= front.len();
                                     self.backlog.pop_front();
                                     self.sent = 0;
+                                    flight.ends.push_back(flight.written);
                                 }
                             }
-                            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
+                            Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
                             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                             Err(err) => {
-                                // The message being sent starts again on the next connection,
-                                // which is tried at once (a server restarting, a connection
-                                // reset); a refused one waits a second.
-                                self.sent = 0;
-                                self.state = State::Down {
-                                    retry_at: Instant::now(),
-                                };
-                                self.trouble(format_args!("connection lost: {err}"));
+                                self.broken(err);
                                 return;
                             }
                         }
+                    }
+                    if flight.ends.len() >= flight.looked + LOOK_EVERY {
+                        flight.look(stream, MARGIN);
                     }
                     return;
                 }
@@ -262,6 +366,50 @@ impl Tcp {
             let ms = until.saturating_duration_since(now).as_millis().min(1000) as u16;
             let _ = poll(&mut fds, PollTimeout::from(ms));
         }
+    }
+
+    /// Ends the connection: shuts down teelog's side and waits, at most [`LAST_WAIT`], for the
+    /// server to close its own, which a syslog server (rsyslog, syslog-ng) does once it has read
+    /// everything before; then nothing is in doubt. A server that resets the connection instead
+    /// leaves in doubt what [`Tcp::broken`] says, and one that does neither in that time, what
+    /// it has not acknowledged or may not have read.
+    fn close(&mut self) {
+        let State::Up(stream) = &mut self.state else {
+            return;
+        };
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let until = Instant::now() + LAST_WAIT;
+        let mut scratch = [0u8; 4096];
+        loop {
+            let now = Instant::now();
+            if now >= until {
+                break;
+            }
+            let mut fds = [PollFd::new(stream.as_fd(), PollFlags::POLLIN)];
+            let ms = until.saturating_duration_since(now).as_millis().min(1000) as u16;
+            let _ = poll(&mut fds, PollTimeout::from(ms));
+            match io::Read::read(stream, &mut scratch) {
+                Ok(0) => {
+                    // What it did not acknowledge came after its close (it reset that).
+                    self.doubtful += self.flight.unacknowledged(stream);
+                    self.flight = Flight::default();
+                    return;
+                }
+                Ok(_) => {}
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) => {}
+                Err(err) => {
+                    self.broken(err);
+                    return;
+                }
+            }
+        }
+        self.flight.look(stream, 0);
+        self.doubtful += self.flight.ends.len() as u64;
+        self.flight = Flight::default();
     }
 }
 

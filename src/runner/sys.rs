@@ -220,3 +220,36 @@ pub fn lease(fd: BorrowedFd<'_>, lease: Lease) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// How many bytes written to the socket `fd` its peer has not taken yet (`SIOCOUTQ`, which is
+/// `TIOCOUTQ`): for TCP, those not acknowledged (sent or not); for a unix datagram socket, the
+/// memory of its datagrams that the reader has not read yet.
+pub fn unacknowledged(fd: BorrowedFd<'_>) -> io::Result<usize> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: SIOCOUTQ writes one c_int through the pointer, which points to `n`.
+    match unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCOUTQ, &mut n) } {
+        -1 => Err(io::Error::last_os_error()),
+        _ => Ok(usize::try_from(n).unwrap_or(0)),
+    }
+}
+
+/// The receive window the TCP peer of `fd` last advertised (`TCP_INFO`'s `tcpi_snd_wnd`), or
+/// `None` when the kernel does not tell (before Linux 5.4).
+pub fn peer_window(fd: BorrowedFd<'_>) -> Option<u32> {
+    // SAFETY: tcp_info is a C struct of integers, for which all-zero bytes are a valid value.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes (the struct's size) into `info`, and the
+    // length it wrote into `len`, both ours and alive for the call.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&raw mut info).cast(),
+            &mut len,
+        )
+    };
+    let end = std::mem::offset_of!(libc::tcp_info, tcpi_snd_wnd) + 4;
+    (rc == 0 && len as usize >= end).then_some(info.tcpi_snd_wnd)
+}

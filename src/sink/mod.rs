@@ -25,6 +25,7 @@ use crate::mask::LineMasker;
 use crate::redact::Redactor;
 use crate::strip::AnsiStripper;
 
+mod datagram;
 mod splice;
 pub use splice::SPLICE_MIN;
 
@@ -33,8 +34,9 @@ pub use splice::SPLICE_MIN;
 enum Kind {
     /// A file, FIFO, terminal or pipe: all of an event's records in one `write`.
     File(File),
-    /// A local datagram socket (the journal's, /dev/log): one record per datagram.
-    Datagram(std::os::unix::net::UnixDatagram),
+    /// A local datagram socket (the journal's, /dev/log): one record per datagram, never
+    /// blocking (see `datagram`).
+    Datagram(datagram::Datagram),
     /// A remote syslog server: best effort, never failing (see `crate::remote`).
     Remote(crate::remote::Remote),
 }
@@ -111,9 +113,10 @@ impl Dest {
                 slices if rotating => return self.write_bytes(&slices.concat()),
                 slices => write_slices_waiting(file, slices),
             },
-            Some(Kind::Datagram(socket)) => out
-                .records()
-                .try_for_each(|record| send_entry(socket, record)),
+            Some(Kind::Datagram(socket)) => {
+                out.records().for_each(|record| socket.send(record));
+                Ok(())
+            }
             Some(Kind::Remote(remote)) => {
                 out.records().for_each(|record| remote.send(record));
                 Ok(())
@@ -256,6 +259,16 @@ impl Dest {
         }
     }
 
+    /// At the end of the run, for a datagram or remote destination: delivers what it still can,
+    /// reports what was lost, and returns how many messages that is.
+    fn finish(&mut self) -> u64 {
+        match &mut self.to {
+            Some(Kind::Remote(remote)) => remote.finish(),
+            Some(Kind::Datagram(socket)) => socket.finish(),
+            _ => 0,
+        }
+    }
+
     fn console(fd: impl AsFd, name: &str) -> Dest {
         // A duplicate of the descriptor gives an unbuffered `File`: std's `Stdout` would buffer
         // a partial line until its newline, and nothing may wait in teelog.
@@ -276,49 +289,6 @@ impl Dest {
 
 /// journald's socket for the native protocol.
 pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
-
-/// Sends one journal entry as one datagram. An entry the socket refuses as too large goes in a
-/// sealed memfd passed with SCM_RIGHTS, as sd_journal_sendv does.
-fn send_entry(socket: &std::os::unix::net::UnixDatagram, entry: &[u8]) -> io::Result<()> {
-    match socket.send(entry) {
-        Ok(_) => Ok(()),
-        Err(err) if matches!(err.raw_os_error(), Some(libc::EMSGSIZE | libc::ENOBUFS)) => {
-            send_entry_in_memfd(socket, entry)
-        }
-        Err(err) => Err(err),
-    }
-}
-
-fn send_entry_in_memfd(socket: &std::os::unix::net::UnixDatagram, entry: &[u8]) -> io::Result<()> {
-    use nix::fcntl::{FcntlArg, SealFlag, fcntl};
-    use nix::sys::memfd::{MFdFlags, memfd_create};
-    use nix::sys::socket::{ControlMessage, MsgFlags, UnixAddr, sendmsg};
-    use std::os::fd::AsRawFd;
-    let memfd = memfd_create(
-        c"teelog-journal-entry",
-        MFdFlags::MFD_ALLOW_SEALING | MFdFlags::MFD_CLOEXEC,
-    )?;
-    let mut file = File::from(memfd);
-    file.write_all(entry)?;
-    fcntl(
-        &file,
-        FcntlArg::F_ADD_SEALS(
-            SealFlag::F_SEAL_SHRINK
-                | SealFlag::F_SEAL_GROW
-                | SealFlag::F_SEAL_WRITE
-                | SealFlag::F_SEAL_SEAL,
-        ),
-    )?;
-    let fds = [file.as_raw_fd()];
-    sendmsg::<UnixAddr>(
-        socket.as_raw_fd(),
-        &[],
-        &[ControlMessage::ScmRights(&fds)],
-        MsgFlags::empty(),
-        None,
-    )?;
-    Ok(())
-}
 
 /// `write_all`, except that a descriptor left non-blocking by whoever started teelog (a console
 /// shared with such a program) is waited for when full, instead of failing with EAGAIN.
@@ -452,19 +422,20 @@ impl Sink {
     pub fn journal(ctx: &Context) -> Result<Sink, Error> {
         let path = std::env::var_os("TEELOG_JOURNAL_SOCKET")
             .map_or_else(|| JOURNAL_SOCKET.into(), std::path::PathBuf::from);
-        let socket = std::os::unix::net::UnixDatagram::unbound()
-            .and_then(|s| s.connect(&path).map(|()| s))
-            .map_err(|source| Error::Journal {
+        let name = format!("the journal ({})", quote(&path));
+        let socket = datagram::Datagram::open(path.clone(), name.clone()).map_err(|source| {
+            Error::Journal {
                 path: path.clone(),
                 source,
-            })?;
+            }
+        })?;
         Ok(Sink {
             formatter: Format::Journal.formatter(ctx),
             plain: false,
             out: Dest {
                 to: Some(Kind::Datagram(socket)),
                 log: None,
-                name: format!("the journal ({})", quote(&path)),
+                name,
                 console: false,
                 shared: None,
                 spliceable: true,
@@ -494,9 +465,8 @@ impl Sink {
         };
         let (wire, to) = match target {
             SyslogTarget::Unix(path) => {
-                let socket = std::os::unix::net::UnixDatagram::unbound()
-                    .and_then(|s| s.connect(path).map(|()| s))
-                    .map_err(failed)?;
+                let socket =
+                    datagram::Datagram::open(path.clone(), name.clone()).map_err(failed)?;
                 (Wire::Local, Kind::Datagram(socket))
             }
             SyslogTarget::Udp(addr) => {
@@ -827,14 +797,10 @@ impl Fanout {
             }
         }
         self.each(None, Audience::All, |f, out| f.exit(ev, out), None);
-        // Remote syslog servers get a last chance to take what they were sent; messages that
-        // were lost fail the run as a failed log does.
+        // Syslog servers and the journal get a last chance to take what they were sent;
+        // messages that were lost fail the run as a failed log does.
         for sink in &mut self.sinks {
-            if let Some(Kind::Remote(remote)) = &mut sink.out.to
-                && remote.finish() > 0
-            {
-                self.failed = true;
-            }
+            self.failed |= sink.out.finish() > 0;
         }
     }
 
@@ -954,7 +920,7 @@ mod tests {
         let (tx, rx) = std::os::unix::net::UnixDatagram::pair().unwrap();
         setsockopt(&tx, sockopt::SndBuf, &4096).unwrap();
         let entry: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-        send_entry(&tx, &entry).unwrap();
+        datagram::send_entry(&tx, &entry).unwrap();
         let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
         let mut buf = [0u8; 16];
         let mut iov = [IoSliceMut::new(&mut buf)];
