@@ -40,7 +40,8 @@ found.";
     after_help = EXAMPLES,
     max_term_width = 100,
     args_conflicts_with_subcommands = true,
-    disable_help_subcommand = true
+    disable_help_subcommand = true,
+    disable_version_flag = true
 )]
 pub struct Cli {
     /// A subcommand; a program of the same name runs with `teelog -- replay`.
@@ -50,7 +51,7 @@ pub struct Cli {
     /// How the console shows the output: plain (stdout to stdout, stderr to stderr, byte for
     /// byte), classic, jsonl or asciicast (every record, of both streams, to stdout); journal and
     /// syslog are destinations for -o only. Default: plain, or the preset's
-    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    #[arg(short, long, value_name = "FORMAT", value_parser = ConsoleFormat { replay: false }, conflicts_with = "quiet")]
     pub format: Option<Format>,
 
     /// Also append to PATH, in FORMAT (classic, jsonl, plain or asciicast; default classic), or
@@ -151,7 +152,8 @@ pub struct Cli {
     pub preset: Option<String>,
 
     /// Run PATH instead of the preset's program (a client outside PATH), with the preset's flags
-    #[arg(long, value_name = "PATH", requires = "preset")]
+    #[arg(long, value_name = "PATH", requires = "preset",
+          value_parser = clap::builder::TypedValueParser::try_map(clap::builder::OsStringValueParser::new(), program_path))]
     pub program: Option<OsString>,
 
     /// Read user presets from PATH (TOML) instead of $XDG_CONFIG_HOME/teelog/presets.toml
@@ -161,6 +163,10 @@ pub struct Cli {
     /// List every preset with its command, console format and default log, and exit
     #[arg(long)]
     pub list_presets: bool,
+
+    /// Print version
+    #[arg(short = 'V', long)]
+    pub version: bool,
 
     /// The command to run and its arguments (with --preset: the arguments after the preset's)
     #[arg(value_name = "COMMAND", trailing_var_arg = true)]
@@ -196,7 +202,7 @@ pub struct ReplayArgs {
     /// Convert at once instead of playing: plain (stdout records to stdout, stderr records to
     /// stderr), classic, jsonl or asciicast (everything to stdout), made by the same formatters
     /// as a live log
-    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    #[arg(short, long, value_name = "FORMAT", value_parser = ConsoleFormat { replay: true })]
     pub format: Option<Format>,
 
     /// Play X times as fast (0.5: half as fast)
@@ -227,6 +233,147 @@ pub struct ReplayArgs {
     /// Write classic timestamps in UTC instead of local time
     #[arg(long)]
     pub utc: bool,
+}
+
+impl Cli {
+    /// Parses `args` as clap does, then refuses what clap would accept and ignore: `--version`
+    /// with anything else, `--list-presets` with anything but `--presets-file`.
+    pub fn parse_checked<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        use clap::{CommandFactory, FromArgMatches};
+        let mut cmd = Cli::command();
+        let matches = cmd.try_get_matches_from_mut(args)?;
+        alone(&mut cmd, &matches, "version", &[])?;
+        alone(&mut cmd, &matches, "list_presets", &["presets_file"])?;
+        Cli::from_arg_matches(&matches)
+    }
+}
+
+/// An error when flag `id` was given with an argument other than `allowed` ones.
+fn alone(
+    cmd: &mut clap::Command,
+    matches: &clap::ArgMatches,
+    id: &str,
+    allowed: &[&str],
+) -> Result<(), clap::Error> {
+    if !matches.get_flag(id) {
+        return Ok(());
+    }
+    let given = |arg: &&clap::Arg| {
+        let other = arg.get_id().as_str();
+        other != id
+            && !allowed.contains(&other)
+            && matches.value_source(other) == Some(clap::parser::ValueSource::CommandLine)
+    };
+    let Some(other) = cmd.get_arguments().find(given) else {
+        return Ok(());
+    };
+    let other = if other.is_positional() {
+        let word = matches
+            .get_raw(other.get_id().as_str())
+            .and_then(|mut words| words.next())
+            .unwrap_or_default();
+        crate::error::quote(word)
+    } else {
+        flag_name(other)
+    };
+    let find = |id: &str| {
+        cmd.get_arguments()
+            .find(|a| a.get_id() == id)
+            .map(flag_name)
+    };
+    let name = find(id).unwrap_or_else(|| id.to_owned());
+    let but = match allowed {
+        [] => String::new(),
+        _ => {
+            let names: Vec<String> = allowed.iter().filter_map(|a| find(a)).collect();
+            format!(" but {}", names.join(", "))
+        }
+    };
+    Err(cmd.error(
+        clap::error::ErrorKind::ArgumentConflict,
+        format!("{name} takes no other argument{but}, and {other} was given"),
+    ))
+}
+
+/// `-o/--log`, `--utc`, `-q/--quiet`.
+fn flag_name(arg: &clap::Arg) -> String {
+    match (arg.get_short(), arg.get_long()) {
+        (Some(short), Some(long)) => format!("-{short}/--{long}"),
+        (None, Some(long)) => format!("--{long}"),
+        (Some(short), None) => format!("-{short}"),
+        (None, None) => arg.get_id().to_string(),
+    }
+}
+
+/// `--program`'s PATH: not empty, not only blanks (it would only fail later, as "not found").
+fn program_path(path: OsString) -> Result<OsString, String> {
+    if path.as_encoded_bytes().iter().all(u8::is_ascii_whitespace) {
+        return Err("the program's path is empty".into());
+    }
+    Ok(path)
+}
+
+/// A console format (`--format`): a [`Format`] that is not a logging service. Only these are
+/// offered to shell completion; journal and syslog get a message that says why not.
+#[derive(Clone, Debug)]
+struct ConsoleFormat {
+    /// For `teelog replay --format`, which has no `-o` to point at.
+    replay: bool,
+}
+
+impl clap::builder::TypedValueParser for ConsoleFormat {
+    type Value = Format;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Format, clap::Error> {
+        if let Some(service) = value
+            .to_str()
+            .and_then(Format::from_name)
+            .filter(|f| f.is_service())
+        {
+            return Err(cmd.clone().error(
+                clap::error::ErrorKind::InvalidValue,
+                if self.replay {
+                    format!(
+                        "--format {0}: {0} is a destination, and replay writes to standard output",
+                        service.name()
+                    )
+                } else {
+                    format!(
+                        "--format {0}: {0} is a destination, not a console format (use -o {0})",
+                        service.name()
+                    )
+                },
+            ));
+        }
+        let names: Vec<&str> = Format::ALL
+            .iter()
+            .filter(|f| !f.is_service())
+            .map(|f| f.name())
+            .collect();
+        let name = clap::builder::PossibleValuesParser::new(names).parse_ref(cmd, arg, value)?;
+        Ok(Format::from_name(&name).expect("a console format's name"))
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        use clap::ValueEnum;
+        Some(Box::new(
+            Format::ALL
+                .into_iter()
+                .filter(|f| !f.is_service())
+                .filter_map(|f| f.to_possible_value()),
+        ))
+    }
 }
 
 /// A preset's name: any name (user presets are only known once their file is read), with the

@@ -51,6 +51,11 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         }
         None => {}
     }
+    if cli.version {
+        let version = format!("teelog {}\n", env!("CARGO_PKG_VERSION"));
+        let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), version.as_bytes());
+        return Ok(Outcome::Exit(0));
+    }
     let user = whoami::username().unwrap_or_else(|_| "unknown".into());
     let presets = if cli.preset.is_some() || cli.list_presets {
         Some(Presets::load(cli.presets_file.as_deref())?)
@@ -112,12 +117,8 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         .format
         .or(preset.map(|p| p.format))
         .unwrap_or(format::Format::Plain);
-    if format.is_service() {
-        return Err(Error::Usage(format!(
-            "--format {0}: {0} is a destination, not a console format (use -o {0})",
-            format.name()
-        )));
-    }
+    // --format refuses the services, and so does the presets file's `format`.
+    debug_assert!(!format.is_service(), "{format:?} as the console");
     let mut sinks = Vec::with_capacity(logs.len() + 1);
     if !cli.quiet {
         let colour = match cli.color {

@@ -2,16 +2,15 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use teelog::Outcome;
 use teelog::cli::Cli;
 use teelog::error::{Error, report};
 use teelog::runner::signals;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_checked(std::env::args_os()) {
         Ok(cli) => cli,
-        // --help and --version
+        // --help
         Err(err) if !err.use_stderr() => {
             let _ = err.print();
             return ExitCode::SUCCESS;

@@ -164,11 +164,11 @@ pub struct Presets {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UserPreset {
-    program: String,
+    program: toml::Spanned<String>,
     #[serde(default)]
-    args: Vec<String>,
+    args: Vec<toml::Spanned<String>>,
     #[serde(default)]
-    format: Option<String>,
+    format: Option<toml::Spanned<String>>,
     #[serde(default)]
     log: Option<String>,
     #[serde(default)]
@@ -275,39 +275,81 @@ impl Presets {
         let file: PresetsFile = toml::from_str(text).map_err(|e| {
             let message = e.message().replace('\n', " ");
             match e.span() {
-                Some(span) => {
-                    let line = text[..span.start].matches('\n').count() + 1;
-                    let source = text.lines().nth(line - 1).unwrap_or("").trim();
-                    bad(format!("line {line} ({source}): {message}"))
-                }
+                Some(span) => bad(format!("{}: {message}", at_line(text, span))),
                 None => bad(message),
             }
         })?;
         for (name, row) in file.presets {
+            // Each field's mistake names its line and the preset, as a TOML error would.
+            let wrong = |span: std::ops::Range<usize>, detail: String| {
+                bad(format!(
+                    "{}: preset {}: {detail}",
+                    at_line(text, span),
+                    quote(&name)
+                ))
+            };
+            let program = row.program.get_ref();
+            if program.trim().is_empty() {
+                return Err(wrong(row.program.span(), "`program` is empty".into()));
+            }
+            for word in std::iter::once(&row.program).chain(&row.args) {
+                if word.get_ref().contains('\0') {
+                    return Err(wrong(
+                        word.span(),
+                        format!(
+                            "{} holds a NUL byte, which no command line can carry",
+                            quote(word.get_ref())
+                        ),
+                    ));
+                }
+            }
             let format = match &row.format {
                 None => Format::Plain,
-                Some(f) => Format::from_name(f).ok_or_else(|| {
-                    bad(format!(
-                        "preset '{name}': unknown format '{f}' in field `format` (known: {})",
-                        Format::names()
-                    ))
-                })?,
+                Some(f) => match Format::from_name(f.get_ref()) {
+                    Some(format) if format.is_service() => {
+                        return Err(wrong(
+                            f.span(),
+                            format!(
+                                "`format = \"{0}\"`: {0} is a destination, not a console format \
+                                 (for a default log there, write `log = \"{0}\"`)",
+                                format.name()
+                            ),
+                        ));
+                    }
+                    Some(format) => format,
+                    None => {
+                        return Err(wrong(
+                            f.span(),
+                            format!(
+                                "unknown format {} in field `format` (console formats: {})",
+                                quote(f.get_ref()),
+                                console_format_names()
+                            ),
+                        ));
+                    }
+                },
             };
             if let Some(log) = &row.log {
                 crate::cli::LogSpec::parse(log)
                     .map_err(|e| bad(format!("preset '{name}': field `log`: {e}")))?;
             }
+            let program = program.clone();
             let sql = row.sql.unwrap_or_else(|| {
-                Secrets::of(&row.program) != Secrets::Generic
-                    || Path::new(&row.program).file_name() == Some("sqlite3".as_ref())
+                Secrets::of(&program) != Secrets::Generic
+                    || Path::new(&program).file_name() == Some("sqlite3".as_ref())
             });
+            let args = row
+                .args
+                .into_iter()
+                .map(toml::Spanned::into_inner)
+                .collect();
             let preset = Preset {
                 name: name.clone(),
                 wrapper: Vec::new(),
                 sql,
-                secrets: Secrets::of(&row.program),
-                program: row.program,
-                args: row.args,
+                secrets: Secrets::of(&program),
+                program,
+                args,
                 format,
                 log: row.log,
                 secret_options: row.secret_options,
@@ -410,6 +452,23 @@ pub fn default_log(template: &str, user: &str) -> Result<crate::cli::LogSpec, Er
         spec.path = dir.join(spec.path);
     }
     Ok(spec)
+}
+
+/// `line 3 (format = "journal")`: where `span` starts in the presets file's `text`.
+fn at_line(text: &str, span: std::ops::Range<usize>) -> String {
+    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+    let source = text.lines().nth(line - 1).unwrap_or("").trim();
+    format!("line {line} ({source})")
+}
+
+/// `plain, classic, jsonl, asciicast`: the formats a console can show.
+fn console_format_names() -> String {
+    let names: Vec<&str> = Format::ALL
+        .iter()
+        .filter(|f| !f.is_service())
+        .map(|f| f.name())
+        .collect();
+    names.join(", ")
 }
 
 fn default_presets_file() -> Option<PathBuf> {

@@ -277,3 +277,61 @@ fn help_and_version() {
         format!("teelog {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// Flags that clap would take and teelog ignore: each is one line naming what does not go
+/// together, and the command does not run.
+#[test]
+fn flags_that_would_be_ignored_are_refused() {
+    rejected(
+        &["-V"],
+        "-V/--version takes no other argument, and 'touch' was given",
+    );
+    rejected(
+        &["--list-presets"],
+        "--list-presets takes no other argument but --presets-file, and 'touch' was given",
+    );
+    rejected(
+        &["--list-presets", "-o", "x.log"],
+        "--list-presets takes no other argument but --presets-file, and -o/--log was given",
+    );
+    rejected(
+        &["-q", "-f", "jsonl"],
+        "the argument '--quiet' cannot be used with '--format <FORMAT>'",
+    );
+    rejected(
+        &["--preset", "mysql", "--program", ""],
+        "the program's path is empty",
+    );
+    rejected(
+        &["--preset", "mysql", "--program", "  "],
+        "the program's path is empty",
+    );
+    // The services are destinations: `--format` neither takes nor offers them.
+    rejected(
+        &["--format", "journal"],
+        "--format journal: journal is a destination, not a console format (use -o journal)",
+    );
+    rejected(&["-f", "syslog"], "syslog is a destination");
+    let out = run(teelog().args(["-V", "extra"]), 125);
+    assert_eq!(out.stdout, b"", "no version printed");
+    // Alone, they still do their job.
+    let out = run(teelog().arg("--version"), 0);
+    assert_eq!(
+        text(&out.stdout),
+        format!("teelog {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let out = run(
+        teelog().args(["-q", "-o", "/dev/null", "--", "echo", "x"]),
+        0,
+    );
+    assert_eq!(out.stdout, b"");
+    let out = run(
+        teelog().args(["replay", "--format", "journal", "x.jsonl"]),
+        125,
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "teelog: --format journal: journal is a destination, and replay writes to standard \
+         output (see 'teelog --help')\n"
+    );
+}

@@ -449,3 +449,63 @@ fn sqlite3_results_arrive_per_statement() {
         "results held back until the end: {gap}"
     );
 }
+
+/// A row the presets file cannot mean: the error is the file's, with the line and the preset,
+/// never a flag the user did not type, nor a "not found" from running nothing.
+#[test]
+fn a_preset_that_cannot_run_is_an_error_of_its_presets_file() {
+    let dir = tempdir();
+    let marker = dir.path().join("ran");
+    for (row, needle) in [
+        (
+            "program = \"touch\"\nformat = \"journal\"",
+            "line 3 (format = \"journal\"): preset 'p': `format = \"journal\"`: journal is a \
+             destination, not a console format (for a default log there, write `log = \"journal\"`)",
+        ),
+        (
+            "program = \"touch\"\nformat = \"syslog\"",
+            "line 3 (format = \"syslog\"): preset 'p': `format = \"syslog\"`: syslog is a destination",
+        ),
+        (
+            "program = \"\"",
+            "line 2 (program = \"\"): preset 'p': `program` is empty",
+        ),
+        (
+            "program = \" \\t \"",
+            "line 2 (program = \" \\t \"): preset 'p': `program` is empty",
+        ),
+        (
+            "program = \"tou\\u0000ch\"",
+            "line 2 (program = \"tou\\u0000ch\"): preset 'p': 'tou\\u{0}ch' holds a NUL byte",
+        ),
+        (
+            "program = \"touch\"\nargs = [\"-c\", \"x\\u0000\"]",
+            "line 3 (args = [\"-c\", \"x\\u0000\"]): preset 'p': 'x\\u{0}' holds a NUL byte",
+        ),
+    ] {
+        let file = dir.path().join("presets.toml");
+        std::fs::write(&file, format!("[presets.p]\n{row}\n")).unwrap();
+        for mode in [&["--preset", "p", "--"][..], &["--list-presets"]] {
+            let mut cmd = teelog_in(dir.path());
+            cmd.arg("--presets-file").arg(&file).args(mode);
+            if mode[0] == "--preset" {
+                cmd.arg(&marker);
+            }
+            let out = run(&mut cmd, 125);
+            assert!(
+                text(&out.stderr).starts_with(&format!(
+                    "teelog: bad presets file '{}': {needle}",
+                    file.display()
+                )),
+                "{row}: {}",
+                text(&out.stderr)
+            );
+            assert_eq!(text(&out.stderr).lines().count(), 1);
+            assert!(
+                !text(&out.stderr).contains("--format"),
+                "blames a flag not typed"
+            );
+            assert!(!marker.exists(), "{row}: ran");
+        }
+    }
+}
