@@ -287,13 +287,20 @@ impl Timing {
     fn wait(&self, gap: Duration) -> Flow {
         use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
         use std::os::fd::AsFd;
-        let mut gap = gap.div_f64(self.speed);
+        // Checked all the way: a recording may hold any two timestamps (years apart), and
+        // neither a gap over a slow speed nor the instant it ends may panic on overflow.
+        let mut gap =
+            Duration::try_from_secs_f64(gap.as_secs_f64() / self.speed).unwrap_or(Duration::MAX);
         if let Some(limit) = self.idle_limit {
             gap = gap.min(limit);
         }
-        let until = std::time::Instant::now() + gap;
+        let now = std::time::Instant::now();
+        let until = now.checked_add(gap);
         loop {
-            let left = until.saturating_duration_since(std::time::Instant::now());
+            let left = match until {
+                Some(until) => until.saturating_duration_since(std::time::Instant::now()),
+                None => gap.saturating_sub(now.elapsed()),
+            };
             if left.is_zero() {
                 return Flow::Go;
             }

@@ -348,3 +348,49 @@ fn a_replay_into_a_closed_pipe_stops_instead_of_waiting_out_the_recording() {
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut shown).unwrap();
     assert_eq!(shown, "a\n");
 }
+
+#[test]
+fn replay_speed_takes_a_bounded_number_and_refuses_the_rest_in_one_line() {
+    let dir = tempdir();
+    let log = dir.path().join("rec.jsonl");
+    record(&log, "echo a; echo b", 0);
+    for bad in [
+        "1e-300", "4.9e-324", "0.0009", "0", "-0", "-1", "-inf", "1e7", "1000001", "1e400", "inf",
+        "NaN", "", "fast",
+    ] {
+        let out = run(teelog().args(["replay", "--speed", bad]).arg(&log), 125);
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{bad:?}: {err}");
+        assert!(
+            err.starts_with("teelog: ")
+                && err.contains("--speed takes a number from 0.001 to 1000000, not '"),
+            "{bad:?}: {err}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{bad:?}: nothing run, nothing played"
+        );
+    }
+    for good in [
+        &["--speed", "0.001", "--idle-limit", "0.01"][..],
+        &["--speed", "1000000"],
+        &["--speed", " 1e6 "],
+        &["--speed=2"],
+    ] {
+        let out = run(teelog().arg("replay").args(good).arg(&log), 0);
+        assert_eq!(text(&out.stdout), "a\nb\n", "{good:?}");
+    }
+    // Two outputs 7000 years apart at the slowest speed: the wait is capped, nothing overflows.
+    let mut lines = records(&read(&log));
+    lines[2]["timestamp"] = "9000-01-01T00:00:00.000000Z".into();
+    lines[3]["timestamp"] = "9000-01-01T00:00:00.000001Z".into();
+    let edited: String = lines.iter().map(|r| format!("{r}\n")).collect();
+    std::fs::write(&log, edited).unwrap();
+    let out = run(
+        teelog()
+            .args(["replay", "--speed", "0.001", "--idle-limit", "0.01"])
+            .arg(&log),
+        0,
+    );
+    assert_eq!(text(&out.stdout), "a\nb\n");
+}
