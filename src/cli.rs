@@ -205,8 +205,8 @@ pub struct ReplayArgs {
     #[arg(short, long, value_name = "FORMAT", value_parser = ConsoleFormat { replay: true })]
     pub format: Option<Format>,
 
-    /// Play X times as fast (0.5: half as fast)
-    #[arg(long, value_name = "X", default_value = "1", value_parser = parse_speed)]
+    /// Play X times as fast (0.5: half as fast), X from 0.001 to 1000000
+    #[arg(long, value_name = "X", default_value = "1", value_parser = parse_speed, allow_hyphen_values = true)]
     pub speed: f64,
 
     /// Play without waiting: all of the output at once
@@ -456,12 +456,20 @@ fn parse_facility(name: &str) -> Result<u8, String> {
         })
 }
 
-/// A playing speed: a finite number above 0.
+/// The slowest and the fastest `--speed`: a thousandth of the recorded pace (a second becomes
+/// about 17 minutes) to a million times it. Beyond these a speed is surely a slip, and a gap
+/// divided by a speed near 0 would not fit a `Duration`.
+pub const SPEEDS: (f64, f64) = (0.001, 1_000_000.0);
+
+/// A playing speed, from `SPEEDS.0` to `SPEEDS.1`; anything else (negative, 0, subnormal,
+/// infinite, NaN, not a number: clap hands `-1` over as a value) is refused with the range.
 fn parse_speed(text: &str) -> Result<f64, String> {
-    text.parse::<f64>()
+    let (slowest, fastest) = SPEEDS;
+    text.trim()
+        .parse::<f64>()
         .ok()
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 1e6)
-        .ok_or_else(|| format!("'{text}' is not a speed (a number above 0, such as 2 or 0.5)"))
+        .filter(|s| (slowest..=fastest).contains(s))
+        .ok_or_else(|| format!("--speed takes a number from {slowest} to {fastest}, not '{text}'"))
 }
 
 /// When to colour the console (`--color`), as ripgrep and ls have it.

@@ -83,8 +83,9 @@ struct Run {
     records: u64,
 }
 
-/// A recording: a file, read twice (once to find its runs, once to play one), so that memory
-/// does not grow with it; or standard input, which can be read only once and is kept.
+/// A recording: a regular file, read twice (once to find its runs, once to play one), so that
+/// memory does not grow with it; or anything that can be read only once (standard input, a
+/// pipe, a FIFO, `<(zcat run.jsonl.1.gz)`'s `/dev/fd/N`), which is read once and kept.
 struct Recording {
     name: String,
     source: Source,
@@ -105,22 +106,32 @@ enum Flow {
 impl Recording {
     fn open(path: &Path) -> Result<Recording, Error> {
         if path == Path::new("-") {
-            let mut kept = Vec::new();
-            io::stdin()
-                .lock()
-                .read_to_end(&mut kept)
-                .map_err(|e| Error::Replay(format!("cannot read standard input: {e}")))?;
+            let name = "standard input".to_owned();
+            let kept = Self::keep(io::stdin().lock(), &name)?;
             return Ok(Recording {
-                name: "standard input".into(),
+                name,
                 source: Source::Kept(kept),
             });
         }
-        let recording = Recording {
-            name: quote(path),
-            source: Source::File(path.to_owned()),
+        let name = quote(path);
+        let cannot = |e: io::Error| Error::Replay(format!("cannot read {name}: {e}"));
+        let file = File::open(path).map_err(cannot)?;
+        // Only a regular file reads the same the second time; a pipe or a FIFO would be empty.
+        let source = if file.metadata().map_err(cannot)?.is_file() {
+            Source::File(path.to_owned())
+        } else {
+            Source::Kept(Self::keep(file, &name)?)
         };
-        recording.reader()?;
-        Ok(recording)
+        Ok(Recording { name, source })
+    }
+
+    /// All of `source`, for a recording that can be read only once.
+    fn keep(mut source: impl Read, name: &str) -> Result<Vec<u8>, Error> {
+        let mut kept = Vec::new();
+        source
+            .read_to_end(&mut kept)
+            .map_err(|e| Error::Replay(format!("cannot read {name}: {e}")))?;
+        Ok(kept)
     }
 
     fn reader(&self) -> Result<Box<dyn BufRead + '_>, Error> {
@@ -287,13 +298,20 @@ impl Timing {
     fn wait(&self, gap: Duration) -> Flow {
         use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
         use std::os::fd::AsFd;
-        let mut gap = gap.div_f64(self.speed);
+        // Checked all the way: a recording may hold any two timestamps (years apart), and
+        // neither a gap over a slow speed nor the instant it ends may panic on overflow.
+        let mut gap =
+            Duration::try_from_secs_f64(gap.as_secs_f64() / self.speed).unwrap_or(Duration::MAX);
         if let Some(limit) = self.idle_limit {
             gap = gap.min(limit);
         }
-        let until = std::time::Instant::now() + gap;
+        let now = std::time::Instant::now();
+        let until = now.checked_add(gap);
         loop {
-            let left = until.saturating_duration_since(std::time::Instant::now());
+            let left = match until {
+                Some(until) => until.saturating_duration_since(std::time::Instant::now()),
+                None => gap.saturating_sub(now.elapsed()),
+            };
             if left.is_zero() {
                 return Flow::Go;
             }

@@ -348,3 +348,112 @@ fn a_replay_into_a_closed_pipe_stops_instead_of_waiting_out_the_recording() {
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut shown).unwrap();
     assert_eq!(shown, "a\n");
 }
+
+#[test]
+fn replay_speed_takes_a_bounded_number_and_refuses_the_rest_in_one_line() {
+    let dir = tempdir();
+    let log = dir.path().join("rec.jsonl");
+    record(&log, "echo a; echo b", 0);
+    for bad in [
+        "1e-300", "4.9e-324", "0.0009", "0", "-0", "-1", "-inf", "1e7", "1000001", "1e400", "inf",
+        "NaN", "", "fast",
+    ] {
+        let out = run(teelog().args(["replay", "--speed", bad]).arg(&log), 125);
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{bad:?}: {err}");
+        assert!(
+            err.starts_with("teelog: ")
+                && err.contains("--speed takes a number from 0.001 to 1000000, not '"),
+            "{bad:?}: {err}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{bad:?}: nothing run, nothing played"
+        );
+    }
+    for good in [
+        &["--speed", "0.001", "--idle-limit", "0.01"][..],
+        &["--speed", "1000000"],
+        &["--speed", " 1e6 "],
+        &["--speed=2"],
+    ] {
+        let out = run(teelog().arg("replay").args(good).arg(&log), 0);
+        assert_eq!(text(&out.stdout), "a\nb\n", "{good:?}");
+    }
+    // Two outputs 7000 years apart at the slowest speed: the wait is capped, nothing overflows.
+    let mut lines = records(&read(&log));
+    lines[2]["timestamp"] = "9000-01-01T00:00:00.000000Z".into();
+    lines[3]["timestamp"] = "9000-01-01T00:00:00.000001Z".into();
+    let edited: String = lines.iter().map(|r| format!("{r}\n")).collect();
+    std::fs::write(&log, edited).unwrap();
+    let out = run(
+        teelog()
+            .args(["replay", "--speed", "0.001", "--idle-limit", "0.01"])
+            .arg(&log),
+        0,
+    );
+    assert_eq!(text(&out.stdout), "a\nb\n");
+}
+
+#[test]
+fn replay_reads_a_fifo_and_a_pipe_once_and_plays_what_they_held() {
+    let dir = tempdir();
+    let log = dir.path().join("rec.jsonl");
+    record(&log, "echo one", 0);
+    record(&log, "echo two; echo err >&2; exit 3", 3);
+    let whole = read(&log);
+    // A real FIFO, written by another thread: replay (the last run), --list, --format classic.
+    let fifo = dir.path().join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    for args in [&[][..], &["--list"], &["--format", "jsonl", "--session"]] {
+        let writer = {
+            let (fifo, whole) = (fifo.clone(), whole.clone());
+            std::thread::spawn(move || std::fs::write(fifo, whole).unwrap())
+        };
+        let mut cmd = teelog();
+        cmd.arg("replay").args(args);
+        if args.last() == Some(&"--session") {
+            let first = &records(&whole)[0];
+            cmd.arg(first["session"].as_str().unwrap());
+        }
+        let out = run(cmd.arg(&fifo), 0);
+        writer.join().unwrap();
+        let stdout = text(&out.stdout);
+        match args.first() {
+            None => {
+                assert_eq!(stdout, "two\n");
+                assert_eq!(text(&out.stderr), "err\n");
+            }
+            Some(&"--list") => assert_eq!(stdout.lines().count(), 3, "{stdout}"),
+            Some(_) => {
+                let first: Vec<u8> = whole
+                    .split_inclusive(|b| *b == b'\n')
+                    .take(3)
+                    .flatten()
+                    .copied()
+                    .collect();
+                assert!(
+                    out.stdout == first,
+                    "the first run, converted to itself: {stdout}"
+                );
+            }
+        }
+    }
+    // `<(...)`: a /dev/fd/N that is a pipe; and a pipe as /dev/stdin and as `-`.
+    if !available("bash", &["bash", "--version"]) {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_teelog");
+    for script in [
+        format!("{bin} replay <(cat {})", log.display()),
+        format!(
+            "{bin} replay --format plain <(cat {}) 2>/dev/null",
+            log.display()
+        ),
+        format!("cat {} | {bin} replay /dev/stdin", log.display()),
+        format!("cat {} | {bin} replay -", log.display()),
+    ] {
+        let out = run(std::process::Command::new("bash").args(["-c", &script]), 0);
+        assert_eq!(text(&out.stdout), "two\n", "{script}");
+    }
+}

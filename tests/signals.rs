@@ -441,12 +441,70 @@ fn without_a_terminal_stops_and_continues_reach_the_command_and_teelog_goes_on()
         assert!(Instant::now() < deadline, "the command was not continued");
         std::thread::sleep(Duration::from_millis(20));
     }
+    let pid = command;
     let command = Pid::from_raw(command as i32);
     kill(command, Signal::SIGSTOP).unwrap();
     std::thread::sleep(Duration::from_millis(200));
+    kill(command, Signal::SIGCONT).unwrap();
+    // SIGTSTP to the command alone: it stops, teelog (no terminal, no job) does not.
+    kill(command, Signal::SIGTSTP).unwrap();
+    while state(pid) != 'T' {
+        assert!(
+            Instant::now() < deadline,
+            "the command did not stop by SIGTSTP"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_ne!(state(child.id()), 'T', "teelog goes on reading");
     kill(command, Signal::SIGCONT).unwrap();
     kill(teelog, Signal::SIGUSR1).unwrap();
     assert_eq!(wait(&mut child), End::Code(0));
     assert!(console.rest().contains("caught 1"));
     assert_eq!(exit_record(&log)["code"], 0);
+}
+
+#[test]
+fn a_shell_sees_teelog_stopped_by_the_signal_that_stopped_the_command() {
+    // bash with job control runs teelog as a job in a terminal: the status it reports for the
+    // stopped job (128 + the signal) is the bare command's, and `fg` continues both.
+    if !available("bash", &["bash", "--version"]) {
+        return;
+    }
+    let read = "read x; echo \"resumed $x\"";
+    for (stop, status) in [
+        ("", 148),
+        ("kill -TTIN $$; ", 149),
+        ("kill -TTOU $$; ", 150),
+        ("kill -STOP $$; ", 147),
+    ] {
+        let dir = tempdir();
+        let log = dir.path().join("z.jsonl");
+        let script = format!(
+            "set -m; {} -o jsonl={} -- sh -c 'echo ready; {stop}{read}'; echo \"status $?\"; fg; \
+             echo \"end $?\"",
+            env!("CARGO_BIN_EXE_teelog"),
+            log.display()
+        );
+        let (mut child, mut master, mut console) = in_a_terminal(
+            dir.path(),
+            &["bash".as_ref(), "-c".as_ref(), script.as_ref()],
+        );
+        console.wait_for("ready");
+        if stop.is_empty() {
+            master.write_all(b"\x1a").unwrap(); // Ctrl-Z
+        }
+        console.wait_for(&format!("status {status}"));
+        master.write_all(b"go\n").unwrap();
+        console.wait_for("end 0");
+        assert_eq!(wait(&mut child), End::Code(0), "{stop}");
+        drop(master);
+        let shown = console.rest();
+        assert!(shown.contains("resumed go"), "{stop}: {shown:?}");
+        assert!(
+            shown.contains("Stopped"),
+            "{stop}: bash said nothing: {shown:?}"
+        );
+        assert_eq!(exit_record(&log)["code"], 0);
+    }
 }

@@ -76,11 +76,9 @@ pub fn wait(pid: i32, terminal: Option<&Terminal>) -> Result<Status, std::io::Er
                     if signal == libc::SIGTSTP {
                         pass_to_own_group(signal);
                     }
-                    // The whole of teelog stops here until a SIGCONT, as the command did. Sent
-                    // to this thread, so that it has stopped before the call returns (sent to
-                    // the process, another thread may take it while this one runs on).
-                    use nix::sys::pthread::{pthread_kill, pthread_self};
-                    let _ = pthread_kill(pthread_self(), nix::sys::signal::Signal::SIGSTOP);
+                    // The whole of teelog stops here until a SIGCONT, as the command did, and
+                    // by the same signal, so that the shell reports the same stop.
+                    signals::stop_as(signal);
                     if t.held_by(getpgrp()) {
                         let _ = tcsetpgrp(&t.tty, pgid);
                     }

@@ -237,6 +237,51 @@ pub fn block_tty_stop() {
     let _ = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&tty_stop()), None);
 }
 
+/// Stops teelog as the command stopped, until a SIGCONT: by the same signal when it was
+/// SIGTSTP, SIGTTIN or SIGTTOU (a shell then reports "Stopped", status 148 for SIGTSTP, as for
+/// the bare command), else by SIGSTOP. And by SIGSTOP when teelog's process group is orphaned:
+/// there the kernel discards the other three when their action is the default (POSIX, "orphaned
+/// process group"; Linux `get_signal`), and teelog would go on while the command stays stopped.
+pub fn stop_as(signal: i32) {
+    let by = match signal {
+        libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU if !own_group_orphaned() => signal,
+        _ => libc::SIGSTOP,
+    };
+    sys::stop_by(by);
+}
+
+/// Whether teelog's process group is orphaned: none of its members has a parent in another
+/// group of the same session (read from `/proc/*/stat`; when that cannot be read, it counts as
+/// orphaned, which only makes the stop SIGSTOP).
+fn own_group_orphaned() -> bool {
+    /// pid, parent, group and session of every process.
+    fn processes() -> Option<Vec<[i32; 4]>> {
+        let mut all = Vec::new();
+        for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // "pid (comm) state ppid pgrp session ...": comm may hold anything but the last ')'.
+            let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(1);
+            let mut next = || fields.next()?.parse::<i32>().ok();
+            all.push([pid, next()?, next()?, next()?]);
+        }
+        Some(all)
+    }
+    let group = nix::unistd::getpgrp().as_raw();
+    let session = nix::unistd::getsid(None).map_or(-1, Pid::as_raw);
+    let Some(all) = processes() else {
+        return true;
+    };
+    !all.iter().filter(|p| p[2] == group).any(|member| {
+        all.iter()
+            .any(|parent| parent[0] == member[1] && parent[2] != group && parent[3] == session)
+    })
+}
+
 /// Ends teelog by `signal`, as the command ended, without dumping core: a shell, make or a
 /// supervisor then sees what it would have seen without teelog. Returns only if that failed.
 pub fn die_by(signal: i32) {

@@ -253,3 +253,32 @@ pub fn peer_window(fd: BorrowedFd<'_>) -> Option<u32> {
     let end = std::mem::offset_of!(libc::tcp_info, tcpi_snd_wnd) + 4;
     (rc == 0 && len as usize >= end).then_some(info.tcpi_snd_wnd)
 }
+
+/// Stops the whole of teelog by `signal` (SIGTSTP, SIGTTIN or SIGTTOU) with that signal's
+/// default action, and returns once teelog is continued, with the handler (signal-hook's) and
+/// this thread's mask as they were. Sent to this thread, unblocked in it, so that teelog has
+/// stopped before the call returns. SIGSTOP, or a disposition that cannot be changed, stops it
+/// by SIGSTOP.
+pub fn stop_by(signal: i32) {
+    // SAFETY: sigaction reads and writes the two sigaction values on this stack; the handler
+    // put back is the very one read out, so signal-hook's state is untouched. pthread_sigmask
+    // and pthread_kill act on this thread only, with sets built here.
+    unsafe {
+        let mut default: libc::sigaction = std::mem::zeroed();
+        default.sa_sigaction = libc::SIG_DFL;
+        libc::sigemptyset(&mut default.sa_mask);
+        let mut old: libc::sigaction = std::mem::zeroed();
+        if signal == libc::SIGSTOP || libc::sigaction(signal, &default, &mut old) != 0 {
+            libc::pthread_kill(libc::pthread_self(), libc::SIGSTOP);
+            return;
+        }
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, signal);
+        let mut mask: libc::sigset_t = std::mem::zeroed();
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, &mut mask);
+        libc::pthread_kill(libc::pthread_self(), signal);
+        libc::sigaction(signal, &old, std::ptr::null_mut());
+        libc::pthread_sigmask(libc::SIG_SETMASK, &mask, std::ptr::null_mut());
+    }
+}
