@@ -25,6 +25,7 @@ use crate::mask::LineMasker;
 use crate::redact::Redactor;
 use crate::strip::AnsiStripper;
 
+mod opening;
 mod splice;
 pub use splice::SPLICE_MIN;
 
@@ -58,6 +59,9 @@ struct FileLog {
     /// When the path was last compared with the open file.
     checked: std::time::Instant,
     rotation: Rotation,
+    /// The format writes whole lines only (classic, jsonl): a file found not ending in a
+    /// newline holds a record cut short, which is ended before the first write.
+    whole_lines: bool,
 }
 
 /// How often, at most, a file log's path is compared with the file open (one stat).
@@ -226,6 +230,9 @@ impl Dest {
         };
         let file = open_log(&log.path).map_err(|err| io::Error::other(err.to_string()))?;
         let meta = file.metadata()?;
+        if log.whole_lines {
+            opening::end_cut_record(&file)?;
+        }
         log.identity = (meta.dev(), meta.ino());
         log.checked = std::time::Instant::now();
         self.to = Some(Kind::File(file));
@@ -403,19 +410,21 @@ impl Sink {
         if let Some(target) = &spec.syslog {
             return Sink::syslog(target, ctx);
         }
+        let failed = |source: io::Error| Error::OpenLog {
+            path: path.to_owned(),
+            source,
+        };
         let file = open_log(path)?;
         // After the checks, not with O_TRUNC: a file that is refused must stay as it was.
         if format.one_recording_per_file() && file.metadata().is_ok_and(|m| m.is_file()) {
-            file.set_len(0).map_err(|source| Error::OpenLog {
-                path: path.to_owned(),
-                source,
-            })?;
+            file.set_len(0).map_err(failed)?;
         }
-        let meta = file.metadata().map_err(|source| Error::OpenLog {
-            path: path.to_owned(),
-            source,
-        })?;
+        let meta = file.metadata().map_err(failed)?;
         let regular = meta.is_file();
+        let whole_lines = matches!(format, Format::Classic | Format::Jsonl);
+        if whole_lines && regular {
+            opening::end_cut_record(&file).map_err(failed)?;
+        }
         // An asciicast file is one recording: never rotated, and never continued in a new file
         // (which would lack its header) when its path is moved away.
         let log = (regular && !format.one_recording_per_file()).then(|| FileLog {
@@ -423,6 +432,7 @@ impl Sink {
             identity: (meta.dev(), meta.ino()),
             checked: std::time::Instant::now(),
             rotation,
+            whole_lines,
         });
         Ok(Sink {
             formatter: format.formatter(ctx),
