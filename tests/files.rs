@@ -3,6 +3,7 @@
 
 use crate::util::*;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -110,6 +111,115 @@ fn a_plain_log_keeps_its_bytes_when_the_last_run_ended_without_a_newline() {
         );
     }
     assert_eq!(text(&read(&log)), "onetwo");
+}
+
+/// The lines of `stderr` that are teelog's warnings about `log`'s mode.
+fn mode_warnings(stderr: &[u8], log: &Path) -> Vec<String> {
+    text(stderr)
+        .lines()
+        .filter(|l| l.contains(&format!("'{}'", log.display())) && l.contains("mode"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_log_other_users_can_read_is_said_once_and_left_as_it_is() {
+    let dir = tempdir();
+    let open = dir.path().join("open.log");
+    let private = dir.path().join("private.log");
+    let fresh = dir.path().join("fresh.jsonl");
+    std::fs::write(&open, "").unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(&private, "").unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run(
+        teelog()
+            .arg("-o")
+            .arg(&open)
+            .arg("-o")
+            .arg(&private)
+            .arg("-o")
+            .arg(format!("jsonl={}", fresh.display()))
+            .args(["--", "echo", "hi"]),
+        0,
+    );
+    let warned = mode_warnings(&out.stderr, &open);
+    assert_eq!(warned.len(), 1, "{}", text(&out.stderr));
+    assert!(
+        warned[0].starts_with("teelog: warning: ") && warned[0].contains("mode 0644"),
+        "{}",
+        warned[0]
+    );
+    assert_eq!(
+        text(&out.stderr).lines().count(),
+        1,
+        "nothing about the others"
+    );
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&open), 0o644, "not changed");
+    assert_eq!(mode(&fresh), 0o600);
+}
+
+#[test]
+fn too_few_descriptors_for_every_log_creates_none_and_starts_nothing() {
+    let dir = tempdir();
+    let started = dir.path().join("started");
+    let kept = dir.path().join("kept.log");
+    std::fs::write(&kept, "an earlier run\n").unwrap();
+    std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut args: Vec<std::ffi::OsString> = vec!["-q".into(), "-o".into(), kept.clone().into()];
+    for n in 0..200 {
+        args.push("-o".into());
+        args.push(dir.path().join(format!("{n}.log")).into());
+    }
+    args.extend(["--".into(), "touch".into(), started.clone().into()]);
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let out = run(&mut limited("-n 16", &args), 125);
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("teelog: cannot open log '")
+            && stderr.contains(".log': Too many open files (os error 24)"),
+        "{stderr}"
+    );
+    assert!(!started.exists(), "the command did not run");
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["kept.log"], "created none");
+    assert_eq!(
+        text(&read(&kept)),
+        "an earlier run\n",
+        "the existing log untouched"
+    );
+}
+
+#[test]
+fn a_run_refused_after_its_logs_opened_leaves_no_file_it_made_and_empties_no_recording() {
+    let dir = tempdir();
+    let new = dir.path().join("new.log");
+    let cast = dir.path().join("old.cast");
+    std::fs::write(&cast, "an earlier recording\n").unwrap();
+    // The same file twice: refused once both are open.
+    let out = run(
+        teelog()
+            .arg("-o")
+            .arg(&new)
+            .arg("-o")
+            .arg(format!("asciicast={}", cast.display()))
+            .arg("-o")
+            .arg(format!("plain={}/./new.log", dir.path().display()))
+            .args(["--", "echo", "hi"]),
+        125,
+    );
+    assert!(
+        text(&out.stderr).contains("are the same file"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!new.exists(), "the log it created is removed");
+    assert_eq!(text(&read(&cast)), "an earlier recording\n", "not emptied");
 }
 
 #[test]

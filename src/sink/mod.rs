@@ -27,6 +27,7 @@ use crate::strip::AnsiStripper;
 
 mod opening;
 mod splice;
+pub use opening::Opening;
 pub use splice::SPLICE_MIN;
 
 /// Where a destination's bytes go.
@@ -62,6 +63,8 @@ struct FileLog {
     /// The format writes whole lines only (classic, jsonl): a file found not ending in a
     /// newline holds a record cut short, which is ended before the first write.
     whole_lines: bool,
+    /// Whether the file open was said to be open to other users (once per file).
+    warned: bool,
 }
 
 /// How often, at most, a file log's path is compared with the file open (one stat).
@@ -228,11 +231,12 @@ impl Dest {
         let Some(log) = &mut self.log else {
             return Ok(());
         };
-        let file = open_log(&log.path).map_err(|err| io::Error::other(err.to_string()))?;
+        let (file, _) = open_log(&log.path).map_err(|err| io::Error::other(err.to_string()))?;
         let meta = file.metadata()?;
         if log.whole_lines {
             opening::end_cut_record(&file)?;
         }
+        log.warned = opening::warn_if_open_to_others(&log.path, &file);
         log.identity = (meta.dev(), meta.ino());
         log.checked = std::time::Instant::now();
         self.to = Some(Kind::File(file));
@@ -402,6 +406,7 @@ impl Sink {
         spec: &crate::cli::LogSpec,
         ctx: &Context,
         rotation: Rotation,
+        opening: &mut Opening,
     ) -> Result<Sink, Error> {
         let (format, path) = (spec.format, spec.path.as_path());
         if format == Format::Journal {
@@ -414,17 +419,22 @@ impl Sink {
             path: path.to_owned(),
             source,
         };
-        let file = open_log(path)?;
-        // After the checks, not with O_TRUNC: a file that is refused must stay as it was.
-        if format.one_recording_per_file() && file.metadata().is_ok_and(|m| m.is_file()) {
-            file.set_len(0).map_err(failed)?;
+        let (file, created) = open_log(path)?;
+        if created {
+            opening.created(path, &file);
         }
         let meta = file.metadata().map_err(failed)?;
         let regular = meta.is_file();
+        // After the checks, not with O_TRUNC: a file that is refused must stay as it was; and
+        // once every log is open, so that a run that does not start empties nothing.
+        if format.one_recording_per_file() && regular {
+            opening.empty_later(path, &file)?;
+        }
         let whole_lines = matches!(format, Format::Classic | Format::Jsonl);
         if whole_lines && regular {
             opening::end_cut_record(&file).map_err(failed)?;
         }
+        let warned = opening::warn_if_open_to_others(path, &file);
         // An asciicast file is one recording: never rotated, and never continued in a new file
         // (which would lack its header) when its path is moved away.
         let log = (regular && !format.one_recording_per_file()).then(|| FileLog {
@@ -433,6 +443,7 @@ impl Sink {
             checked: std::time::Instant::now(),
             rotation,
             whole_lines,
+            warned,
         });
         Ok(Sink {
             formatter: format.formatter(ctx),
@@ -565,16 +576,18 @@ pub fn file_identity(fd: impl AsFd) -> Option<(u64, u64)> {
     (meta.is_file() || meta.file_type().is_fifo()).then(|| (meta.dev(), meta.ino()))
 }
 
-/// Opens a log for appending, refusing what the module's doc says it refuses.
-fn open_log(path: &Path) -> Result<File, Error> {
-    let open = |follow: bool| {
+/// Opens a log for appending, refusing what the module's doc says it refuses. Says whether it
+/// created the file (with O_EXCL: nobody else's file is ever taken for one of ours).
+fn open_log(path: &Path) -> Result<(File, bool), Error> {
+    let open = |follow: bool, new: bool| {
         let mut flags = libc::O_NONBLOCK;
         if !follow {
             flags |= libc::O_NOFOLLOW;
         }
         OpenOptions::new()
             .append(true)
-            .create(true)
+            .create(!new)
+            .create_new(new)
             .mode(0o600)
             .custom_flags(flags)
             .open(path)
@@ -603,9 +616,11 @@ fn open_log(path: &Path) -> Result<File, Error> {
     // "Permission denied"); another user cannot swap a symlink that passes, as the directory is
     // sticky and the link is ours or the directory owner's. Anything else is opened without
     // following a symlink, so that one planted in between fails.
-    let link = std::fs::symlink_metadata(path)
-        .ok()
-        .filter(|m| m.file_type().is_symlink());
+    let there = std::fs::symlink_metadata(path);
+    let absent = there
+        .as_ref()
+        .is_err_and(|e| e.kind() == io::ErrorKind::NotFound);
+    let link = there.ok().filter(|m| m.file_type().is_symlink());
     if let (Some(link), Some(dir_owner)) = (&link, sticky_owner())
         && link.uid() != me
         && link.uid() != dir_owner
@@ -617,7 +632,17 @@ fn open_log(path: &Path) -> Result<File, Error> {
             quote(parent)
         )));
     }
-    let file = open(link.is_some()).map_err(|e| fifo_or(e, path))?;
+    // Created here, or (made by someone else since the look) opened as it is.
+    let (file, created) = match absent.then(|| open(false, true)) {
+        Some(Ok(file)) => (file, true),
+        Some(Err(err)) if err.kind() != io::ErrorKind::AlreadyExists => {
+            return Err(fifo_or(err, path));
+        }
+        _ => (
+            open(link.is_some(), false).map_err(|e| fifo_or(e, path))?,
+            false,
+        ),
+    };
     let meta = file.metadata().map_err(failed)?;
     if let Some(dir_owner) = sticky_owner()
         && meta.uid() != me
@@ -636,7 +661,7 @@ fn open_log(path: &Path) -> Result<File, Error> {
         nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_GETFL).map_err(|e| failed(e.into()))?;
     let flags = nix::fcntl::OFlag::from_bits_truncate(flags) - nix::fcntl::OFlag::O_NONBLOCK;
     nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_SETFL(flags)).map_err(|e| failed(e.into()))?;
-    Ok(file)
+    Ok((file, created))
 }
 
 /// ENXIO from a non-blocking open for writing means a FIFO with no reader: say so.
