@@ -27,6 +27,7 @@ use crate::strip::AnsiStripper;
 
 mod opening;
 mod splice;
+mod watch;
 pub use opening::Opening;
 pub use splice::SPLICE_MIN;
 
@@ -60,6 +61,9 @@ struct FileLog {
     /// When the path was last compared with the open file.
     checked: std::time::Instant,
     rotation: Rotation,
+    /// What tells at once that the path or the file changed (see `watch`); without it, the
+    /// path is compared with the file once a second.
+    watch: Option<watch::Watch>,
     /// The format writes whole lines only (classic, jsonl): a file found not ending in a
     /// newline holds a record cut short, which is ended before the first write.
     whole_lines: bool,
@@ -67,8 +71,14 @@ struct FileLog {
     warned: bool,
 }
 
-/// How often, at most, a file log's path is compared with the file open (one stat).
+/// How often, at most, a file log's path is compared with the file open (one stat) when no
+/// event said it changed: the fallback where inotify is missing.
 const REOPEN_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How long a log whose path was just removed or renamed waits for the path to come back
+/// before creating it: logrotate's `create` makes the new file (with O_EXCL, renaming a file it
+/// finds there to NAME-DATE.backup) just after its rename, and should be the one to make it.
+const CREATE_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// One open destination.
 #[derive(Debug)]
@@ -239,23 +249,48 @@ impl Dest {
         log.warned = opening::warn_if_open_to_others(&log.path, &file);
         log.identity = (meta.dev(), meta.ino());
         log.checked = std::time::Instant::now();
+        if let Some(watch) = &mut log.watch {
+            watch.follow(&file);
+        }
         self.to = Some(Kind::File(file));
         Ok(())
     }
 
-    /// At most once a second: when the log's path no longer names the file open (logrotate
-    /// renamed or removed it), opens the path again. Returns true on a failure to report.
+    /// When the log's path no longer names the file open (logrotate renamed or removed it),
+    /// opens the path again. Looks when the watch says something happened (checked before
+    /// every write: one read(2), EAGAIN when nothing did), and once a second whatever it says.
+    /// Returns true on a failure to report.
     fn follow_path(&mut self) -> bool {
         let Some(log) = &mut self.log else {
             return false;
         };
-        if self.to.is_none() || log.checked.elapsed() < REOPEN_CHECK {
+        if self.to.is_none() {
+            return false;
+        }
+        let moved = log.watch.as_ref().is_some_and(watch::Watch::moved);
+        if !moved && log.checked.elapsed() < REOPEN_CHECK {
             return false;
         }
         log.checked = std::time::Instant::now();
-        let same = std::fs::metadata(&log.path).is_ok_and(|m| (m.dev(), m.ino()) == log.identity);
-        if same {
+        let now = std::fs::metadata(&log.path);
+        if now
+            .as_ref()
+            .is_ok_and(|m| (m.dev(), m.ino()) == log.identity)
+        {
+            // The same file, perhaps given another mode or owner (logrotate's `create` sets
+            // them just after making the file, which teelog may have opened in between).
+            if moved
+                && !log.warned
+                && let Some(Kind::File(file)) = &self.to
+            {
+                log.warned = opening::warn_if_open_to_others(&log.path, file);
+            }
             return false;
+        }
+        if now.is_err()
+            && let Some(watch) = &log.watch
+        {
+            watch.wait_for_name(CREATE_WAIT);
         }
         match self.reopen() {
             Ok(()) => false,
@@ -442,6 +477,7 @@ impl Sink {
             identity: (meta.dev(), meta.ino()),
             checked: std::time::Instant::now(),
             rotation,
+            watch: opening.watch(path, &file),
             whole_lines,
             warned,
         });

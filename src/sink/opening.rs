@@ -1,12 +1,16 @@
-//! Opening a run's file logs: all of them or none, and what each one's state calls for (a
-//! record another run left cut short, a mode that lets others read the output).
+//! Opening a run's file logs: all of them or none, what each one's state calls for (a record
+//! another run left cut short, a mode that lets others read the output), and the watcher that
+//! notices logrotate at work.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
+use super::watch::{Watch, Watcher};
 use crate::error::{Error, quote, report};
 
 /// The logs of one run being opened. Until [`Opening::done`], a failure (a later log that
@@ -20,6 +24,8 @@ pub struct Opening {
     created: Vec<(PathBuf, (u64, u64))>,
     /// Recordings to empty (asciicast: one per file) once every log is open.
     to_empty: Vec<(PathBuf, File)>,
+    /// The run's inotify instance, made with the first file log (`Err` once it could not be).
+    watcher: Option<Result<Rc<RefCell<Watcher>>, ()>>,
 }
 
 impl Opening {
@@ -43,6 +49,19 @@ impl Opening {
         })?;
         self.to_empty.push((path.to_owned(), copy));
         Ok(())
+    }
+
+    /// A watch on `path`, open as `file`; `None` (said once) when inotify cannot be had.
+    pub(super) fn watch(&mut self, path: &Path, file: &File) -> Option<Watch> {
+        let watcher = self.watcher.get_or_insert_with(|| {
+            Watcher::new().map_err(|err| {
+                report(format_args!(
+                    "warning: cannot watch the logs for renames (inotify: {err}); a log \
+                     logrotate moves is noticed within a second instead of at once"
+                ));
+            })
+        });
+        Watcher::watch(watcher.as_ref().ok()?, path, file)
     }
 
     /// Every log is open: empties the recordings that start afresh, and keeps what was created.
