@@ -167,8 +167,10 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         max_size: cli.max_size,
         keep: cli.keep,
     };
+    // Every log or none: on an error below, the files this run created are removed again.
+    let mut opening = sink::Opening::new();
     for log in &logs {
-        let sink = Sink::log(log, &ctx, rotation)?;
+        let sink = Sink::log(log, &ctx, rotation, &mut opening)?;
         if let Some(id) = sink.identity()
             && let Some(first) = seen.insert(id, sink.name().to_owned())
         {
@@ -179,6 +181,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         }
         sinks.push(sink);
     }
+    opening.done()?;
     let mut fanout = Fanout::new(sinks, Some(redactor));
     if cli.strip_ansi {
         fanout.strip_ansi();

@@ -5,8 +5,9 @@
 //!
 //! A file may hold several runs (every run of a preset appends to its log); records are grouped
 //! by `session`, and the last run is the default. A last line cut short (teelog was killed while
-//! writing it) is skipped with a warning; any other line that does not parse is an error naming
-//! the file and line.
+//! writing it) is skipped with a warning, as is a line cut short that the next run's start
+//! follows (teelog ends such a line before appending); any other line that does not parse is an
+//! error naming the file and line.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -156,13 +157,22 @@ impl Recording {
         let mut reader = self.reader()?;
         let mut line = Vec::new();
         let mut number = 0;
+        // A line of cut JSON: a record cut short if the next one starts a run (the next run
+        // began it on a line of its own), else an error.
+        let mut cut: Option<(usize, serde_json::Error)> = None;
+        let bad = |(number, err): (usize, serde_json::Error)| {
+            Error::Replay(format!(
+                "{}:{number}: not a teelog jsonl record: {err}",
+                self.name
+            ))
+        };
         loop {
             line.clear();
             let n = reader
                 .read_until(b'\n', &mut line)
                 .map_err(|e| Error::Replay(format!("cannot read {}: {e}", self.name)))?;
             if n == 0 {
-                return Ok(());
+                return cut.map_or(Ok(()), |cut| Err(bad(cut)));
             }
             number += 1;
             if line.iter().all(u8::is_ascii_whitespace) {
@@ -170,6 +180,18 @@ impl Recording {
             }
             match serde_json::from_slice::<T>(&line) {
                 Ok(record) => {
+                    if let Some((at, err)) = cut.take() {
+                        if !starts_run(&line) {
+                            return Err(bad((at, err)));
+                        }
+                        if warn {
+                            report(format_args!(
+                                "warning: {}:{at}: skipped a record cut short (teelog was \
+                                 stopped while writing it; the next run starts below it)",
+                                self.name
+                            ));
+                        }
+                    }
                     if each(number, record)? == Flow::Stop {
                         return Ok(());
                     }
@@ -183,12 +205,13 @@ impl Recording {
                         ));
                     }
                 }
-                Err(err) => {
-                    return Err(Error::Replay(format!(
-                        "{}:{number}: not a teelog jsonl record: {err}",
-                        self.name
-                    )));
+                // Cut JSON (not JSON that is no record) where a record begins.
+                Err(err) if line.starts_with(b"{") && (err.is_syntax() || err.is_eof()) => {
+                    if let Some(cut) = cut.replace((number, err)) {
+                        return Err(bad(cut));
+                    }
                 }
+                Err(err) => return Err(bad((number, err))),
             }
         }
     }
@@ -229,6 +252,16 @@ impl Recording {
         })?;
         Ok(runs)
     }
+}
+
+/// Whether the record `line` is a run's `start`.
+fn starts_run(line: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Kind {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    serde_json::from_slice::<Kind>(line).is_ok_and(|k| k.kind == "start")
 }
 
 /// Runs `teelog replay`.

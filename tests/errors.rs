@@ -73,6 +73,8 @@ fn a_log_that_is_also_the_console() {
     let dir = tempdir();
     let log = dir.path().join("out.log");
     let file = std::fs::File::create(&log).unwrap();
+    // Private, as teelog would make it (a log open to others gets a warning).
+    std::fs::set_permissions(&log, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let out = run(
         teelog()
             .arg("-o")

@@ -165,6 +165,8 @@ fn a_log_someone_holds_open_is_copied_into_instead() {
     let data = noise(5_000_000, 6);
     std::fs::write(&input, &data).unwrap();
     File::create(&log).unwrap();
+    // Private, as teelog would make it (a log open to others gets a warning).
+    std::fs::set_permissions(&log, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     // A reader (a `tail -f`) has the log open: the kernel refuses teelog the lease.
     let reader = File::open(&log).unwrap();
     let out = run(

@@ -16,6 +16,7 @@ mod package;
 mod presets;
 mod recording;
 mod replay;
+mod rotation;
 mod secrets;
 mod signals;
 mod splice;

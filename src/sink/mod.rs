@@ -26,7 +26,10 @@ use crate::redact::Redactor;
 use crate::strip::AnsiStripper;
 
 mod datagram;
+mod opening;
 mod splice;
+mod watch;
+pub use opening::Opening;
 pub use splice::SPLICE_MIN;
 
 /// Where a destination's bytes go.
@@ -60,10 +63,24 @@ struct FileLog {
     /// When the path was last compared with the open file.
     checked: std::time::Instant,
     rotation: Rotation,
+    /// What tells at once that the path or the file changed (see `watch`); without it, the
+    /// path is compared with the file once a second.
+    watch: Option<watch::Watch>,
+    /// The format writes whole lines only (classic, jsonl): a file found not ending in a
+    /// newline holds a record cut short, which is ended before the first write.
+    whole_lines: bool,
+    /// Whether the file open was said to be open to other users (once per file).
+    warned: bool,
 }
 
-/// How often, at most, a file log's path is compared with the file open (one stat).
+/// How often, at most, a file log's path is compared with the file open (one stat) when no
+/// event said it changed: the fallback where inotify is missing.
 const REOPEN_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How long a log whose path was just removed or renamed waits for the path to come back
+/// before creating it: logrotate's `create` makes the new file (with O_EXCL, renaming a file it
+/// finds there to NAME-DATE.backup) just after its rename, and should be the one to make it.
+const CREATE_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// One open destination.
 #[derive(Debug)]
@@ -227,27 +244,56 @@ impl Dest {
         let Some(log) = &mut self.log else {
             return Ok(());
         };
-        let file = open_log(&log.path).map_err(|err| io::Error::other(err.to_string()))?;
+        let (file, _) = open_log(&log.path).map_err(|err| io::Error::other(err.to_string()))?;
         let meta = file.metadata()?;
+        if log.whole_lines {
+            opening::end_cut_record(&file)?;
+        }
+        log.warned = opening::warn_if_open_to_others(&log.path, &file);
         log.identity = (meta.dev(), meta.ino());
         log.checked = std::time::Instant::now();
+        if let Some(watch) = &mut log.watch {
+            watch.follow(&file);
+        }
         self.to = Some(Kind::File(file));
         Ok(())
     }
 
-    /// At most once a second: when the log's path no longer names the file open (logrotate
-    /// renamed or removed it), opens the path again. Returns true on a failure to report.
+    /// When the log's path no longer names the file open (logrotate renamed or removed it),
+    /// opens the path again. Looks when the watch says something happened (checked before
+    /// every write: one read(2), EAGAIN when nothing did), and once a second whatever it says.
+    /// Returns true on a failure to report.
     fn follow_path(&mut self) -> bool {
         let Some(log) = &mut self.log else {
             return false;
         };
-        if self.to.is_none() || log.checked.elapsed() < REOPEN_CHECK {
+        if self.to.is_none() {
+            return false;
+        }
+        let moved = log.watch.as_ref().is_some_and(watch::Watch::moved);
+        if !moved && log.checked.elapsed() < REOPEN_CHECK {
             return false;
         }
         log.checked = std::time::Instant::now();
-        let same = std::fs::metadata(&log.path).is_ok_and(|m| (m.dev(), m.ino()) == log.identity);
-        if same {
+        let now = std::fs::metadata(&log.path);
+        if now
+            .as_ref()
+            .is_ok_and(|m| (m.dev(), m.ino()) == log.identity)
+        {
+            // The same file, perhaps given another mode or owner (logrotate's `create` sets
+            // them just after making the file, which teelog may have opened in between).
+            if moved
+                && !log.warned
+                && let Some(Kind::File(file)) = &self.to
+            {
+                log.warned = opening::warn_if_open_to_others(&log.path, file);
+            }
             return false;
+        }
+        if now.is_err()
+            && let Some(watch) = &log.watch
+        {
+            watch.wait_for_name(CREATE_WAIT);
         }
         match self.reopen() {
             Ok(()) => false,
@@ -365,6 +411,7 @@ impl Sink {
         spec: &crate::cli::LogSpec,
         ctx: &Context,
         rotation: Rotation,
+        opening: &mut Opening,
     ) -> Result<Sink, Error> {
         let (format, path) = (spec.format, spec.path.as_path());
         if format == Format::Journal {
@@ -373,19 +420,26 @@ impl Sink {
         if let Some(target) = &spec.syslog {
             return Sink::syslog(target, ctx);
         }
-        let file = open_log(path)?;
-        // After the checks, not with O_TRUNC: a file that is refused must stay as it was.
-        if format.one_recording_per_file() && file.metadata().is_ok_and(|m| m.is_file()) {
-            file.set_len(0).map_err(|source| Error::OpenLog {
-                path: path.to_owned(),
-                source,
-            })?;
-        }
-        let meta = file.metadata().map_err(|source| Error::OpenLog {
+        let failed = |source: io::Error| Error::OpenLog {
             path: path.to_owned(),
             source,
-        })?;
+        };
+        let (file, created) = open_log(path)?;
+        if created {
+            opening.created(path, &file);
+        }
+        let meta = file.metadata().map_err(failed)?;
         let regular = meta.is_file();
+        // After the checks, not with O_TRUNC: a file that is refused must stay as it was; and
+        // once every log is open, so that a run that does not start empties nothing.
+        if format.one_recording_per_file() && regular {
+            opening.empty_later(path, &file)?;
+        }
+        let whole_lines = matches!(format, Format::Classic | Format::Jsonl);
+        if whole_lines && regular {
+            opening::end_cut_record(&file).map_err(failed)?;
+        }
+        let warned = opening::warn_if_open_to_others(path, &file);
         // An asciicast file is one recording: never rotated, and never continued in a new file
         // (which would lack its header) when its path is moved away.
         let log = (regular && !format.one_recording_per_file()).then(|| FileLog {
@@ -393,6 +447,9 @@ impl Sink {
             identity: (meta.dev(), meta.ino()),
             checked: std::time::Instant::now(),
             rotation,
+            watch: opening.watch(path, &file),
+            whole_lines,
+            warned,
         });
         Ok(Sink {
             formatter: format.formatter(ctx),
@@ -525,16 +582,18 @@ pub fn file_identity(fd: impl AsFd) -> Option<(u64, u64)> {
     (meta.is_file() || meta.file_type().is_fifo()).then(|| (meta.dev(), meta.ino()))
 }
 
-/// Opens a log for appending, refusing what the module's doc says it refuses.
-fn open_log(path: &Path) -> Result<File, Error> {
-    let open = |follow: bool| {
+/// Opens a log for appending, refusing what the module's doc says it refuses. Says whether it
+/// created the file (with O_EXCL: nobody else's file is ever taken for one of ours).
+fn open_log(path: &Path) -> Result<(File, bool), Error> {
+    let open = |follow: bool, new: bool| {
         let mut flags = libc::O_NONBLOCK;
         if !follow {
             flags |= libc::O_NOFOLLOW;
         }
         OpenOptions::new()
             .append(true)
-            .create(true)
+            .create(!new)
+            .create_new(new)
             .mode(0o600)
             .custom_flags(flags)
             .open(path)
@@ -563,9 +622,11 @@ fn open_log(path: &Path) -> Result<File, Error> {
     // "Permission denied"); another user cannot swap a symlink that passes, as the directory is
     // sticky and the link is ours or the directory owner's. Anything else is opened without
     // following a symlink, so that one planted in between fails.
-    let link = std::fs::symlink_metadata(path)
-        .ok()
-        .filter(|m| m.file_type().is_symlink());
+    let there = std::fs::symlink_metadata(path);
+    let absent = there
+        .as_ref()
+        .is_err_and(|e| e.kind() == io::ErrorKind::NotFound);
+    let link = there.ok().filter(|m| m.file_type().is_symlink());
     if let (Some(link), Some(dir_owner)) = (&link, sticky_owner())
         && link.uid() != me
         && link.uid() != dir_owner
@@ -577,7 +638,17 @@ fn open_log(path: &Path) -> Result<File, Error> {
             quote(parent)
         )));
     }
-    let file = open(link.is_some()).map_err(|e| fifo_or(e, path))?;
+    // Created here, or (made by someone else since the look) opened as it is.
+    let (file, created) = match absent.then(|| open(false, true)) {
+        Some(Ok(file)) => (file, true),
+        Some(Err(err)) if err.kind() != io::ErrorKind::AlreadyExists => {
+            return Err(fifo_or(err, path));
+        }
+        _ => (
+            open(link.is_some(), false).map_err(|e| fifo_or(e, path))?,
+            false,
+        ),
+    };
     let meta = file.metadata().map_err(failed)?;
     if let Some(dir_owner) = sticky_owner()
         && meta.uid() != me
@@ -596,7 +667,7 @@ fn open_log(path: &Path) -> Result<File, Error> {
         nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_GETFL).map_err(|e| failed(e.into()))?;
     let flags = nix::fcntl::OFlag::from_bits_truncate(flags) - nix::fcntl::OFlag::O_NONBLOCK;
     nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_SETFL(flags)).map_err(|e| failed(e.into()))?;
-    Ok(file)
+    Ok((file, created))
 }
 
 /// ENXIO from a non-blocking open for writing means a FIFO with no reader: say so.
