@@ -214,6 +214,55 @@ fn eight_teelogs_appending_to_one_log_never_cut_or_mix_records() {
     assert_eq!(classic.matches("] exit: status 0 after ").count(), 8);
 }
 
+/// A run that starts while another is writing a long jsonl record (one write(2) that crosses
+/// pages, so the file grows page by page while the kernel copies it) must not take the record in
+/// progress for one cut short and end it with a newline of its own: that made an empty line.
+#[test]
+fn runs_starting_while_another_writes_a_long_record_add_no_empty_line() {
+    let dir = tempdir();
+    let log = dir.path().join("all.jsonl");
+    let line = "a".repeat(9000);
+    let mut writer = teelog()
+        .arg("-q")
+        .arg("-o")
+        .arg(format!("jsonl={}", log.display()))
+        .args(["--", "sh", "-c"])
+        .arg(format!(
+            "i=0; while [ $i -lt 4000 ]; do echo {line}; i=$((i+1)); done"
+        ))
+        .spawn()
+        .unwrap();
+    let mut starts = 0;
+    while writer.try_wait().unwrap().is_none() || starts == 0 {
+        let runs: Vec<_> = (0..4)
+            .map(|_| {
+                teelog()
+                    .args(["-q", "-o"])
+                    .arg(format!("jsonl={}", log.display()))
+                    .args(["--", "true"])
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut run in runs {
+            assert!(run.wait().unwrap().success());
+        }
+        starts += 4;
+    }
+    assert!(writer.wait().unwrap().success());
+    let bytes = read(&log);
+    let empty = text(&bytes).lines().filter(|l| l.is_empty()).count();
+    assert_eq!(empty, 0, "{starts} runs started beside the writer");
+    let records = records(&bytes);
+    let expected = format!("{line}\n").repeat(4000);
+    assert!(
+        rebuild(&records, "stdout") == expected.as_bytes(),
+        "the long records"
+    );
+    let count = |kind: &str| records.iter().filter(|r| r["type"] == kind).count();
+    assert_eq!((count("start"), count("exit")), (starts + 1, starts + 1));
+}
+
 #[test]
 fn kill_9_leaves_every_record_whole_but_perhaps_the_last() {
     let dir = tempdir();
