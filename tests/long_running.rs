@@ -107,6 +107,10 @@ fn a_log_renamed_while_the_command_runs_is_reopened_and_nothing_is_lost() {
         .unwrap();
     let mut console = Collector::new(child.stdout.take().unwrap());
     console.wait_for("before");
+    // The console gets a chunk before the logs do: rename only once "before" is in the log.
+    while read(&log).is_empty() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     std::fs::rename(&log, &moved).unwrap();
     std::fs::write(&go, "").unwrap();
     assert_eq!(wait(&mut child), End::Code(0));

@@ -14,7 +14,13 @@ fn long_lines_are_split_into_bounded_records_and_rebuilt() {
     input.extend("é".repeat(150_000).bytes()); // a 300 kB line, then no newline at the end
     let file = dir.path().join("input.txt");
     std::fs::write(&file, &input).unwrap();
-    let out = run(teelog().args(["-f", "jsonl", "cat"]).arg(&file), 0);
+    // No pause cuts a line here (a busy machine can stall `cat` for more than the default).
+    let out = run(
+        teelog()
+            .args(["-f", "jsonl", "--pause", "86400", "cat"])
+            .arg(&file),
+        0,
+    );
     let records = records(&out.stdout);
     check_run(&records);
     let output: Vec<_> = records.iter().filter(|r| r["type"] == "output").collect();
@@ -134,7 +140,8 @@ fn a_single_one_gib_line_becomes_bounded_records_that_rebuild_exactly() {
     let log = dir.path().join("line.jsonl");
     let (end, errors, peak) = run_sampling_peak_rss(
         teelog()
-            .args(["-q", "-o"])
+            // No pause cuts the line (a busy machine can stall `tr` for more than the default).
+            .args(["-q", "--pause", "86400", "-o"])
             .arg(format!("jsonl={}", log.display()))
             .args([
                 "--",
