@@ -1,6 +1,8 @@
-//! man/teelog.1 is generated from the clap definition (and the hand-written sections in
-//! man/sections.roff), so it cannot drift from the flags. After changing either, run
-//! `TEELOG_UPDATE_MAN=1 cargo test man` and commit the result.
+//! The generated files that are committed, so that `cargo build --release && cargo deb` is the
+//! whole recipe of the package: man/teelog.1 (from the clap definition and the hand-written
+//! sections in man/sections.roff) and the completion scripts under completions/ (what `teelog
+//! completions SHELL` prints). They cannot drift from the binary: after changing the flags, run
+//! `TEELOG_UPDATE_MAN=1 cargo test --test tests man::` and commit the result.
 
 use std::path::Path;
 
@@ -31,8 +33,30 @@ fn man_page_matches_the_cli() {
     let committed = std::fs::read(&path).unwrap_or_default();
     assert!(
         committed == rendered,
-        "man/teelog.1 is out of date: run `TEELOG_UPDATE_MAN=1 cargo test man` and commit it"
+        "man/teelog.1 is out of date: run `TEELOG_UPDATE_MAN=1 cargo test --test tests man::` and commit it"
     );
+}
+
+#[test]
+fn committed_completions_match_the_binary() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (shell, file) in [
+        ("bash", "teelog.bash"),
+        ("zsh", "_teelog"),
+        ("fish", "teelog.fish"),
+    ] {
+        let out = crate::util::run(crate::util::teelog().args(["completions", shell]), 0);
+        let path = root.join("completions").join(file);
+        if std::env::var_os("TEELOG_UPDATE_MAN").is_some() {
+            std::fs::write(&path, &out.stdout).unwrap();
+        }
+        let committed = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            committed == out.stdout,
+            "completions/{file} is out of date: run `TEELOG_UPDATE_MAN=1 cargo test --test tests man::` and \
+             commit it"
+        );
+    }
 }
 
 #[test]
