@@ -93,8 +93,8 @@ struct Dest {
     name: String,
     /// A console is allowed to go away without that being an error.
     console: bool,
-    /// For a classic log in a regular file: where this run's last write ended, to notice another
-    /// writer (`None` before the first write, or when not tracked).
+    /// For a classic or jsonl log in a regular file, written under `flock`: where this run's last
+    /// write ended, to notice another writer (`None` before the first write, or when not tracked).
     shared: Option<Shared>,
     /// Whether splice(2) may be tried (see `splice`): false once the destination refused it.
     spliceable: bool,
@@ -459,8 +459,10 @@ impl Sink {
                 log,
                 name: format!("log {}", quote(path)),
                 console: false,
-                // Only classic continues a record across writes (a prompt, then lines under it).
-                shared: (format == Format::Classic && regular).then(Shared::default),
+                // Classic continues a record across writes (a prompt, then lines under it); a
+                // jsonl record is written under the lock too, so that a run starting meanwhile
+                // never sees it half-copied and takes it for one cut short (`end_cut_record`).
+                shared: (whole_lines && regular).then(Shared::default),
                 spliceable: true,
             },
             err: None,

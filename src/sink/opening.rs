@@ -87,17 +87,12 @@ impl Drop for Opening {
     }
 }
 
-/// The unit in which the kernel makes a write visible (see `end_cut_record`); a multiple of it
-/// on every architecture Linux runs on with 4 KiB or larger pages.
-const PAGE: u64 = 4096;
-
-/// How many times a log that looks cut at a page boundary is looked at again, 2 ms apart.
-const GROWING_CHECKS: usize = 25;
-
 /// When the regular file `file` is not empty and does not end in a newline, appends one: the
 /// last record was cut short (a full disk, `ulimit -f`, `kill -9` mid-write), and the next one
-/// must not be glued onto it. Under the `flock` every teelog takes before writing a classic
-/// log, so that two runs starting together add one newline, not two. The last byte is read
+/// must not be glued onto it. Under the `flock` every teelog takes to write a classic or jsonl
+/// log, so that two runs starting together add one newline, not two, and a record another run
+/// is writing is never seen half-copied (the file grows page by page while the kernel copies a
+/// write; taking that moment for a cut made an empty line). The last byte is read
 /// through a second, read-only descriptor of the same file (`/proc/self/fd`; the log is open
 /// for appending only); a log that cannot be read is left as it is. Appending is all it does,
 /// so an append-only file (`chattr +a`) takes it too.
@@ -110,26 +105,10 @@ pub(super) fn end_cut_record(file: &File) -> io::Result<()> {
     };
     let locked = file.lock().is_ok();
     let ended = (|| {
-        let mut len = reader.metadata()?.len();
-        for _ in 0..GROWING_CHECKS {
-            let mut last = [0u8];
-            if len == 0 || reader.read_exact_at(&mut last, len - 1).is_err() || last[0] == b'\n' {
-                return Ok(());
-            }
-            // A jsonl record is written without the lock, in one write(2); while the kernel
-            // copies a write that crosses a page, the file's size grows page by page
-            // (generic_perform_write), so another run's record in progress looks cut at a
-            // page boundary for a moment. Wait for it to end instead of adding a newline
-            // after it (which would make an empty line). A record really cut short stays.
-            if len % PAGE != 0 {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(2));
-            let now = reader.metadata()?.len();
-            if now == len {
-                break;
-            }
-            len = now;
+        let len = reader.metadata()?.len();
+        let mut last = [0u8];
+        if len == 0 || reader.read_exact_at(&mut last, len - 1).is_err() || last[0] == b'\n' {
+            return Ok(());
         }
         let mut file = file;
         file.write_all(b"\n")
