@@ -46,6 +46,19 @@ pub struct Redactor {
 struct Text {
     bytes: Vec<u8>,
     at: Vec<usize>,
+    /// Where the output's complete CSI sequences (colours, erasing) are.
+    csi: Vec<(usize, usize)>,
+}
+
+/// What to mask in some output.
+#[derive(Default)]
+struct Masks {
+    /// Every occurrence of a secret, overlapping ones merged, in order.
+    spans: Vec<(usize, usize)>,
+    /// The CSI sequences inside the spans that no occurrence touches: they are written after
+    /// the mask, so that a colour that began or ended inside a value still ends where the
+    /// program ended it.
+    codes: Vec<(usize, usize)>,
 }
 
 impl Text {
@@ -57,11 +70,27 @@ impl Text {
         let mut text = Text {
             bytes: Vec::with_capacity(data.len()),
             at: Vec::with_capacity(data.len()),
+            csi: Vec::new(),
         };
+        // Where the sequence being read began, when that is in `data`.
+        let mut begun = None;
         for (i, &byte) in data.iter().enumerate() {
+            let ground = parser.is_ground();
             if parser.text(byte) {
                 text.bytes.push(byte);
                 text.at.push(i);
+                continue;
+            }
+            if ground {
+                begun = Some(i);
+            }
+            if parser.is_ground()
+                && let Some(start) = begun.take()
+                && data.get(start + 1) == Some(&b'[')
+                && i > start + 1
+                && (0x40..=0x7e).contains(&byte)
+            {
+                text.csi.push((start, i + 1));
             }
         }
         Some(text)
@@ -103,7 +132,7 @@ impl Redactor {
         data.extend_from_slice(bytes);
         let parser = self.parsers[stream.index()];
         let text = Text::of(parser, &data);
-        let spans = self.spans(&data, text.as_ref());
+        let mut masks = self.masks(&data, text.as_ref());
         let mut cut = data.len() - self.possible_start(&data);
         if let Some(text) = &text {
             let begun = self.possible_start(&text.bytes);
@@ -116,12 +145,16 @@ impl Redactor {
         }
         // A secret that may go on from inside one already found: hold that one too, so that
         // both are masked as one.
-        if let Some(&(start, _)) = spans.iter().find(|&&(start, end)| start < cut && cut < end) {
+        if let Some(&(start, _)) = masks
+            .spans
+            .iter()
+            .find(|&&(start, end)| start < cut && cut < end)
+        {
             cut = start;
         }
         let (now, later) = data.split_at(cut);
-        let done: Vec<(usize, usize)> = spans.into_iter().filter(|&(_, end)| end <= cut).collect();
-        replace(now, &done, out);
+        masks.spans.retain(|&(_, end)| end <= cut);
+        masks.replace(now, out);
         let parser = &mut self.parsers[stream.index()];
         for &byte in now {
             parser.text(byte);
@@ -139,23 +172,33 @@ impl Redactor {
     /// `text` with every secret masked (for the logged command line and teelog's own messages).
     pub fn text(&self, text: &str) -> String {
         let mut out = Vec::new();
-        let spans = self.spans(
-            text.as_bytes(),
-            Text::of(Parser::default(), text.as_bytes()).as_ref(),
-        );
-        replace(text.as_bytes(), &spans, &mut out);
+        let data = text.as_bytes();
+        self.masks(data, Text::of(Parser::default(), data).as_ref())
+            .replace(data, &mut out);
         String::from_utf8_lossy(&out).into_owned()
     }
 
     /// Every occurrence of every pattern in `data`, and in its `text` (an occurrence there
     /// spans the escape sequences between its bytes), overlapping ones merged, in order.
-    fn spans(&self, data: &[u8], text: Option<&Text>) -> Vec<(usize, usize)> {
+    fn masks(&self, data: &[u8], text: Option<&Text>) -> Masks {
         let mut found = Vec::new();
         self.occurrences(data, |start, end| found.push((start, end)));
+        let mut codes = Vec::new();
         if let Some(text) = text {
+            let raw = found.len();
             self.occurrences(&text.bytes, |start, end| {
                 found.push((text.at[start], text.at[end - 1] + 1));
             });
+            if found.len() > raw {
+                let (raw, seen) = found.split_at(raw);
+                codes = text
+                    .csi
+                    .iter()
+                    .copied()
+                    .filter(|&(s, e)| seen.iter().any(|&(start, end)| start < s && e < end))
+                    .filter(|&(s, e)| !raw.iter().any(|&(start, end)| s < end && start < e))
+                    .collect();
+            }
         }
         found.sort_unstable();
         let mut merged: Vec<(usize, usize)> = Vec::with_capacity(found.len());
@@ -165,7 +208,10 @@ impl Redactor {
                 _ => merged.push((start, end)),
             }
         }
-        merged
+        Masks {
+            spans: merged,
+            codes,
+        }
     }
 
     /// Calls `found(start, end)` for every occurrence of every pattern in `data`.
@@ -196,17 +242,22 @@ impl Redactor {
     }
 }
 
-/// Copies `data` to `out` with each of `spans` (in order, apart) replaced by one mask:
-/// overlapping occurrences (of two values, one's end the other's start, or of one value with
-/// itself) were merged into one span, so no tail of either is left.
-fn replace(data: &[u8], spans: &[(usize, usize)], out: &mut Vec<u8>) {
-    let mut copied = 0;
-    for &(start, end) in spans {
-        out.extend_from_slice(&data[copied..start]);
-        out.extend_from_slice(MASK.as_bytes());
-        copied = end;
+impl Masks {
+    /// Copies `data` to `out` with each span replaced by one mask and the codes inside it:
+    /// overlapping occurrences (of two values, one's end the other's start, or of one value
+    /// with itself) were merged into one span, so no tail of either is left.
+    fn replace(&self, data: &[u8], out: &mut Vec<u8>) {
+        let mut copied = 0;
+        for &(start, end) in &self.spans {
+            out.extend_from_slice(&data[copied..start]);
+            out.extend_from_slice(MASK.as_bytes());
+            for &(s, e) in self.codes.iter().filter(|&&(s, e)| start <= s && e <= end) {
+                out.extend_from_slice(&data[s..e]);
+            }
+            copied = end;
+        }
+        out.extend_from_slice(&data[copied..]);
     }
-    out.extend_from_slice(&data[copied..]);
 }
 
 #[cfg(test)]
@@ -309,17 +360,22 @@ mod tests {
 
     #[test]
     fn a_value_coloured_in_part_is_masked_with_the_codes_inside_it_at_any_cut() {
-        // As `grep --color=always cdef` prints it, and with an OSC title in the middle.
-        for text in [
-            &b"x ab\x1b[01;31m\x1b[Kcdef\x1b[m\x1b[Kgh y\n"[..],
-            b"x a\x1b]0;t\x07bcdefgh y\n",
-            b"x \x1b[1mab\x1b[0mcdefgh y\n",
-        ] {
-            let want: &[u8] = if text.starts_with(b"x \x1b[1m") {
-                b"x \x1b[1m*** y\n"
-            } else {
-                b"x *** y\n"
-            };
+        // As `grep --color=always` prints it (the match inside the value, at its start), with
+        // an OSC title in the middle, with a colour that ends inside it. The colour codes
+        // inside go after the mask, so that what the program coloured stays coloured.
+        let cases: [(&[u8], &[u8]); 4] = [
+            (
+                b"x ab\x1b[01;31m\x1b[Kcdef\x1b[m\x1b[Kgh y\n",
+                b"x ***\x1b[01;31m\x1b[K\x1b[m\x1b[K y\n",
+            ),
+            (
+                b"x \x1b[01;31m\x1b[Kabcd\x1b[m\x1b[Kefgh y\n",
+                b"x \x1b[01;31m\x1b[K***\x1b[m\x1b[K y\n",
+            ),
+            (b"x a\x1b]0;t\x07bcdefgh y\n", b"x *** y\n"),
+            (b"x \x1b[1mab\x1b[0mcdefgh y\n", b"x \x1b[1m***\x1b[0m y\n"),
+        ];
+        for (text, want) in cases {
             for cut in 0..=text.len() {
                 let mut r = Redactor::new([&b"abcdefgh"[..]]);
                 let mut out = Vec::new();
@@ -334,6 +390,15 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_code_that_holds_part_of_a_secret_is_not_written_again() {
+        let mut r = Redactor::new([&b"123456"[..], b"abcdefgh"]);
+        let mut out = Vec::new();
+        r.chunk(Stdout, b"ab\x1b[123456mcdefgh\n", &mut out);
+        r.finish(Stdout, &mut out);
+        assert_eq!(text_of(&out), "***\n");
     }
 
     #[test]
