@@ -431,4 +431,41 @@ mod tests {
         r.finish(Stdout, &mut out);
         assert!(out.ends_with(b"\x1b[0mx"));
     }
+
+    #[test]
+    fn a_value_with_codes_anywhere_inside_never_comes_out_whole_at_any_cut() {
+        let secret = b"s3cr3t-value";
+        let codes: [&[u8]; 4] = [b"\x1b[01;31m", b"\x1b[m", b"\x1b[K", b"\x1b]0;t\x07"];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..200 {
+            let mut text = b"a ".to_vec();
+            for &byte in secret {
+                if next() % 3 == 0 {
+                    text.extend_from_slice(codes[(next() % 4) as usize]);
+                }
+                text.push(byte);
+            }
+            text.extend_from_slice(b" b\n");
+            let cut = (next() % (text.len() as u64 + 1)) as usize;
+            let mut r = Redactor::new([&secret[..]]);
+            let mut out = Vec::new();
+            r.chunk(Stdout, &text[..cut], &mut out);
+            r.chunk(Stdout, &text[cut..], &mut out);
+            r.finish(Stdout, &mut out);
+            let mut stripped = Vec::new();
+            crate::strip::AnsiStripper::default().chunk(Stdout, &out, &mut stripped);
+            assert_eq!(
+                text_of(&stripped),
+                "a *** b\n",
+                "{} cut at {cut}",
+                text_of(&text)
+            );
+        }
+    }
 }

@@ -312,4 +312,35 @@ mod tests {
         stripper.chunk(Stream::Stdout, b"1my", &mut out);
         assert_eq!(out, b"1mxy");
     }
+
+    /// A small deterministic generator (xorshift), for the mixed inputs below.
+    fn next(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    #[test]
+    fn any_input_cut_anywhere_strips_as_whole_and_leaves_no_escape() {
+        let alphabet = b"\x1b\x1b\x1b[[]]P_X^\\\x07\x18\x1a\n\r;0123m ( Bab\xc2\x9b\x85\xff";
+        let mut seed = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..300 {
+            let len = (next(&mut seed) % 200) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next(&mut seed) % alphabet.len() as u64) as usize])
+                .collect();
+            let whole = strip(&[&bytes]);
+            assert!(!whole.contains(&ESC), "{bytes:?} -> {whole:?}");
+            let mut pieces = Vec::new();
+            let mut rest = &bytes[..];
+            while !rest.is_empty() {
+                let n = 1 + (next(&mut seed) % 7) as usize;
+                let (a, b) = rest.split_at(n.min(rest.len()));
+                pieces.push(a);
+                rest = b;
+            }
+            assert_eq!(strip(&pieces), whole, "{bytes:?}");
+        }
+    }
 }
