@@ -155,10 +155,7 @@ impl Redactor {
         let (now, later) = data.split_at(cut);
         masks.spans.retain(|&(_, end)| end <= cut);
         masks.replace(now, out);
-        let parser = &mut self.parsers[stream.index()];
-        for &byte in now {
-            parser.text(byte);
-        }
+        self.parsers[stream.index()].read(now, |_| {});
         self.held[stream.index()] = later.to_vec();
     }
 

@@ -121,6 +121,28 @@ impl Parser {
         false
     }
 
+    /// Reads `bytes`, handing what is text to `text`, a run at a time (runs without `ESC` are
+    /// found with memchr, not read byte by byte).
+    pub fn read(&mut self, bytes: &[u8], mut text: impl FnMut(&[u8])) {
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            if self.is_ground() {
+                let run = memchr::memchr(ESC, rest).unwrap_or(rest.len());
+                text(&rest[..run]);
+                rest = &rest[run..];
+            }
+            while let Some((&byte, tail)) = rest.split_first() {
+                if self.text(byte) {
+                    text(&rest[..1]);
+                }
+                rest = tail;
+                if self.is_ground() {
+                    break;
+                }
+            }
+        }
+    }
+
     fn ground(&mut self, byte: u8) -> bool {
         if byte == ESC {
             self.state = State::Escape;
@@ -149,25 +171,7 @@ impl AnsiStripper {
     /// Appends to `out` the bytes of `bytes`, read from `stream`, that are not part of an escape
     /// sequence.
     pub fn chunk(&mut self, stream: Stream, bytes: &[u8], out: &mut Vec<u8>) {
-        let parser = &mut self.parsers[stream.index()];
-        let mut rest = bytes;
-        while !rest.is_empty() {
-            if parser.is_ground() {
-                // Runs of text are copied whole.
-                let text = memchr::memchr(ESC, rest).unwrap_or(rest.len());
-                out.extend_from_slice(&rest[..text]);
-                rest = &rest[text..];
-            }
-            while let Some((&byte, tail)) = rest.split_first() {
-                rest = tail;
-                if parser.text(byte) {
-                    out.push(byte);
-                }
-                if parser.is_ground() {
-                    break;
-                }
-            }
-        }
+        self.parsers[stream.index()].read(bytes, |text| out.extend_from_slice(text));
     }
 }
 
