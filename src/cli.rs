@@ -119,8 +119,12 @@ pub struct Cli {
     #[arg(long)]
     pub log_input: bool,
 
-    /// Remove ANSI escape sequences (colours, cursor moves, titles) from every log; the console
-    /// still gets them. Invalid UTF-8 in the logs becomes U+FFFD
+    /// Remove ANSI (ECMA-48) escape sequences (colours, cursor moves, titles, hyperlinks) from
+    /// every log; the console still gets them. Every other byte is kept as it came, invalid UTF-8
+    /// and C1 characters included. A sequence that does not end is dropped up to the byte that
+    /// cuts it off, and what follows is kept: a title, hyperlink or other string at a newline,
+    /// CAN or SUB or after 64 KiB, any other sequence at a byte that cannot be part of it or
+    /// after 512 bytes
     #[arg(long)]
     pub strip_ansi: bool,
 
@@ -140,7 +144,9 @@ pub struct Cli {
     /// Replace the value of environment variable NAME, and its base64 form, by *** in everything
     /// teelog writes: the console, every log, the logged command line. Repeatable. The output is
     /// then no longer byte-exact, even in plain: that is the point. A value split across reads
-    /// or cut by a pause is still masked. The mysql and psql presets add MYSQL_PWD and PGPASSWORD
+    /// or cut by a pause is still masked, and so is one with escape sequences inside it (coloured
+    /// in part, as by grep --color), with the sequences inside. teelog's own messages are masked
+    /// too. The mysql and psql presets add MYSQL_PWD and PGPASSWORD
     #[arg(long = "redact-env", value_name = "NAME")]
     pub redact_env: Vec<String>,
 

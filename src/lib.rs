@@ -91,6 +91,8 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         return Err(Error::NoCommand);
     }
     let redactor = redactor(&cli.redact_env, preset)?;
+    // teelog's own messages can quote the command, a path or a flag's value.
+    error::redact_messages(&redactor);
     let display: Vec<String> = preset::masked_command_line(&argv, preset)
         .iter()
         .map(|w| redactor.text(w))

@@ -7,6 +7,7 @@ mod errors;
 mod exit_status;
 mod faults;
 mod files;
+mod filters;
 mod formats;
 mod live;
 mod long_running;
