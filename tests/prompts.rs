@@ -227,3 +227,58 @@ fn only_the_line_after_the_prompt_is_masked_when_the_input_comes_late() {
     check_run(&records);
     assert_eq!(text(&rebuild(&records, "stdin")), "***\nls -l\n");
 }
+
+/// A password asked twice, with nothing between the prompts (nothing echoes the answer), as
+/// passwd and psql's `\password` do: both answers are masked, and the command gets both.
+#[test]
+fn a_password_asked_twice_is_masked_twice() {
+    let dir = tempdir();
+    let secret = "Tw1ce-w2-pw";
+    let script = "printf 'New password: ' >&2; read -r a; printf 'Enter it again: ' >&2; \
+                  read -r b; [ \"$a\" = \"$b\" ] && printf %s \"$a\" > got";
+    record(
+        dir.path(),
+        &["sh", "-c", script],
+        format!("{secret}\n{secret}\n").as_bytes(),
+        0,
+    );
+    assert_eq!(text(&read(&dir.path().join("got"))), secret);
+    in_no_log(dir.path(), secret);
+    assert_eq!(recorded_input(dir.path()), "***\n***\n");
+}
+
+/// `psql -W` asks before it connects, then reads the script from the same buffer.
+#[test]
+fn psql_dash_w_is_masked_and_the_script_after_it_runs() {
+    if !available(
+        "PostgreSQL",
+        &["psql", "-X", "-d", "postgres", "-c", "select 1"],
+    ) {
+        return;
+    }
+    let dir = tempdir();
+    let role = throwaway("w");
+    let secret = "Pw-w2-DashW-4k";
+    assert!(psql(&format!(
+        "create role {role} login password '{secret}'"
+    )));
+    let shown = record(
+        dir.path(),
+        &[
+            "psql",
+            "-X",
+            "-W",
+            "-h",
+            "localhost",
+            "-U",
+            &role,
+            "-d",
+            "postgres",
+        ],
+        format!("{secret}\nselect 40 + 2;\n").as_bytes(),
+        0,
+    );
+    psql(&format!("drop role {role}"));
+    assert!(shown.contains("42"), "{shown}");
+    in_no_log(dir.path(), secret);
+}

@@ -60,7 +60,7 @@ const AGAIN: [&[u8]; 6] = [
 /// calls [`Prompts::decide`] at the end of each round.
 #[derive(Debug, Default)]
 pub struct Prompts {
-    /// Per output stream: the end of the line being written, and whether it counted already.
+    /// Per output stream: the end of the line being written.
     lines: [Line; 2],
     /// The last output line was a password prompt: a prompt that asks again counts too.
     after_prompt: bool,
@@ -76,14 +76,16 @@ pub struct Prompts {
     fresh: bool,
 }
 
+/// The end of the output line being written, after the last prompt counted in it.
 #[derive(Debug, Default)]
 struct Line {
     tail: Vec<u8>,
-    counted: bool,
 }
 
 impl Prompts {
-    /// Output the command wrote on `stream`, read in this round.
+    /// Output the command wrote on `stream`, read in this round. Each prompt counts once, and
+    /// several on one line count apiece (sh's `printf 'Password: '` then `printf 'Again: '`,
+    /// with no newline between, as nothing echoes the answer).
     pub fn output(&mut self, stream: Stream, bytes: &[u8]) {
         let line = &mut self.lines[stream.index().min(1)];
         for piece in bytes.split_inclusive(|b| *b == b'\n') {
@@ -95,20 +97,16 @@ impl Prompts {
             if line.tail.len() > 2 * TAIL {
                 line.tail.drain(..line.tail.len() - TAIL);
             }
-            if !line.counted
-                && (asks_for_password(&line.tail) || (self.after_prompt && asks_again(&line.tail)))
-            {
-                line.counted = true;
+            while let Some(end) = prompt_end(&line.tail, self.after_prompt) {
                 self.seen += 1;
+                self.after_prompt = true;
+                line.tail.drain(..end);
             }
             if ended {
-                if line.counted {
-                    self.after_prompt = true;
-                } else if !trim_end(&line.tail).is_empty() {
+                if !trim_end(&line.tail).is_empty() {
                     self.after_prompt = false;
                 }
                 line.tail.clear();
-                line.counted = false;
             }
         }
     }
@@ -193,47 +191,53 @@ fn trim_end(line: &[u8]) -> &[u8] {
     line.trim_ascii_end()
 }
 
-/// Whether an output line (so far) asks for a password: it ends with a password word
-/// (`Passphrase`, `PIN `), or a colon follows one (`Password: `, `[sudo] password for x: `,
-/// `Enter new password for user "x": `, and `Password: ` followed by what came after it on the
-/// same line).
-pub fn asks_for_password(line: &[u8]) -> bool {
-    let line = trim_end(line);
-    if !line.iter().any(|b| b.eq_ignore_ascii_case(&b'p')) {
-        return false;
-    }
-    let ends = |end: usize| {
-        end == line.len()
-            || memchr::memchr(b':', &line[end..line.len().min(end + COLON_REACH)]).is_some()
+/// Where the first prompt in an output line (so far) ends, if there is one: a password word
+/// that ends the line (`Passphrase`, `PIN `), or the first colon after one (`Password: `,
+/// `[sudo] password for x: `, `Enter new password for user "x": `, and `Password: ` with what
+/// came after it on the same line). Right `after_prompt`, a colon after a word asking again
+/// (`Enter it again: `) ends one too.
+fn prompt_end(line: &[u8], after_prompt: bool) -> Option<usize> {
+    let trimmed = trim_end(line).len();
+    let end_after = |word_end: usize| {
+        if word_end == trimmed {
+            return Some(line.len());
+        }
+        let reach = &line[word_end..trimmed.min(word_end + COLON_REACH)];
+        memchr::memchr(b':', reach).map(|c| word_end + c + 1)
     };
-    for word in WORDS {
+    let mut first: Option<usize> = None;
+    let mut consider = |end: Option<usize>| {
+        if let Some(end) = end {
+            first = Some(first.map_or(end, |f| f.min(end)));
+        }
+    };
+    let again = AGAIN.iter().filter(|_| after_prompt);
+    for word in WORDS.iter().chain(again).copied().chain([&b"pin"[..]]) {
         let mut at = 0;
-        while let Some(start) = find_caseless(&line[at..], word) {
-            let end = at + start + word.len();
-            if ends(end) {
-                return true;
+        while let Some(start) = find_caseless(&line[at..trimmed], word) {
+            let (start, end) = (at + start, at + start + word.len());
+            // `PIN` only as a word of its own.
+            let alone = word != b"pin"
+                || ((start == 0 || !line[start - 1].is_ascii_alphanumeric())
+                    && line[..trimmed]
+                        .get(end)
+                        .is_none_or(|b| !b.is_ascii_alphanumeric()));
+            let is_again = AGAIN.contains(&word);
+            // A word asking again needs its colon.
+            let found = end_after(end).filter(|&e| !is_again || line[..e].ends_with(b":"));
+            if alone && found.is_some() {
+                consider(found);
+                break;
             }
             at = end;
         }
     }
-    // `PIN`, as a word.
-    let mut at = 0;
-    while let Some(start) = find_caseless(&line[at..], b"pin") {
-        let (start, end) = (at + start, at + start + 3);
-        let alone = (start == 0 || !line[start - 1].is_ascii_alphanumeric())
-            && line.get(end).is_none_or(|b| !b.is_ascii_alphanumeric());
-        if alone && ends(end) {
-            return true;
-        }
-        at = end;
-    }
-    false
+    first
 }
 
-/// Whether an output line asks for the same again (`Enter it again: `, `Retype: `).
-fn asks_again(line: &[u8]) -> bool {
-    let line = trim_end(line);
-    line.ends_with(b":") && AGAIN.iter().any(|w| find_caseless(line, w).is_some())
+/// Whether an output line asks for a password (see [`prompt_end`]).
+pub fn asks_for_password(line: &[u8]) -> bool {
+    prompt_end(line, false).is_some()
 }
 
 fn find_caseless(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -336,6 +340,13 @@ mod tests {
         assert_eq!(p.seen, 0);
         p.output(Stderr, b"\nNew password: \nEnter it again: \n");
         assert_eq!(p.seen, 2);
+        p.seen = 0;
+        p.output(Stderr, b"New password: Retype it: ");
+        assert_eq!(p.seen, 2, "two prompts on one line");
+        p.seen = 0;
+        p.output(Stderr, b"Password: ");
+        p.output(Stderr, b"Enter it again: ");
+        assert_eq!(p.seen, 2, "two prompts on one line, in two reads");
     }
 
     #[test]
