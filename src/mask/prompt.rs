@@ -19,6 +19,14 @@
 //!   `Enter new password for user "x": ` and `Enter it again: `, come after psql has read them).
 //!
 //! Input with no prompt before it or in its round is recorded as it is.
+//!
+//! A prompt is a password word (`password`, `passwd`, `passphrase`, `pass phrase`, `passcode`,
+//! `passwort`, `PIN` as a word; any case) that ends an output line or is followed by a colon on
+//! it, on stdout or stderr; right after one, a colon after `again`, `retype`, `repeat`,
+//! `confirm`, `verify` or `re-enter` is one too. Each counts once, several on a line apiece.
+//! What it cannot cover: a program that takes its input ahead and asks for a password more than
+//! a round later (psql's `\connect` to a server that wants one, mid-script), with no rule of
+//! its own: give such passwords in ~/.pgpass or the environment.
 
 use crate::event::Stream;
 
