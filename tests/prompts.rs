@@ -18,12 +18,18 @@ fn logs(dir: &Path) -> Vec<(String, PathBuf)> {
 /// `teelog --log-input -o <each log> -- argv` under `setsid -w`, with `input` on stdin (a file,
 /// as cron gives a script); returns the console's stdout and stderr together.
 fn record(dir: &Path, argv: &[&str], input: &[u8], end: i32) -> String {
+    record_with(dir, &[], argv, input, end)
+}
+
+/// [`record`] with teelog's `flags` too.
+fn record_with(dir: &Path, flags: &[&str], argv: &[&str], input: &[u8], end: i32) -> String {
     let stdin = dir.join("stdin");
     std::fs::write(&stdin, input).unwrap();
     let mut cmd = Command::new("setsid");
     cmd.arg("-w")
         .arg(env!("CARGO_BIN_EXE_teelog"))
         .arg("--log-input")
+        .args(flags)
         .current_dir(dir);
     for (format, path) in logs(dir) {
         let _ = std::fs::remove_file(&path);
@@ -281,4 +287,25 @@ fn psql_dash_w_is_masked_and_the_script_after_it_runs() {
     psql(&format!("drop role {role}"));
     assert!(shown.contains("42"), "{shown}");
     in_no_log(dir.path(), secret);
+}
+
+/// The prompt on a pty (`--pty`), or merged into stdout (`--merge`), is seen as well.
+#[test]
+fn a_prompt_on_a_pty_or_merged_output_masks_the_password() {
+    let dir = tempdir();
+    let secret = "Pty-w2-secret";
+    let script = "printf 'Password: ' >&2; read -r p; printf %s \"$p\" > got; echo done";
+    for flags in [&["--pty"][..], &["--merge"][..]] {
+        let shown = record_with(
+            dir.path(),
+            flags,
+            &["sh", "-c", script],
+            format!("{secret}\n").as_bytes(),
+            0,
+        );
+        assert!(shown.contains("done"), "{flags:?}: {shown}");
+        assert_eq!(text(&read(&dir.path().join("got"))), secret, "{flags:?}");
+        in_no_log(dir.path(), secret);
+        assert_eq!(recorded_input(dir.path()), "***\n", "{flags:?}");
+    }
 }
