@@ -15,6 +15,7 @@ mod man;
 mod nothing_lost;
 mod package;
 mod presets;
+mod prompts;
 mod recording;
 mod replay;
 mod rotation;

@@ -18,6 +18,7 @@ use std::ops::Range;
 use std::path::Path;
 
 mod clients;
+pub mod prompt;
 mod shell;
 mod sql;
 #[cfg(test)]

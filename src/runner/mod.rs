@@ -324,7 +324,9 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
         let any_source = ready.iter().any(|s| matches!(s, Slot::Source(_)));
         let mut eof = Vec::new();
         for (i, source) in sources.iter_mut().enumerate() {
-            let wanted = ready.contains(&Slot::Source(i)) || (source.pty && any_source);
+            let wanted = ready.contains(&Slot::Source(i))
+                || (source.pty && any_source)
+                || fanout.holding_input();
             if !wanted {
                 continue;
             }
@@ -348,6 +350,7 @@ pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
         for i in eof.into_iter().rev() {
             sources.remove(i);
         }
+        fanout.output_read();
         if let Some(input) = &mut input {
             if ready.contains(&Slot::InputData) {
                 trouble |= input.read(&mut buf);

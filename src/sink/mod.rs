@@ -22,6 +22,7 @@ use crate::error::{Error, quote, report};
 use crate::event::{Chunk, Exit, Start, Stream};
 use crate::format::{Context, Format, Formatter, Out};
 use crate::mask::LineMasker;
+use crate::mask::prompt::Prompts;
 use crate::redact::Redactor;
 use crate::strip::AnsiStripper;
 
@@ -739,6 +740,22 @@ pub struct Fanout {
     /// Pipes of teelog's own that tee(2) duplicates output into, one per destination beyond
     /// the first (see `splice`).
     spares: Vec<(File, File)>,
+    /// With recorded input: which input lines were typed at a password prompt (see
+    /// [`Prompts`]), and what waits for the round's end.
+    prompts: Option<Box<PromptRound>>,
+}
+
+/// Recorded input waiting for the end of its round (see [`Fanout::output_read`]), and the
+/// output read after it, which stays behind it.
+#[derive(Debug, Default)]
+struct PromptRound {
+    prompts: Prompts,
+    /// When the round's input was taken.
+    time: Option<std::time::SystemTime>,
+    /// Output read in the round after its input: the stream, when, and where in `bytes`.
+    queued: Vec<(Stream, std::time::SystemTime, std::ops::Range<usize>)>,
+    bytes: Vec<u8>,
+    decided: Vec<u8>,
 }
 
 /// Which sinks an event goes to.
@@ -761,6 +778,7 @@ impl Fanout {
             stripper: None,
             stripped: Vec::new(),
             spares: Vec::new(),
+            prompts: None,
         }
     }
 
@@ -771,6 +789,54 @@ impl Fanout {
             on[stream.index()] = true;
         }
         self.masker = Some((LineMasker::default(), on));
+        // Recorded input may hold a password typed at a prompt.
+        if on[Stream::Stdin.index()] {
+            self.prompts = Some(Box::default());
+        }
+    }
+
+    /// Whether input the command read waits for the end of the round: the runner then reads
+    /// every output stream before saying [`Fanout::output_read`], not only those poll found
+    /// ready, so that the round holds all the output written before the input was taken.
+    pub fn holding_input(&self) -> bool {
+        self.prompts
+            .as_ref()
+            .is_some_and(|round| round.prompts.holding())
+    }
+
+    /// The runner has read the command's output after looking at how much input it took (the
+    /// end of a round of its loop): the input held is recorded, each line typed at a password
+    /// prompt as `***`, then the output read after it.
+    pub fn output_read(&mut self) {
+        let Some(mut round) = self.prompts.take() else {
+            return;
+        };
+        round.decided.clear();
+        let PromptRound {
+            prompts, decided, ..
+        } = &mut *round;
+        prompts.decide(decided);
+        self.release(&mut round);
+        self.prompts = Some(round);
+    }
+
+    /// Records what `round` decided, then the output queued behind it.
+    fn release(&mut self, round: &mut PromptRound) {
+        if !round.decided.is_empty() {
+            self.filter(&Chunk {
+                stream: Stream::Stdin,
+                time: round.time.unwrap_or_else(std::time::SystemTime::now),
+                bytes: &round.decided,
+            });
+        }
+        for (stream, time, range) in round.queued.drain(..) {
+            self.filter(&Chunk {
+                stream,
+                time,
+                bytes: &round.bytes[range],
+            });
+        }
+        round.bytes.clear();
     }
 
     /// From now on, take ANSI escape sequences out of the output the logs get (not the
@@ -784,6 +850,27 @@ impl Fanout {
     }
 
     pub fn chunk(&mut self, ev: &Chunk<'_>) {
+        if let Some(round) = &mut self.prompts {
+            if ev.stream == Stream::Stdin {
+                round.prompts.input(ev.bytes);
+                round.time = Some(ev.time);
+                return;
+            }
+            round.prompts.output(ev.stream, ev.bytes);
+            if round.prompts.holding() {
+                let at = round.bytes.len();
+                round.bytes.extend_from_slice(ev.bytes);
+                round
+                    .queued
+                    .push((ev.stream, ev.time, at..round.bytes.len()));
+                return;
+            }
+        }
+        self.filter(ev);
+    }
+
+    /// Masks, redacts and delivers a chunk.
+    fn filter(&mut self, ev: &Chunk<'_>) {
         match &mut self.masker {
             Some((masker, on)) if on[ev.stream.index()] => {
                 let mut masked = std::mem::take(&mut self.masked);
@@ -849,6 +936,14 @@ impl Fanout {
     }
 
     pub fn exit(&mut self, ev: &Exit) {
+        if let Some(mut round) = self.prompts.take() {
+            round.decided.clear();
+            let PromptRound {
+                prompts, decided, ..
+            } = &mut *round;
+            prompts.finish(decided);
+            self.release(&mut round);
+        }
         if let Some((mut masker, on)) = self.masker.take() {
             for stream in Stream::ALL.into_iter().filter(|s| on[s.index()]) {
                 let mut rest = Vec::new();
