@@ -151,3 +151,65 @@ fn split_long<'b>(
     }
     bytes
 }
+
+/// The `seq` of a run's records (jsonl's, and the same number in the journal's `TEELOG_SEQ` and
+/// syslog's structured data), kept in decimal as well (right-aligned in as many digits as `u64::MAX`
+/// has) and counted up in place there: cheaper than formatting it for every line.
+#[derive(Clone, Copy, Debug)]
+pub struct Seq {
+    value: u64,
+    digits: [u8; 20],
+    from: usize,
+}
+
+impl Seq {
+    /// A counter whose next value is `value + 1`.
+    pub fn after(value: u64) -> Seq {
+        let mut digits = [b'0'; 20];
+        let mut buf = itoa::Buffer::new();
+        let text = buf.format(value).as_bytes();
+        let from = digits.len() - text.len();
+        digits[from..].copy_from_slice(text);
+        Seq {
+            value,
+            digits,
+            from,
+        }
+    }
+
+    /// Counts one up and returns the new value.
+    pub fn next(&mut self) -> u64 {
+        self.value += 1;
+        let mut i = self.digits.len() - 1;
+        while self.digits[i] == b'9' && i > 0 {
+            self.digits[i] = b'0';
+            i -= 1;
+        }
+        self.digits[i] += 1;
+        self.from = self.from.min(i);
+        self.value
+    }
+
+    /// The current value in decimal.
+    pub fn digits(&self) -> &[u8] {
+        &self.digits[self.from..]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seq_counts_in_decimal_as_u64_formats() {
+        for start in [0, 7, 99, 999_999, 10u64.pow(18) - 3, u64::MAX - 5_000] {
+            let mut seq = Seq::after(start);
+            assert_eq!(seq.digits(), start.to_string().as_bytes());
+            // 5,000 on from each start: every carry up to 19 digits, and u64::MAX itself last.
+            for n in start + 1..=start + 5_000 {
+                assert_eq!(seq.next(), n);
+                assert_eq!(seq.digits(), n.to_string().as_bytes(), "after {start}");
+            }
+        }
+    }
+}
