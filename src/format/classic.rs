@@ -16,7 +16,7 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Local, Utc};
 
-use super::lines::MAX_LINE;
+use super::lines::{MAX_LINE, piece};
 use super::utf8::{cut_point, incomplete_tail};
 use super::{Context, Flush, Formatter, Out};
 use crate::event::{Chunk, Exit, Start, Status, Stream};
@@ -101,13 +101,12 @@ impl ClassicFormatter {
         (std::mem::take(&mut self.held[i].0), self.held[i].1)
     }
 
-    /// As jsonl: while more than [`MAX_LINE`] bytes of a line are held, writes a piece of it as
-    /// a line of its own; the rest is still dated from when the line began.
+    /// As jsonl: while a held line is too long to wait ([`piece`]), writes a piece of it as a
+    /// line of its own; the rest is still dated from when the line began.
     fn spill(&mut self, stream: Stream, out: &mut Vec<u8>) {
         let i = stream.index();
-        while self.held[i].0.len() > MAX_LINE {
+        while let Some(cut) = piece(&self.held[i].0) {
             let (mut held, time) = self.take_held(i);
-            let cut = cut_point(&held, MAX_LINE);
             self.lines(stream, time, [&held[..cut], b"\n"], out);
             self.open = None;
             held.drain(..cut);

@@ -3,7 +3,7 @@
 //! held part goes out as a line without its end (`eol` false), so that a prompt such as
 //! `Password: ` is not held back. A line longer than [`MAX_LINE`] goes out in pieces of at most
 //! that many bytes (cut at a UTF-8 character boundary where there is one), which keeps memory
-//! bounded. A UTF-8 character cut by a read is never split by a pause.
+//! bounded; a partial line goes out as soon as it has a piece's worth (see [`piece`]). A UTF-8 character cut by a read is never split by a pause.
 
 use std::time::SystemTime;
 
@@ -13,6 +13,20 @@ use crate::event::{Chunk, Stream};
 
 /// The most bytes one line record carries.
 pub const MAX_LINE: usize = 64 * 1024;
+
+/// Where to cut a partial line that is held (its newline not read yet) and must not wait: once
+/// its whole characters come to `MAX_LINE - 3` bytes (the shortest piece [`cut_point`] makes of
+/// a longer line), a piece of at most `MAX_LINE` bytes ending at a character boundary; `None`
+/// while it may wait. So every piece is at least `MAX_LINE - 3` bytes and goes out at once, and
+/// `teelog replay`, feeding a recorded piece back, sees it go out there too, before anything the
+/// other streams wrote after it (with "more than `MAX_LINE`" it would be held again).
+pub fn piece(held: &[u8]) -> Option<usize> {
+    if held.len() > MAX_LINE {
+        return Some(cut_point(held, MAX_LINE));
+    }
+    let whole = held.len() - incomplete_tail(held);
+    (whole >= MAX_LINE - 3).then_some(whole)
+}
 
 /// One line, or a piece of one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,15 +116,20 @@ impl Lines {
         }
     }
 
-    /// Hands over held bytes beyond `MAX_LINE` as pieces.
+    /// Hands over the pieces of a held line that has grown too long to wait (see [`piece`]).
     fn spill(&mut self, stream: Stream, emit: &mut impl FnMut(Line<'_>)) {
-        let i = stream.index();
-        if self.held[i].bytes.len() > MAX_LINE {
-            let mut held = std::mem::take(&mut self.held[i].bytes);
-            let written = held.len() - split_long(stream, &held, self.held[i].time, emit).len();
-            held.drain(..written);
-            self.held[i].bytes = held;
+        let held = &mut self.held[stream.index()];
+        let mut from = 0;
+        while let Some(cut) = piece(&held.bytes[from..]) {
+            emit(Line {
+                stream,
+                bytes: &held.bytes[from..from + cut],
+                time: held.time,
+                eol: false,
+            });
+            from += cut;
         }
+        held.bytes.drain(..from);
     }
 }
 

@@ -1,5 +1,7 @@
 //! Formatters turn events into bytes; they never do I/O and cannot fail (see `crate::sink`).
 
+#[cfg(test)]
+mod agreement;
 mod asciicast;
 mod classic;
 mod journal;
