@@ -16,7 +16,7 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Local, Utc};
 
-use super::lines::{MAX_LINE, piece};
+use super::lines::{MAX_LINE, long_partial, piece};
 use super::utf8::{cut_point, incomplete_tail};
 use super::{Context, Flush, Formatter, Out};
 use crate::event::{Chunk, Exit, Start, Status, Stream};
@@ -111,6 +111,20 @@ impl ClassicFormatter {
             self.open = None;
             held.drain(..cut);
             self.held[i] = (held, time);
+        }
+    }
+
+    /// As jsonl: before a line of `stream` is written, what [`long_partial`] cuts of the other
+    /// streams' partial lines is written as lines of their own.
+    fn cut_others(&mut self, stream: Stream, out: &mut Vec<u8>) {
+        for other in Stream::ALL.into_iter().filter(|&s| s != stream) {
+            if let Some(cut) = long_partial(&self.held[other.index()].0) {
+                let (mut held, time) = self.take_held(other.index());
+                self.lines(other, time, [&held[..cut], b"\n"], out);
+                self.open = None;
+                held.drain(..cut);
+                self.held[other.index()] = (held, time);
+            }
         }
     }
 
@@ -223,7 +237,11 @@ impl Formatter for ClassicFormatter {
         if self.held[i].0.is_empty() {
             self.held[i].1 = ev.time;
         }
-        match memchr::memrchr(b'\n', ev.bytes) {
+        let last_newline = memchr::memrchr(b'\n', ev.bytes);
+        if last_newline.is_some() || self.held[i].0.len() + ev.bytes.len() >= MAX_LINE {
+            self.cut_others(ev.stream, out);
+        }
+        match last_newline {
             // No line here can be longer than MAX_LINE (the usual case): written as it came.
             Some(end) if self.held[i].0.len() + end <= MAX_LINE => {
                 let (mut held, time) = self.take_held(i);

@@ -15,20 +15,23 @@ use crate::event::{Chunk, Stream};
 pub const MAX_LINE: usize = 64 * 1024;
 
 /// Where to cut a partial line that is held (its newline not read yet) and must not wait: once
-/// its whole characters come to `MAX_LINE - 3` bytes (the shortest piece [`cut_point`] makes of
-/// a longer line), a piece of at most `MAX_LINE` bytes ending at a character boundary; `None`
-/// while it may wait. So every piece is at least `MAX_LINE - 3` bytes and goes out at once, and
-/// `teelog replay`, feeding a recorded piece back, sees it go out there too, before anything the
-/// other streams wrote after it (with "more than `MAX_LINE`" it would be held again).
+/// it has `MAX_LINE` bytes, a piece of at most that many ending at a character boundary where
+/// there is one; `None` while it may wait. At `MAX_LINE` already, not only past it: `teelog
+/// replay`, feeding a recorded 64 KiB piece back, then sees it go out at once too.
 pub fn piece(held: &[u8]) -> Option<usize> {
-    if held.len() > MAX_LINE {
-        return Some(cut_point(held, MAX_LINE));
-    }
+    (held.len() >= MAX_LINE).then(|| cut_point(held, MAX_LINE))
+}
+
+/// Where to cut a partial line held for one stream when another stream writes a line: at its
+/// last whole character, when that makes a piece as long as [`piece`] can cut (`MAX_LINE - 3`
+/// bytes or more); `None` otherwise (the usual case: it waits). So a piece cut a few bytes
+/// short of `MAX_LINE` to keep a character whole, which `teelog replay` holds again when it
+/// feeds it back, still goes out before the other stream's next line, as it did live.
+pub fn long_partial(held: &[u8]) -> Option<usize> {
     let whole = held.len() - incomplete_tail(held);
     (whole >= MAX_LINE - 3).then_some(whole)
 }
 
-/// One line, or a piece of one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Line<'a> {
     pub stream: Stream,
@@ -64,9 +67,15 @@ impl Default for Lines {
 }
 
 impl Lines {
-    /// Hands `emit` every line `ev` completes, and pieces of lines that grew past [`MAX_LINE`].
+    /// Hands `emit` every line `ev` completes, and pieces of lines that grew to [`MAX_LINE`]
+    /// (before them, what [`long_partial`] cuts of the other streams' partial lines).
     pub fn chunk(&mut self, ev: &Chunk<'_>, mut emit: impl FnMut(Line<'_>)) {
         let i = ev.stream.index();
+        if memchr::memchr(b'\n', ev.bytes).is_some()
+            || self.held[i].bytes.len() + ev.bytes.len() >= MAX_LINE
+        {
+            self.cut_others(ev.stream, &mut emit);
+        }
         let mut rest = ev.bytes;
         if !self.held[i].bytes.is_empty() {
             let Some(n) = memchr::memchr(b'\n', rest) else {
@@ -113,6 +122,22 @@ impl Lines {
             }
             held.drain(..now);
             self.held[i].bytes = held;
+        }
+    }
+
+    /// Hands over what [`long_partial`] cuts of the partial lines of the streams but `stream`.
+    fn cut_others(&mut self, stream: Stream, emit: &mut impl FnMut(Line<'_>)) {
+        for other in Stream::ALL.into_iter().filter(|&s| s != stream) {
+            let held = &mut self.held[other.index()];
+            if let Some(cut) = long_partial(&held.bytes) {
+                emit(Line {
+                    stream: other,
+                    bytes: &held.bytes[..cut],
+                    time: held.time,
+                    eol: false,
+                });
+                held.bytes.drain(..cut);
+            }
         }
     }
 
