@@ -194,11 +194,10 @@ fn classic_rebuilt_from_the_jsonl_records_is_the_live_classic() {
                     .into_owned()
             };
             panic!(
-                "round {round}, byte {at} of {} and {}:\n{:?}\n{:?}\n--- live\n{:?}\n--- replayed\n{:?}",
+                "round {round}: live ({} bytes) and replayed ({} bytes) differ at byte {at}:\n\
+                 --- live\n{:?}\n--- replayed\n{:?}",
                 classic.len(),
                 rebuilt.len(),
-                String::from_utf8_lossy(&classic[classic.len().saturating_sub(150)..]),
-                String::from_utf8_lossy(&rebuilt[rebuilt.len().saturating_sub(150)..]),
                 around(&classic),
                 around(&rebuilt)
             );
