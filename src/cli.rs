@@ -232,7 +232,9 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub list: bool,
 
-    /// When converting, count SECS between two outputs as a pause (as --pause does live)
+    /// When converting a recording made before teelog marked its pauses (one whose start record
+    /// lacks "marks_pauses"), count SECS between two outputs as a pause (as --pause does live).
+    /// Newer recordings say where each pause was, and this is not used
     #[arg(long, value_name = "SECS", default_value = "0.02", value_parser = parse_seconds)]
     pub pause: Duration,
 

@@ -1,7 +1,8 @@
 //! `teelog replay`: a jsonl recording as a second source of events. Its records become the same
 //! `Start`, `Chunk`s, pauses and `Exit` the runner pushes live, fed to the same sinks: played
 //! with the recorded timing on a plain console, or converted at once by any formatter, so that a
-//! converted classic log is what a live one would have been.
+//! converted classic log is what a live one would have been (a recording says where the command
+//! paused, `after_pause`, and the formatters cut lines where jsonl cut them into records).
 //!
 //! A file may hold several runs (every run of a preset appends to its log); records are grouped
 //! by `session`, and the last run is the default. A last line cut short (teelog was killed while
@@ -37,6 +38,7 @@ struct Record {
     #[serde(default)]
     user: String,
     pid: Option<u32>,
+    seq: Option<u64>,
     // start
     #[serde(default)]
     command: Vec<String>,
@@ -49,6 +51,11 @@ struct Record {
     message: Option<String>,
     bytes: Option<String>,
     eol: Option<bool>,
+    #[serde(default)]
+    after_pause: bool,
+    // start: whether output records say where the command paused (`after_pause`)
+    #[serde(default)]
+    marks_pauses: bool,
     // exit
     code: Option<i32>,
     signal: Option<String>,
@@ -82,6 +89,8 @@ struct Run {
     exit: Option<String>,
     duration: Option<f64>,
     records: u64,
+    /// Whether the run's start record is in the file (a later file of a rotation lacks it).
+    started: bool,
 }
 
 /// A recording: a regular file, read twice (once to find its runs, once to play one), so that
@@ -237,6 +246,7 @@ impl Recording {
                 "start" => {
                     run.start = r.timestamp;
                     run.command = Format::command_line(&r.command);
+                    run.started = true;
                 }
                 "exit" => {
                     run.exit = Some(match (r.code, r.signal) {
@@ -308,6 +318,7 @@ pub fn replay(args: &ReplayArgs) -> Result<(), Error> {
     play(
         &recording,
         &session.session,
+        format,
         &mut fanout,
         timing,
         args.pause,
@@ -377,16 +388,27 @@ impl Timing {
     }
 }
 
-/// Feeds the events of `session` to `fanout`.
+/// Feeds the events of `session` to `fanout`, which writes `format`.
+///
+/// A recording whose start says `marks_pauses` gets a pause before each record marked
+/// `after_pause`, exactly where the live formatters got theirs; an older one, wherever two outputs
+/// are `pause` apart or a line was written without its newline for a pause.
+///
+/// A run whose start record is not in the file (a later file of a rotation) is played as plain
+/// with a warning: its command and directory are unknown, and are not invented. Converting it to
+/// a format that writes the start (classic's start line, jsonl's start record, asciicast's
+/// header) is refused: a log that begins with a made-up start would lie about the run.
 fn play(
     recording: &Recording,
     session: &str,
+    format: Format,
     fanout: &mut Fanout,
     timing: Option<Timing>,
     pause: Duration,
 ) -> Result<(), Error> {
     let bad = |line: usize, what: &str| Error::Replay(format!("{}:{line}: {what}", recording.name));
     let mut started = false;
+    let mut marks_pauses = false;
     // The previous output's time, and whether a pause is owed before the next one.
     let mut last: Option<SystemTime> = None;
     let mut owed_pause = false;
@@ -398,7 +420,26 @@ fn play(
         }
         let line = &line;
         let time = time(&r.timestamp).ok_or_else(|| bad(*line, "bad timestamp"))?;
+        if !started && r.kind != "start" {
+            let seq = r.seq.map_or_else(|| "?".to_owned(), |n| n.to_string());
+            if format != Format::Plain {
+                return Err(Error::Replay(format!(
+                    "{}:{line}: session {session} has no start record (it is in an earlier file \
+                     of the rotation): cannot convert it to {} without inventing one; replay \
+                     the files together (cat run.jsonl.1 run.jsonl | teelog replay --format {} -)",
+                    recording.name,
+                    format.name(),
+                    format.name()
+                )));
+            }
+            report(format_args!(
+                "warning: {}:{line}: session {session} has no start record (it is in an earlier \
+                 file of the rotation): playing its output from seq {seq}",
+                recording.name
+            ));
+        }
         if !started {
+            marks_pauses = r.marks_pauses;
             fanout.start(&Start {
                 time,
                 session: r.session.clone(),
@@ -437,7 +478,12 @@ fn play(
                     bytes.push(b'\n');
                 }
                 let gap = last.and_then(|l| time.duration_since(l).ok());
-                if owed_pause || gap.is_some_and(|g| g >= pause) {
+                let paused = if marks_pauses {
+                    r.after_pause
+                } else {
+                    owed_pause || gap.is_some_and(|g| g >= pause)
+                };
+                if paused {
                     fanout.pause();
                 }
                 if let (Some(timing), Some(gap)) = (timing, gap)
@@ -468,8 +514,7 @@ fn play(
                 fanout.exit(&Exit {
                     time,
                     status,
-                    duration: Duration::try_from_secs_f64(r.duration_s.unwrap_or(0.0))
-                        .unwrap_or_default(),
+                    duration: crate::format::duration_of(r.duration_s.unwrap_or(0.0)),
                     unread: r.unread_bytes,
                     error: r.error.clone(),
                 });
@@ -511,7 +556,11 @@ fn list(runs: &[Run]) -> String {
                 run.duration
                     .map_or_else(|| "-".into(), |d| format!("{d:.3}s")),
                 run.records.to_string(),
-                run.command.clone(),
+                if run.started {
+                    run.command.clone()
+                } else {
+                    "? (no start record: its start is in an earlier file)".to_owned()
+                },
             ]
         })
         .collect();

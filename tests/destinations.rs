@@ -337,15 +337,28 @@ fn syslog_gets_every_line_in_order_with_its_severity_on_all_three_transports() {
     check_run(&records);
     let pid = records[0]["pid"].to_string();
     let session = records[0]["session"].as_str().unwrap();
-    let lines: Vec<(&str, &str)> = records[1..records.len() - 1]
+    let lines: Vec<(&str, &str, u64)> = records[1..records.len() - 1]
         .iter()
         .map(|r| {
             (
                 r["stream"].as_str().unwrap(),
                 r["message"].as_str().unwrap(),
+                r["seq"].as_u64().unwrap(),
             )
         })
         .collect();
+    // On the network each message carries jsonl's seq for its line: the pieces of the long line
+    // share its record's.
+    let seq_is = |input: &str, m: &Vec<String>, seq: u64| {
+        if input != "imuxsock" {
+            assert!(
+                m[5].starts_with(&format!(
+                    "[teelog@32473 session=\"{session}\" seq=\"{seq}\""
+                )),
+                "{input}: seq {seq}: {m:?}"
+            );
+        }
+    };
     for (input, max) in [("imuxsock", 7168), ("imudp", 1536), ("imtcp", 7168)] {
         let pieces = long.len().div_ceil(max);
         let count = records.len() + pieces - 1;
@@ -373,7 +386,9 @@ fn syslog_gets_every_line_in_order_with_its_severity_on_all_three_transports() {
             got[0]
         );
         assert_eq!(got[0][1], "notice");
+        seq_is(input, &got[0], 1);
         let last = got.last().unwrap();
+        seq_is(input, last, records.len() as u64);
         assert!(
             text(last).starts_with("exit: status 0 after "),
             "{input}: {last:?}"
@@ -381,7 +396,7 @@ fn syslog_gets_every_line_in_order_with_its_severity_on_all_three_transports() {
         assert_eq!(last[1], "notice");
         // Every line in order, with its severity; the long one in pieces.
         let mut body = got[1..got.len() - 1].iter();
-        for (stream, line) in &lines {
+        for (stream, line, seq) in &lines {
             let severity = if *stream == "stderr" { "err" } else { "info" };
             let mut whole = String::new();
             while whole.len() < line.len() {
@@ -389,20 +404,10 @@ fn syslog_gets_every_line_in_order_with_its_severity_on_all_three_transports() {
                     .next()
                     .unwrap_or_else(|| panic!("{input}: {line:?} missing"));
                 assert_eq!(m[1], severity, "{input}: {m:?}");
+                seq_is(input, m, *seq);
                 whole.push_str(&text(m));
             }
             assert_eq!(whole, *line, "{input}");
-        }
-        if input != "imuxsock" {
-            for (i, m) in got.iter().enumerate() {
-                assert!(
-                    m[5].starts_with(&format!(
-                        "[teelog@32473 session=\"{session}\" seq=\"{}\"",
-                        i + 1
-                    )),
-                    "{input}: {m:?}"
-                );
-            }
         }
     }
 }

@@ -457,3 +457,184 @@ fn replay_reads_a_fifo_and_a_pipe_once_and_plays_what_they_held() {
         assert_eq!(text(&out.stdout), "two\n", "{script}");
     }
 }
+
+// --- replay rebuilds the live classic log (issue 20, item 16) -------------------------------
+
+/// Runs `script` with a live classic log and a jsonl recording; returns both.
+#[track_caller]
+fn live_classic_and_jsonl(dir: &Path, pause: &str, script: &str) -> (Vec<u8>, Vec<u8>) {
+    let jsonl = dir.join("rec.jsonl");
+    let classic = dir.join("live.log");
+    let _ = std::fs::remove_file(&jsonl);
+    let _ = std::fs::remove_file(&classic);
+    run(
+        teelog()
+            .args(["-q", "--pause", pause, "-o"])
+            .arg(format!("jsonl={}", jsonl.display()))
+            .arg("-o")
+            .arg(format!("classic={}", classic.display()))
+            .args(["--", "bash", "-c", script]),
+        0,
+    );
+    (read(&classic), read(&jsonl))
+}
+
+#[test]
+fn a_line_that_arrives_in_pieces_around_the_pause_replays_as_the_live_classic_log() {
+    let dir = tempdir();
+    // Pieces of lines on both streams with silences just under, at and over --pause 0.05 (the
+    // recorded gaps and the live pause disagree there: replay must not guess), a character
+    // cut between two writes, a 200000-byte line written at once (cut into 64 KiB pieces), and
+    // a long line written slowly while stderr goes on between its pieces.
+    let big = "head -c 200000 /dev/zero | tr '\\0' x; echo";
+    let slow = "for i in 1 2 3; do head -c 30000 /dev/zero | tr '\\0' y; echo \"err $i\" >&2; \
+                sleep 0.01; done; echo";
+    let mut runs = 0;
+    for sleep in ["0.03", "0.045", "0.05", "0.055", "0.07"] {
+        for script in [
+            format!(
+                "printf a; sleep {sleep}; printf 'b\\n'; printf 'c' >&2; sleep {sleep}; echo d >&2"
+            ),
+            format!(
+                "printf 'caf\\303'; sleep {sleep}; printf '\\251 x'; echo; printf 'Password: '; \
+                 sleep {sleep}; echo typed; echo out; sleep {sleep}; echo more; printf end"
+            ),
+            format!("{big}; sleep {sleep}; {slow}; printf tail; sleep {sleep}; exit 0"),
+        ] {
+            let (classic, jsonl) = live_classic_and_jsonl(dir.path(), "0.05", &script);
+            let out = run(
+                teelog()
+                    .args(["replay", "--format", "classic"])
+                    .arg(dir.path().join("rec.jsonl")),
+                0,
+            );
+            assert!(
+                out.stdout == classic,
+                "{script}:\n--- live\n{}\n--- replayed\n{}",
+                text(&classic).chars().take(4000).collect::<String>(),
+                text(&out.stdout).chars().take(4000).collect::<String>()
+            );
+            let out = run(
+                teelog()
+                    .args(["replay", "--format", "jsonl"])
+                    .arg(dir.path().join("rec.jsonl")),
+                0,
+            );
+            assert!(out.stdout == jsonl, "{script}: jsonl converts to itself");
+            runs += 1;
+        }
+    }
+    assert_eq!(runs, 15);
+}
+
+#[test]
+fn the_record_after_each_pause_says_so_and_the_start_says_the_recording_marks_them() {
+    let dir = tempdir();
+    let (_, jsonl) = live_classic_and_jsonl(
+        dir.path(),
+        "0.1",
+        "printf one; sleep 0.5; echo ' two'; echo three; sleep 0.5; echo four >&2",
+    );
+    let records = records(&jsonl);
+    assert_eq!(records[0]["marks_pauses"], true);
+    let marked: Vec<(&str, bool)> = records[1..records.len() - 1]
+        .iter()
+        .map(|r| {
+            (
+                r["message"].as_str().unwrap(),
+                r.get("after_pause") == Some(&serde_json::Value::Bool(true)),
+            )
+        })
+        .collect();
+    assert_eq!(
+        marked,
+        [
+            ("one", false),
+            (" two", true),
+            ("three", false),
+            ("four", true)
+        ]
+    );
+}
+
+/// A recording cut by rotation: `rec.jsonl` (the latest file, no start record) and the older
+/// `rec.jsonl.1`, `rec.jsonl.2`, which hold the start.
+fn rotated(dir: &Path) -> Vec<Vec<u8>> {
+    run(
+        teelog()
+            .args(["-q", "--max-size", "4K", "-o"])
+            .arg(format!("jsonl={}", dir.join("rec.jsonl").display()))
+            .args(["--", "seq", "1", "60"]),
+        0,
+    );
+    let files: Vec<Vec<u8>> = ["rec.jsonl.2", "rec.jsonl.1", "rec.jsonl"]
+        .iter()
+        .map(|name| read(&dir.join(name)))
+        .collect();
+    assert_eq!(records(&files[0])[0]["type"], "start");
+    assert_eq!(records(&files[2])[0]["type"], "output");
+    files
+}
+
+#[test]
+fn a_later_file_of_a_rotation_plays_with_one_warning_and_is_not_converted_with_an_invented_start() {
+    let dir = tempdir();
+    let files = rotated(dir.path());
+    let latest = dir.path().join("rec.jsonl");
+    let first_seq = records(&files[2])[0]["seq"].clone();
+    let first = records(&files[2])[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Played: its output, byte for byte, and one line saying the start is elsewhere.
+    let out = run(teelog().arg("replay").arg(&latest), 0);
+    let expected: String = (first.parse::<u32>().unwrap()..=60)
+        .map(|n| format!("{n}\n"))
+        .collect();
+    assert_eq!(text(&out.stdout), expected);
+    let warning = text(&out.stderr);
+    assert_eq!(warning.lines().count(), 1, "{warning}");
+    assert!(
+        warning.starts_with("teelog: warning: ")
+            && warning.contains("no start record")
+            && warning.contains(&format!("from seq {first_seq}")),
+        "{warning}"
+    );
+    // Converted: refused in one line, nothing written (a made-up start would lie about the run).
+    for format in ["jsonl", "classic", "asciicast"] {
+        let out = run(
+            teelog().args(["replay", "--format", format]).arg(&latest),
+            125,
+        );
+        assert!(out.stdout.is_empty(), "{format}: {}", text(&out.stdout));
+        let error = text(&out.stderr);
+        assert_eq!(error.lines().count(), 1, "{format}: {error}");
+        assert!(
+            error.contains("no start record") && error.contains(&format!("convert it to {format}")),
+            "{format}: {error}"
+        );
+    }
+    // The files together, oldest first, are the whole recording again.
+    let whole = files.concat();
+    let out = run(
+        teelog().args(["replay", "--format", "jsonl", "-"]).stdin(
+            std::fs::File::open({
+                let path = dir.path().join("whole.jsonl");
+                std::fs::write(&path, &whole).unwrap();
+                path
+            })
+            .unwrap(),
+        ),
+        0,
+    );
+    assert!(
+        out.stdout == whole,
+        "the rotated files convert to themselves"
+    );
+    let list = run(teelog().args(["replay", "--list"]).arg(&latest), 0);
+    assert!(
+        text(&list.stdout).contains("no start record"),
+        "{}",
+        text(&list.stdout)
+    );
+}

@@ -4,7 +4,9 @@
 //!
 //! Only whole lines are written: a partial line is held until its newline, a pause, the exit, or
 //! [`MAX_LINE`] bytes, and then ended with a newline of teelog's; what follows it starts under a
-//! new prompt. So several runs appending to one log never glue their lines together, and with
+//! new prompt. A line is cut exactly where jsonl cuts it into records (`super::lines`), and a
+//! prompt carries the time jsonl stamps the record of its first line with, so that `teelog
+//! replay --format classic` rebuilds this log from a jsonl recording byte for byte. So several runs appending to one log never glue their lines together, and with
 //! [`Formatter::interleaved`] (the sink saw another writer) no run's output lands under another
 //! run's prompt. A UTF-8 character is never cut: an incomplete one stays held across a pause.
 //! The output itself is never altered; the only byte ever added is that newline.
@@ -14,16 +16,13 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Local, Utc};
 
+use super::lines::{MAX_LINE, long_partial, piece};
 use super::utf8::{cut_point, incomplete_tail};
 use super::{Context, Flush, Formatter, Out};
 use crate::event::{Chunk, Exit, Start, Status, Stream};
 
 /// strftime of the prompt: `Tue Oct 30 22:13:13 2012`.
 const TIME_FORMAT: &str = "%a %b %d %H:%M:%S %Y";
-
-/// The longest partial line held back; a longer line is written in pieces of at most this many
-/// bytes, each ended by a newline and continued under a new prompt.
-pub const MAX_LINE: usize = 64 * 1024;
 
 #[derive(Debug)]
 pub struct ClassicFormatter {
@@ -35,7 +34,9 @@ pub struct ClassicFormatter {
     open: Option<Stream>,
     /// Per stream: a line whose newline has not come yet, and when its first byte was read.
     held: [(Vec<u8>, SystemTime); 3],
-    /// The time of the last prompt: prompts never go back in time.
+    /// The latest time of a line written (or of the start): prompts never go back in time, and
+    /// show what jsonl stamps the record of their first line with (never earlier than the
+    /// record before).
     last: SystemTime,
     /// Colour the prompts (a terminal console): stderr's red, start and exit lines dim.
     colour: bool,
@@ -72,6 +73,7 @@ impl ClassicFormatter {
 
     /// Writes whole lines of `stream` read from `time` on, under its prompt.
     fn lines(&mut self, stream: Stream, time: SystemTime, parts: [&[u8]; 2], out: &mut Vec<u8>) {
+        self.last = self.last.max(time);
         if self.open != Some(stream) {
             let tag = match stream {
                 Stream::Stdout => "",
@@ -97,6 +99,67 @@ impl ClassicFormatter {
 
     fn take_held(&mut self, i: usize) -> (Vec<u8>, SystemTime) {
         (std::mem::take(&mut self.held[i].0), self.held[i].1)
+    }
+
+    /// As jsonl: while a held line is too long to wait ([`piece`]), writes a piece of it as a
+    /// line of its own; the rest is still dated from when the line began.
+    fn spill(&mut self, stream: Stream, out: &mut Vec<u8>) {
+        let i = stream.index();
+        while let Some(cut) = piece(&self.held[i].0) {
+            let (mut held, time) = self.take_held(i);
+            self.lines(stream, time, [&held[..cut], b"\n"], out);
+            self.open = None;
+            held.drain(..cut);
+            self.held[i] = (held, time);
+        }
+    }
+
+    /// As jsonl: before a line of `stream` is written, what [`long_partial`] cuts of the other
+    /// streams' partial lines is written as lines of their own.
+    fn cut_others(&mut self, stream: Stream, out: &mut Vec<u8>) {
+        for other in Stream::ALL.into_iter().filter(|&s| s != stream) {
+            if let Some(cut) = long_partial(&self.held[other.index()].0) {
+                let (mut held, time) = self.take_held(other.index());
+                self.lines(other, time, [&held[..cut], b"\n"], out);
+                self.open = None;
+                held.drain(..cut);
+                self.held[other.index()] = (held, time);
+            }
+        }
+    }
+
+    /// Writes `line` (read from `time` on) and its newline, in pieces of at most [`MAX_LINE`]
+    /// bytes cut where jsonl cuts it, each but the last ended by a newline of teelog's.
+    fn long_line(&mut self, stream: Stream, time: SystemTime, mut line: &[u8], out: &mut Vec<u8>) {
+        while line.len() > MAX_LINE {
+            let cut = cut_point(line, MAX_LINE);
+            self.lines(stream, time, [&line[..cut], b"\n"], out);
+            self.open = None;
+            line = &line[cut..];
+        }
+        self.lines(stream, time, [line, b"\n"], out);
+    }
+
+    /// A chunk in which a line may be longer than [`MAX_LINE`]: its lines one by one, as
+    /// `super::lines` splits them (the first, held part included, read from when it began).
+    fn chunk_of_long_lines(&mut self, ev: &Chunk<'_>, out: &mut Vec<u8>) {
+        let i = ev.stream.index();
+        let (mut held, time) = self.take_held(i);
+        let mut rest = ev.bytes;
+        let mut first = true;
+        while let Some(n) = memchr::memchr(b'\n', rest) {
+            if first && !held.is_empty() {
+                held.extend_from_slice(&rest[..n]);
+                self.long_line(ev.stream, time, &held, out);
+            } else {
+                self.long_line(ev.stream, ev.time, &rest[..n], out);
+            }
+            first = false;
+            rest = &rest[n + 1..];
+        }
+        held.clear();
+        held.extend_from_slice(rest);
+        self.held[i] = (held, ev.time);
     }
 
     /// Writes what is held for `stream` as a line of its own (see [`Flush`]); the output that
@@ -174,29 +237,30 @@ impl Formatter for ClassicFormatter {
         if self.held[i].0.is_empty() {
             self.held[i].1 = ev.time;
         }
-        match memchr::memrchr(b'\n', ev.bytes) {
-            Some(end) => {
-                let held = std::mem::take(&mut self.held[i].0);
-                self.lines(ev.stream, self.held[i].1, [&held, b""], out);
+        let last_newline = memchr::memrchr(b'\n', ev.bytes);
+        if last_newline.is_some() || self.held[i].0.len() + ev.bytes.len() >= MAX_LINE {
+            self.cut_others(ev.stream, out);
+        }
+        match last_newline {
+            // No line here can be longer than MAX_LINE (the usual case): written as it came.
+            Some(end) if self.held[i].0.len() + end <= MAX_LINE => {
+                let (mut held, time) = self.take_held(i);
+                self.lines(ev.stream, time, [&held, b""], out);
+                // Lines after the first were read at the chunk's time, which jsonl stamps them
+                // with, and so the next prompt starts from there.
+                if held.is_empty() || memchr::memchr(b'\n', ev.bytes) != Some(end) {
+                    self.last = self.last.max(ev.time);
+                }
                 // The output itself is lent to a log written with writev, not copied.
                 out.chunk_piece(ev.bytes, 0..end + 1);
-                let mut held = held;
                 held.clear();
                 held.extend_from_slice(&ev.bytes[end + 1..]);
                 self.held[i] = (held, ev.time);
             }
-            None => {
-                self.held[i].0.extend_from_slice(ev.bytes);
-                while self.held[i].0.len() > MAX_LINE {
-                    let (mut held, time) = self.take_held(i);
-                    let cut = cut_point(&held, MAX_LINE);
-                    self.lines(ev.stream, time, [&held[..cut], b"\n"], out);
-                    self.open = None;
-                    held.drain(..cut);
-                    self.held[i] = (held, ev.time);
-                }
-            }
+            Some(_) => self.chunk_of_long_lines(ev, out),
+            None => self.held[i].0.extend_from_slice(ev.bytes),
         }
+        self.spill(ev.stream, out);
     }
 
     fn pause(&mut self, out: &mut Out) {
@@ -214,15 +278,15 @@ impl Formatter for ClassicFormatter {
             out.extend_from_slice(DIM.as_bytes());
         }
         self.header(ev.time, "", out);
-        let secs = ev.duration.as_secs_f64();
+        let secs = super::seconds(ev.duration);
         let _ = match (ev.status, &ev.error) {
             (Status::Code(code), Some(error)) => {
-                write!(out, " exit: status {code} ({error}) after {secs:.3}s")
+                write!(out, " exit: status {code} ({error}) after {secs}s")
             }
-            (Status::Code(code), None) => write!(out, " exit: status {code} after {secs:.3}s"),
+            (Status::Code(code), None) => write!(out, " exit: status {code} after {secs}s"),
             (Status::Signal(n), _) => write!(
                 out,
-                " exit: killed by {} (signal {n}) after {secs:.3}s",
+                " exit: killed by {} (signal {n}) after {secs}s",
                 crate::runner::signals::name(n)
             ),
         };

@@ -10,7 +10,7 @@
 //! `TEELOG_DURATION_S`. A value that is not UTF-8 or holds a newline goes in the protocol's
 //! length-prefixed binary form; the others as `NAME=value`.
 
-use super::lines::{Line, Lines};
+use super::lines::{Line, Lines, Seq};
 use super::{Context, Flush, Format, Formatter, Out};
 use crate::event::{Chunk, Exit, Start, Status, Stream};
 
@@ -25,7 +25,8 @@ pub struct JournalFormatter {
 struct Entries {
     /// `SYSLOG_IDENTIFIER`, when a preset names it.
     preset: Option<String>,
-    seq: u64,
+    /// jsonl's `seq`, entry for record.
+    seq: Seq,
     /// The fields every entry of the run shares, encoded once.
     shared: Vec<u8>,
 }
@@ -36,7 +37,7 @@ impl JournalFormatter {
             lines: Lines::default(),
             entries: Entries {
                 preset: ctx.preset.clone(),
-                seq: 0,
+                seq: Seq::after(0),
                 shared: Vec::new(),
             },
         }
@@ -46,10 +47,10 @@ impl JournalFormatter {
 impl Entries {
     /// Starts an entry: the next `seq` and the shared fields.
     fn begin(&mut self, priority: u8, out: &mut Out) {
-        self.seq += 1;
+        self.seq.next();
         out.extend_from_slice(&self.shared);
         field(out, "PRIORITY", priority.to_string().as_bytes());
-        field(out, "TEELOG_SEQ", self.seq.to_string().as_bytes());
+        field(out, "TEELOG_SEQ", self.seq.digits());
     }
 
     fn line(&mut self, line: Line<'_>, out: &mut Out) {
@@ -123,7 +124,12 @@ impl Formatter for JournalFormatter {
         field(
             out,
             "TEELOG_DURATION_S",
-            format!("{:.6}", ev.duration.as_secs_f64()).as_bytes(),
+            {
+                // Whole microseconds, as jsonl's `duration_s`.
+                let us = ev.duration.as_micros();
+                format!("{}.{:06}", us / 1_000_000, us % 1_000_000)
+            }
+            .as_bytes(),
         );
         field(out, "MESSAGE", super::exit_summary(ev).as_bytes());
         out.end_record();

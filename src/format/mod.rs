@@ -1,5 +1,7 @@
 //! Formatters turn events into bytes; they never do I/O and cannot fail (see `crate::sink`).
 
+#[cfg(test)]
+mod agreement;
 mod asciicast;
 mod classic;
 mod journal;
@@ -164,11 +166,11 @@ pub(crate) fn identifier(preset: Option<&str>, ev: &Start) -> String {
 /// 0.002s`, `exit: killed by SIGTERM (signal 15) after 1.000s`, with why it could not start and
 /// what was left unread when that applies.
 pub(crate) fn exit_summary(ev: &Exit) -> String {
-    let secs = ev.duration.as_secs_f64();
+    let secs = seconds(ev.duration);
     let mut text = match ev.status {
-        crate::event::Status::Code(code) => format!("exit: status {code} after {secs:.3}s"),
+        crate::event::Status::Code(code) => format!("exit: status {code} after {secs}s"),
         crate::event::Status::Signal(n) => format!(
-            "exit: killed by {} (signal {n}) after {secs:.3}s",
+            "exit: killed by {} (signal {n}) after {secs}s",
             crate::runner::signals::name(n)
         ),
     };
@@ -179,6 +181,25 @@ pub(crate) fn exit_summary(ev: &Exit) -> String {
         text.push_str(&format!(", {} bytes of output left unread", ev.unread));
     }
     text
+}
+
+/// A run's duration as the exit lines show it, in seconds to the millisecond (`1.235`): rounded
+/// from whole microseconds, which is what jsonl's `duration_s` keeps, so that a log converted by
+/// `teelog replay` says what the live one said (rounding the nanoseconds, or the float read back,
+/// differs from it at every half millisecond).
+pub(crate) fn seconds(duration: std::time::Duration) -> String {
+    let millis = (duration.as_micros() + 500) / 1000;
+    format!("{}.{:03}", millis / 1000, millis % 1000)
+}
+
+/// The duration a jsonl record's `duration_s` holds: whole microseconds, as [`seconds`] counts.
+pub(crate) fn duration_of(seconds: f64) -> std::time::Duration {
+    let micros = (seconds * 1e6).round();
+    if micros.is_finite() && micros >= 0.0 {
+        std::time::Duration::from_micros(micros.min(u64::MAX as f64) as u64)
+    } else {
+        std::time::Duration::ZERO
+    }
 }
 
 /// How much of a held partial line to write out.

@@ -1,5 +1,5 @@
 //! `syslog`: one message per output line (split as jsonl splits them, and again into pieces a
-//! transport takes whole), plus a start and an exit message. Severity info for stdout and stdin,
+//! transport takes whole, each carrying the `seq` jsonl gives the line's record), plus a start and an exit message. Severity info for stdout and stdin,
 //! err for stderr, notice for start and exit; the facility is `user` unless `--syslog-facility`
 //! says otherwise; the app-name is the command's base name (the preset's name with `--preset`),
 //! the procid its pid.
@@ -12,7 +12,7 @@
 
 use chrono::{DateTime, Local, SecondsFormat, Utc};
 
-use super::lines::{Line, Lines};
+use super::lines::{Line, Lines, Seq};
 use super::utf8::cut_point;
 use super::{Context, Flush, Format, Formatter, Out};
 use crate::event::{Chunk, Exit, Start, Stream};
@@ -58,7 +58,9 @@ struct Messages {
     host: String,
     session: String,
     pid: Option<u32>,
-    seq: u64,
+    /// jsonl's `seq`: one per line (or 64 KiB piece of one), shared by the messages it is split
+    /// into for the transport.
+    seq: Seq,
     /// One message before its framing.
     message: Vec<u8>,
 }
@@ -75,7 +77,7 @@ impl SyslogFormatter {
                 host: String::new(),
                 session: String::new(),
                 pid: None,
-                seq: 0,
+                seq: Seq::after(0),
                 message: Vec::new(),
             },
         }
@@ -84,7 +86,7 @@ impl SyslogFormatter {
 
 impl Messages {
     /// Writes one message (several when `text` is longer than the transport takes; each piece
-    /// counts in `seq`).
+    /// carries the same `seq`, the one jsonl gives the line's record).
     fn write(
         &mut self,
         severity: u8,
@@ -93,6 +95,7 @@ impl Messages {
         mut text: &[u8],
         out: &mut Out,
     ) {
+        self.seq.next();
         loop {
             let piece = if text.len() > self.wire.max_text() {
                 cut_point(text, self.wire.max_text())
@@ -116,7 +119,6 @@ impl Messages {
         out: &mut Out,
     ) {
         use std::io::Write;
-        self.seq += 1;
         let pri = self.facility * 8 + severity;
         let m = &mut self.message;
         m.clear();
@@ -131,9 +133,11 @@ impl Messages {
                     DateTime::<Utc>::from(time).to_rfc3339_opts(SecondsFormat::Micros, true);
                 let _ = write!(
                     m,
-                    "<{pri}>1 {stamp} {} {} {pid} - [{SD_ID} session=\"{}\" seq=\"{}\"",
-                    self.host, self.app, self.session, self.seq
+                    "<{pri}>1 {stamp} {} {} {pid} - [{SD_ID} session=\"{}\" seq=\"",
+                    self.host, self.app, self.session
                 );
+                m.extend_from_slice(self.seq.digits());
+                m.push(b'"');
                 if let Some(stream) = stream {
                     let _ = write!(m, " stream=\"{}\"", stream.name());
                 }
@@ -288,5 +292,11 @@ mod tests {
         assert!(pieces.len() >= 3, "{}", pieces.len());
         assert!(pieces.iter().all(|p| p.len() <= Wire::Udp.max_text()));
         assert_eq!(pieces.concat().as_bytes(), &long[..]);
+        // Every piece carries the line's seq (jsonl's: the line is its second record), and the
+        // exit message the next one.
+        for msg in &m[1..m.len() - 1] {
+            assert!(msg.contains(" seq=\"2\" "), "{msg}");
+        }
+        assert!(m[m.len() - 1].contains(" seq=\"3\"]"), "{}", m[m.len() - 1]);
     }
 }

@@ -5,7 +5,9 @@
 //! Lines are split before deciding on UTF-8. A line (or a UTF-8 sequence) cut by a read boundary is
 //! held until its end arrives, or until the command pauses: then the held part is written as a
 //! record with `"eol":false`, so that a prompt such as `Password: ` reaches the log at once. The
-//! same happens to a line longer than [`MAX_LINE`], which keeps memory bounded.
+//! same happens to a line longer than [`MAX_LINE`], which keeps memory bounded. The first output
+//! record after a pause carries `"after_pause":true` (the start record says `"marks_pauses":true`):
+//! what `teelog replay` needs to rebuild a classic log, whose prompts follow the pauses.
 
 mod wire;
 
@@ -14,7 +16,7 @@ use std::time::SystemTime;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::lines::{Line, Lines};
+use super::lines::{Line, Lines, Seq};
 use super::{Context, Flush, Formatter, Out};
 use crate::event::{Chunk, Exit, Start, Stream};
 use wire::{Common, ExitRecord, StartRecord};
@@ -44,6 +46,8 @@ struct Records {
     /// An output record up to its `seq`, for `prefix_key`: the same for every line of a chunk.
     prefix: Vec<u8>,
     prefix_key: Option<(Stream, SystemTime)>,
+    /// The command paused since the last output record: the next one says so (`after_pause`).
+    paused: bool,
 }
 
 impl JsonlFormatter {
@@ -59,6 +63,7 @@ impl JsonlFormatter {
                 stamp: (SystemTime::UNIX_EPOCH, String::new()),
                 prefix: Vec::new(),
                 prefix_key: None,
+                paused: false,
             },
         }
     }
@@ -150,6 +155,9 @@ impl Records {
         if !eol {
             out.extend_from_slice(br#","eol":false"#);
         }
+        if std::mem::take(&mut self.paused) {
+            out.extend_from_slice(br#","after_pause":true"#);
+        }
         out.extend_from_slice(b"}\n");
     }
 }
@@ -167,6 +175,7 @@ impl Formatter for JsonlFormatter {
             cwd: &ev.cwd,
             cols: ev.size.map(|s| s.cols),
             rows: ev.size.map(|s| s.rows),
+            marks_pauses: true,
         };
         push_json(out, &record);
     }
@@ -178,6 +187,8 @@ impl Formatter for JsonlFormatter {
     fn pause(&mut self, out: &mut Out) {
         self.lines
             .flush(Flush::Characters, |line| self.records.record(line, out));
+        // What the pause wrote came before it; what comes next, after it.
+        self.records.paused = true;
     }
 
     fn exit(&mut self, ev: &Exit, out: &mut Out) {
@@ -195,49 +206,6 @@ impl Formatter for JsonlFormatter {
             error: ev.error.as_deref(),
         };
         push_json(out, &record);
-    }
-}
-
-/// The records' `seq`, kept in decimal as well (right-aligned in as many digits as `u64::MAX`
-/// has) and counted up in place there: cheaper than formatting it for every line.
-#[derive(Clone, Copy, Debug)]
-struct Seq {
-    value: u64,
-    digits: [u8; 20],
-    from: usize,
-}
-
-impl Seq {
-    /// A counter whose next value is `value + 1`.
-    fn after(value: u64) -> Seq {
-        let mut digits = [b'0'; 20];
-        let mut buf = itoa::Buffer::new();
-        let text = buf.format(value).as_bytes();
-        let from = digits.len() - text.len();
-        digits[from..].copy_from_slice(text);
-        Seq {
-            value,
-            digits,
-            from,
-        }
-    }
-
-    /// Counts one up and returns the new value.
-    fn next(&mut self) -> u64 {
-        self.value += 1;
-        let mut i = self.digits.len() - 1;
-        while self.digits[i] == b'9' && i > 0 {
-            self.digits[i] = b'0';
-            i -= 1;
-        }
-        self.digits[i] += 1;
-        self.from = self.from.min(i);
-        self.value
-    }
-
-    /// The current value in decimal.
-    fn digits(&self) -> &[u8] {
-        &self.digits[self.from..]
     }
 }
 
@@ -420,19 +388,6 @@ mod tests {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD as BASE64;
     use serde_json::Value;
-
-    #[test]
-    fn seq_counts_in_decimal_as_u64_formats() {
-        for start in [0, 7, 99, 999_999, 10u64.pow(18) - 3, u64::MAX - 5_000] {
-            let mut seq = super::Seq::after(start);
-            assert_eq!(seq.digits(), start.to_string().as_bytes());
-            // 5,000 on from each start: every carry up to 19 digits, and u64::MAX itself last.
-            for n in start + 1..=start + 5_000 {
-                assert_eq!(seq.next(), n);
-                assert_eq!(seq.digits(), n.to_string().as_bytes(), "after {start}");
-            }
-        }
-    }
 
     fn records(text: &str) -> Vec<Value> {
         text.lines()
@@ -701,10 +656,11 @@ mod tests {
             }
         }
         for line in lines.into_iter().chain(long.iter().map(Vec::as_slice)) {
-            for eol in [true, false] {
+            for (eol, after_pause) in [(true, false), (false, false), (true, true), (false, true)] {
                 let mut f = JsonlFormatter::new(&ctx());
                 f.start(&super::super::testing::start(), &mut Out::default());
-                f.records.seq = super::Seq::after(6);
+                f.records.seq = Seq::after(6);
+                f.records.paused = after_pause;
                 let mut fast = Vec::new();
                 f.records.record(
                     Line {
@@ -730,6 +686,7 @@ mod tests {
                     message: &String::from_utf8_lossy(line),
                     bytes: bytes.as_deref(),
                     eol,
+                    after_pause,
                 };
                 let mut slow = serde_json::to_vec(&expected).unwrap();
                 slow.push(b'\n');

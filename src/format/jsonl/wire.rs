@@ -35,6 +35,10 @@ pub struct StartRecord<'a> {
     /// when there was none: what `replay --format asciicast` sizes its player to.
     pub cols: Option<u16>,
     pub rows: Option<u16>,
+    /// Always true: the output record that follows each pause of the command carries
+    /// `after_pause`, so that `teelog replay` rebuilds a classic log exactly. A recording without
+    /// it (made by an older teelog) leaves replay to infer the pauses from the records' times.
+    pub marks_pauses: bool,
 }
 
 /// The schema of an output record. Only the unit test serializes it: the writer's fast path must
@@ -60,6 +64,11 @@ pub struct OutputRecord<'a> {
     /// Present (and false) only when the line did not end with a newline here.
     #[serde(skip_serializing_if = "is_true")]
     pub eol: bool,
+    /// Present (and true) only on the first output record after the command paused (was quiet
+    /// for `--pause` after some output): where classic started a new prompt and jsonl wrote the
+    /// lines it held without their newline (the records just before).
+    #[serde(skip_serializing_if = "is_false")]
+    pub after_pause: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -88,4 +97,9 @@ fn is_zero(n: &u64) -> bool {
 #[cfg_attr(not(test), allow(dead_code))]
 fn is_true(b: &bool) -> bool {
     *b
+}
+
+#[cfg_attr(not(test), allow(dead_code))]
+fn is_false(b: &bool) -> bool {
+    !*b
 }
