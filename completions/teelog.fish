@@ -64,7 +64,7 @@ asciicast\t'asciinema\'s v2 recording (a log file of this format is overwritten,
 complete -c teelog -n "__fish_teelog_using_subcommand replay" -l speed -d 'Play X times as fast (0.5: half as fast), X from 0.001 to 1000000' -r
 complete -c teelog -n "__fish_teelog_using_subcommand replay" -l idle-limit -d 'Wait at most SECS between two outputs' -r
 complete -c teelog -n "__fish_teelog_using_subcommand replay" -l session -d 'The run to replay, by its session (default: the last one in FILE; see --list)' -r
-complete -c teelog -n "__fish_teelog_using_subcommand replay" -l pause -d 'When converting, count SECS between two outputs as a pause (as --pause does live)' -r
+complete -c teelog -n "__fish_teelog_using_subcommand replay" -l pause -d 'When converting a recording made before teelog marked its pauses (one whose start record lacks "marks_pauses"), count SECS between two outputs as a pause (as --pause does live). Newer recordings say where each pause was, and this is not used' -r
 complete -c teelog -n "__fish_teelog_using_subcommand replay" -l no-wait -d 'Play without waiting: all of the output at once'
 complete -c teelog -n "__fish_teelog_using_subcommand replay" -l list -d 'List the runs FILE holds (session, start, command, exit status, duration, records) and exit'
 complete -c teelog -n "__fish_teelog_using_subcommand replay" -l utc -d 'Write classic timestamps in UTC instead of local time'
