@@ -60,7 +60,7 @@ pub struct Cli {
     /// Repeatable. Each log
     /// is created with mode 0600 and opened before the command starts; an asciicast file holds
     /// one recording and is overwritten, not appended to. Any -o replaces a preset's default log
-    #[arg(short = 'o', long = "log", value_name = "[FORMAT=]PATH|journal|syslog[=TARGET]", value_parser = LogSpec::parse)]
+    #[arg(short = 'o', long = "log", value_name = "[FORMAT=]PATH|journal|syslog[=TARGET]", value_parser = LogSpec::parse, value_hint = clap::ValueHint::FilePath)]
     pub logs: Vec<LogSpec>,
 
     /// Rotate each file log before a write would take it past SIZE bytes (K, M, G: powers of
@@ -152,7 +152,7 @@ pub struct Cli {
     pub preset: Option<String>,
 
     /// Run PATH instead of the preset's program (a client outside PATH), with the preset's flags
-    #[arg(long, value_name = "PATH", requires = "preset",
+    #[arg(long, value_name = "PATH", requires = "preset", value_hint = clap::ValueHint::ExecutablePath,
           value_parser = clap::builder::TypedValueParser::try_map(clap::builder::OsStringValueParser::new(), program_path))]
     pub program: Option<OsString>,
 
@@ -169,7 +169,7 @@ pub struct Cli {
     pub version: bool,
 
     /// The command to run and its arguments (with --preset: the arguments after the preset's)
-    #[arg(value_name = "COMMAND", trailing_var_arg = true)]
+    #[arg(value_name = "COMMAND", trailing_var_arg = true, value_hint = clap::ValueHint::CommandWithArguments)]
     pub command: Vec<OsString>,
 }
 
@@ -187,8 +187,20 @@ pub enum Action {
     /// these flags; for bash: `source <(teelog completions bash)`, or install it in
     /// /usr/share/bash-completion/completions/teelog
     Completions {
-        #[arg(value_enum, value_name = "SHELL")]
-        shell: clap_complete::Shell,
+        #[arg(
+            value_enum,
+            value_name = "SHELL",
+            required_unless_present = "preset_names"
+        )]
+        shell: Option<clap_complete::Shell>,
+
+        /// For the scripts: every preset's name, one a line (built-in ones and the user's)
+        #[arg(long, hide = true, conflicts_with = "shell")]
+        preset_names: bool,
+
+        /// For the scripts, with --preset-names: the presets file the command line names
+        #[arg(long, hide = true, value_name = "PATH", requires = "preset_names")]
+        presets_file: Option<PathBuf>,
     },
 }
 
@@ -196,7 +208,7 @@ pub enum Action {
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// The jsonl recording (`-` for standard input)
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub file: PathBuf,
 
     /// Convert at once instead of playing: plain (stdout records to stdout, stderr records to

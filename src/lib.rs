@@ -4,6 +4,7 @@
 //! → [`sink::Fanout`] → each [`sink::Sink`] = a [`format::Formatter`] + a destination.
 
 pub mod cli;
+pub mod completions;
 pub mod error;
 pub mod event;
 pub mod format;
@@ -39,14 +40,15 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
             replay::replay(args)?;
             return Ok(Outcome::Exit(0));
         }
-        Some(cli::Action::Completions { shell }) => {
-            use clap::CommandFactory;
-            clap_complete::generate(
-                *shell,
-                &mut Cli::command(),
-                "teelog",
-                &mut std::io::stdout(),
-            );
+        Some(cli::Action::Completions {
+            shell,
+            preset_names,
+            presets_file,
+        }) => {
+            match shell {
+                Some(shell) if !preset_names => completions::print(*shell)?,
+                _ => completions::print_preset_names(presets_file.as_deref())?,
+            }
             return Ok(Outcome::Exit(0));
         }
         None => {}
