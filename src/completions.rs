@@ -320,7 +320,7 @@ fn zsh_action(value: &Value) -> String {
             let described: Vec<String> = words
                 .iter()
                 .map(|w| {
-                    let help = w.help.replace(['\\', '"'], "");
+                    let help = w.help.replace(['\\', '"', '`', '$'], "");
                     format!("{}\\:\"{}\"", w.name, help)
                 })
                 .collect();
@@ -403,15 +403,11 @@ fn fish(scopes: &[Scope]) -> String {
 fn fish_value(value: Option<&Value>) -> String {
     match value {
         None => String::new(),
+        // `-a` is expanded as fish code, and a description's `>` or `'` would be code: the
+        // names alone, which are plain words.
         Some(Value::Words(words)) => {
-            let described: Vec<String> = words
-                .iter()
-                .map(|w| match w.help.as_str() {
-                    "" => w.name.clone(),
-                    help => format!("{}\t{}", w.name, help),
-                })
-                .collect();
-            format!(" -x -a {}", fish_quote(&described.join("\n")))
+            let names: Vec<&str> = words.iter().map(|w| w.name.as_str()).collect();
+            format!(" -x -a {}", fish_quote(&names.join(" ")))
         }
         Some(Value::Files) => " -r -F".to_owned(),
         Some(Value::Presets) => " -x -a '(__teelog_presets)'".to_owned(),

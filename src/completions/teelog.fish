@@ -71,7 +71,7 @@ function __teelog_where
         set i (math $i + 1)
     end
     echo $scope
-    if test $positional -eq 1
+    if test $positional -eq 1; and not string match -q -- '-*' (commandline -ct)
         set -g __teelog_command_at (math $n + 1)
         echo $scope-positional
         test $n -eq 1; and echo main-first
@@ -97,8 +97,15 @@ end
 # The command and its arguments, completed as on a line of their own.
 function __teelog_command
     __teelog_where >/dev/null
-    set -l words (commandline -opc) (commandline -ct)
-    __fish_complete_subcommand --commandline $words[$__teelog_command_at..-1]
+    set -l words (commandline -opc)
+    set -l line
+    if test $__teelog_command_at -le (count $words)
+        set line (string escape -- $words[$__teelog_command_at..-1])
+    end
+    # `-C"..."`, so that a line that starts with `-` is not read as complete's option.
+    set -l joined (string join ' ' -- $line (commandline -ct))
+    # (fish has no completion for an empty line: `complete -C ''` is an error.)
+    test -n "$joined"; and complete -C"$joined"
 end
 
 set -g __teelog_takes_value @TAKES_VALUE@
