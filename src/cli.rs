@@ -187,21 +187,54 @@ pub enum Action {
     /// these flags; for bash: `source <(teelog completions bash)`, or install it in
     /// /usr/share/bash-completion/completions/teelog
     Completions {
-        #[arg(
-            value_enum,
-            value_name = "SHELL",
-            required_unless_present = "preset_names"
-        )]
-        shell: Option<clap_complete::Shell>,
+        #[arg(value_name = "SHELL", value_parser = CompletionsParser)]
+        shell: Completions,
 
-        /// For the scripts: every preset's name, one a line (built-in ones and the user's)
-        #[arg(long, hide = true, conflicts_with = "shell")]
-        preset_names: bool,
-
-        /// For the scripts, with --preset-names: the presets file the command line names
-        #[arg(long, hide = true, value_name = "PATH", requires = "preset_names")]
+        /// For the scripts, with `preset-names`: the presets file the command line names
+        #[arg(long, hide = true, value_name = "PATH")]
         presets_file: Option<PathBuf>,
     },
+}
+
+/// What `teelog completions` prints: a shell's script, or, for those scripts (a hidden value),
+/// the name of every preset, built-in and the user's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completions {
+    Shell(clap_complete::Shell),
+    PresetNames,
+}
+
+/// `SHELL`, or the hidden `preset-names`; only the shells are offered and listed.
+#[derive(Clone, Debug)]
+struct CompletionsParser;
+
+impl clap::builder::TypedValueParser for CompletionsParser {
+    type Value = Completions;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Completions, clap::Error> {
+        if value == "preset-names" {
+            return Ok(Completions::PresetNames);
+        }
+        clap::builder::EnumValueParser::<clap_complete::Shell>::new()
+            .parse_ref(cmd, arg, value)
+            .map(Completions::Shell)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        use clap::ValueEnum;
+        Some(Box::new(
+            clap_complete::Shell::value_variants()
+                .iter()
+                .filter_map(|s| s.to_possible_value()),
+        ))
+    }
 }
 
 /// `teelog replay`'s arguments.

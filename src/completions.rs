@@ -24,7 +24,7 @@ pub fn print(shell: Shell) -> Result<(), Error> {
         .map_err(|e| Error::Usage(format!("cannot write the {shell} completion script: {e}")))
 }
 
-/// `teelog completions --preset-names`: every preset's name, one a line, for the scripts. A
+/// `teelog completions preset-names`: every preset's name, one a line, for the scripts. A
 /// presets file that cannot be read still leaves the built-in names (the error would only
 /// disturb the command line being completed).
 pub fn print_preset_names(file: Option<&Path>) -> Result<(), Error> {
@@ -68,7 +68,7 @@ enum Value {
     Words(Vec<Word>),
     /// A file or directory name.
     Files,
-    /// A preset's name, asked of teelog (`completions --preset-names`) each time.
+    /// A preset's name, asked of teelog (`completions preset-names`) each time.
     Presets,
     /// Anything: nothing to offer (a size, a number, a session id).
     Anything,

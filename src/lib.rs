@@ -42,12 +42,18 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         }
         Some(cli::Action::Completions {
             shell,
-            preset_names,
             presets_file,
         }) => {
-            match shell {
-                Some(shell) if !preset_names => completions::print(*shell)?,
-                _ => completions::print_preset_names(presets_file.as_deref())?,
+            match (shell, presets_file) {
+                (cli::Completions::PresetNames, file) => {
+                    completions::print_preset_names(file.as_deref())?
+                }
+                (cli::Completions::Shell(shell), None) => completions::print(*shell)?,
+                (cli::Completions::Shell(shell), Some(_)) => {
+                    return Err(Error::Usage(format!(
+                        "completions {shell}: --presets-file goes with preset-names only"
+                    )));
+                }
             }
             return Ok(Outcome::Exit(0));
         }

@@ -61,7 +61,7 @@ _teelog_reply() {
 # that teelog cannot be run.
 _teelog_presets() {
     local file=${_teelog_presets_file/#\~/$HOME}
-    "${COMP_WORDS[0]/#\~/$HOME}" completions --preset-names ${file:+--presets-file "$file"} 2>/dev/null ||
+    "${COMP_WORDS[0]/#\~/$HOME}" completions preset-names ${file:+--presets-file "$file"} 2>/dev/null ||
         printf '%s\n' @BUILTIN_PRESETS@
 }
 

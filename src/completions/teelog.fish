@@ -90,7 +90,7 @@ function __teelog_presets
     set -l teelog (commandline -opc)[1]
     set -l file
     test -n "$__teelog_presets_file"; and set file --presets-file $__teelog_presets_file
-    $teelog completions --preset-names $file 2>/dev/null
+    $teelog completions preset-names $file 2>/dev/null
     or printf '%s\n' @BUILTIN_PRESETS@
 end
 
