@@ -90,7 +90,7 @@ pub struct Cli {
 
     /// The facility of -o syslog messages: kern, user (the default), mail, daemon, auth, syslog,
     /// lpr, news, uucp, cron, authpriv, ftp, local0 to local7
-    #[arg(long, value_name = "NAME", default_value = "user", value_parser = parse_facility)]
+    #[arg(long, value_name = "NAME", default_value = "user", value_parser = Facility, hide_possible_values = true)]
     pub syslog_facility: u8,
 
     /// Give the command one pipe for both stdout and stderr: their exact order is kept, and
@@ -482,6 +482,34 @@ fn parse_keep(text: &str) -> Result<u32, String> {
         Err(_) => Err(format!(
             "'{text}' is not a number of files (0 to {MAX_KEEP})"
         )),
+    }
+}
+
+/// `--syslog-facility`: [`parse_facility`], with the names offered to shell completion.
+#[derive(Clone, Debug)]
+struct Facility;
+
+impl clap::builder::TypedValueParser for Facility {
+    type Value = u8;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<u8, clap::Error> {
+        clap::builder::TypedValueParser::parse_ref(&parse_facility, cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        use crate::format::syslog::FACILITIES;
+        Some(Box::new(
+            FACILITIES
+                .iter()
+                .map(|(name, _)| clap::builder::PossibleValue::new(*name)),
+        ))
     }
 }
 

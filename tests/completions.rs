@@ -97,6 +97,7 @@ const BASH_CASES: &[&[&str]] = &[
     &["teelog", "--presets-file", "other.toml", "--preset", ""],
     &["teelog", "completions", ""],
     &["teelog", "-o", "jsonl", "=", "ru"],
+    &["teelog", "--syslog-facility", "local"],
 ];
 
 fn bash_answers(dir: &Path, loader: &str) -> Vec<Vec<String>> {
@@ -164,6 +165,7 @@ fn check_bash(a: &[Vec<String>], with_bash_completion: bool) {
     );
     assert!(has(&a[13], "bash") && has(&a[13], "fish"), "{:?}", a[13]);
     assert_eq!(a[14], ["run.jsonl"], "-o jsonl=PATH");
+    assert_eq!(a[15].len(), 8, "local0 to local7: {:?}", a[15]);
 }
 
 #[test]

@@ -65,16 +65,21 @@ _teelog_presets() {
         printf '%s\n' @BUILTIN_PRESETS@
 }
 
-# COMPREPLY for the value $3 of option $2 in scope $1. Each reply is a whole value; bash replaces
-# only the part of it after the last `=` or `:` (COMP_WORDBREAKS), so that part is what is kept.
+# COMPREPLY for the value $3 of option $2 in scope $1.
 _teelog_value() {
     local value=$3
     case $1,$2 in
     @VALUES@
     esac
+    _teelog_trim "$value"
+}
+
+# Each reply in COMPREPLY completes all of word $1; bash replaces only what follows its last `=`
+# or `:` (COMP_WORDBREAKS), so that part of each reply is what is kept.
+_teelog_trim() {
     local raw=${COMP_WORDS[COMP_CWORD]}
     [[ $raw == *[=:] && -z ${raw//[=:]/} ]] && raw=
-    local before=${value%"$raw"}
+    local before=${1%"$raw"}
     [[ $before ]] && COMPREPLY=("${COMPREPLY[@]#"$before"}")
 }
 
@@ -155,9 +160,11 @@ _teelog() {
             _teelog_reply $'@SUBCOMMANDS_LINES@' "$cur"
             COMPREPLY+=("${commands[@]}")
         fi
+        return
         ;;
     @POSITIONALS@
     esac
+    _teelog_trim "$cur"
 }
 
 complete -F _teelog -o bashdefault -o default teelog
