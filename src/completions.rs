@@ -170,9 +170,10 @@ fn word(value: &PossibleValue) -> Word {
 /// The first sentence of a help text, on one line.
 fn first_line(help: Option<String>) -> String {
     let help = help.unwrap_or_default().replace('\n', " ");
-    let end = help
-        .find(". ")
-        .or_else(|| help.find(": "))
+    let end = [". ", ": "]
+        .iter()
+        .filter_map(|stop| help.find(stop))
+        .min()
         .unwrap_or(help.len());
     help[..end].trim_end_matches('.').trim().to_owned()
 }
@@ -472,6 +473,10 @@ mod tests {
             "Show nothing"
         );
         assert_eq!(first_line(Some("a\nb".into())), "a b");
+        assert_eq!(
+            first_line(Some("Run it: a profile. See x".into())),
+            "Run it"
+        );
         assert_eq!(first_line(None), "");
     }
 }
