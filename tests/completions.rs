@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{available, run, teelog, tempdir, text};
+use crate::util::{Collector, available, run, teelog, tempdir, terminal, text};
 
 /// A PATH on which `teelog` is the binary under test.
 fn path() -> String {
@@ -184,6 +184,94 @@ fn bash_without_bash_completion_still_completes_teelogs_own_words() {
     let dir = setup();
     let a = bash_answers(dir.path(), "source <(teelog completions bash)");
     check_bash(&a, false);
+}
+
+/// Types each of `lines` and a Tab into an interactive bash on a terminal, with bash-completion
+/// and the script loaded; what the terminal showed after each Tab (the list, or the line with
+/// the one completion inserted).
+fn interactive_bash(dir: &Path, lines: &[&str]) -> Vec<String> {
+    use std::io::Write;
+    std::fs::write(
+        dir.join("inputrc"),
+        "set show-all-if-ambiguous on\nset completion-query-items 0\nset page-completions off\n",
+    )
+    .unwrap();
+    let pty = terminal();
+    let slave = std::fs::File::from(pty.slave);
+    let mut bash = Command::new("setsid")
+        .args(["-c", "bash", "--norc", "--noprofile", "-i"])
+        .current_dir(dir)
+        .env("PATH", path())
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("INPUTRC", dir.join("inputrc"))
+        .env("PS1", "$ ")
+        .env("TERM", "dumb")
+        .stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave)
+        .spawn()
+        .unwrap();
+    let mut master = std::fs::File::from(pty.master);
+    let mut shown = Collector::new(master.try_clone().unwrap());
+    let mut typed = String::from(
+        "source /usr/share/bash-completion/bash_completion; source ./teelog; echo READY$((0))\n",
+    );
+    master.write_all(typed.as_bytes()).unwrap();
+    shown.wait_for("\nREADY0");
+    for (n, line) in lines.iter().enumerate() {
+        // Readline takes the keys in order: the Tab's answer is shown before the marker is.
+        typed = format!("{line}\t\x15echo MARK$(({n}+1))\n");
+        master.write_all(typed.as_bytes()).unwrap();
+        shown.wait_for(&format!("\nMARK{}", n + 1));
+    }
+    master.write_all(b"exit\n").unwrap();
+    assert!(bash.wait().unwrap().success());
+    let all = shown.rest().replace('\r', "");
+    let mut answers = Vec::new();
+    let mut rest = &all[all.find("\nREADY0").unwrap()..];
+    for n in 1..=lines.len() {
+        let at = rest.find(&format!("\nMARK{n}")).unwrap();
+        answers.push(rest[..at].to_owned());
+        rest = &rest[at + 1..];
+    }
+    answers
+}
+
+#[test]
+fn an_interactive_bash_completes_a_line_as_typed() {
+    let loader = "/usr/share/bash-completion/bash_completion";
+    if !available("bash-completion", &["test", "-f", loader]) {
+        return;
+    }
+    let dir = setup();
+    let a = interactive_bash(
+        dir.path(),
+        &[
+            "teelog --format=",
+            "teelog --format=js",
+            "teelog -o jsonl=ru",
+            "teelog --syslog-facility=local",
+            "teelog -- apt-get ins",
+            "teelog replay ru",
+            "teelog --preset ",
+        ],
+    );
+    assert!(
+        a[0].contains("asciicast  classic    jsonl      plain"),
+        "{:?}",
+        a[0]
+    );
+    assert!(a[1].contains("teelog --format=jsonl "), "{:?}", a[1]);
+    assert!(a[2].contains("teelog -o jsonl=run.jsonl "), "{:?}", a[2]);
+    assert!(a[3].contains("local0  local1"), "{:?}", a[3]);
+    assert!(a[4].contains("teelog -- apt-get install "), "{:?}", a[4]);
+    assert!(a[5].contains("teelog replay run.jsonl "), "{:?}", a[5]);
+    assert!(
+        a[6].contains("mysql") && a[6].contains("nightly"),
+        "{:?}",
+        a[6]
+    );
 }
 
 /// Completes each line of `lines` (the cursor at its end) in an interactive zsh on a pty, with
