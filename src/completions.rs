@@ -88,6 +88,8 @@ struct Opt {
     long: Option<String>,
     help: String,
     value: Option<Value>,
+    /// `FORMAT`, `PATH`: what zsh calls the value.
+    value_name: String,
     repeated: bool,
 }
 
@@ -123,6 +125,10 @@ fn scope(name: &str, cmd: &Command) -> Scope {
             long: a.get_long().map(String::from),
             help: first_line(a.get_help().map(ToString::to_string)),
             value: value(a),
+            value_name: a
+                .get_value_names()
+                .and_then(|names| names.first())
+                .map_or_else(|| "value".to_owned(), ToString::to_string),
             repeated: matches!(a.get_action(), clap::ArgAction::Append),
         })
         .collect();
@@ -305,7 +311,11 @@ fn zsh_spec(opt: &Opt) -> String {
     };
     let help = opt.help.replace(['[', ']'], "");
     let value = match &opt.value {
-        Some(value) => format!(":{}:{}", "value", zsh_action(value)),
+        Some(value) => format!(
+            ":{}:{}",
+            opt.value_name.replace(['[', ']', ':'], ""),
+            zsh_action(value)
+        ),
         None => String::new(),
     };
     format!(
