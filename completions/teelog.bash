@@ -1,160 +1,227 @@
-_teelog() {
-    local i cur prev opts cmd
-    COMPREPLY=()
-    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-        cur="$2"
-    else
-        cur="${COMP_WORDS[COMP_CWORD]}"
-    fi
-    prev="$3"
-    cmd=""
-    opts=""
+# bash completion for teelog                                   -*- shell-script -*-
+# Written by `teelog completions bash`: the tables below come from teelog's own flags. Load it with
+# `source <(teelog completions bash)`, or install it as /usr/share/bash-completion/completions/teelog.
+# With bash-completion loaded, the command after `--` completes as it would on its own line.
 
-    for i in "${COMP_WORDS[@]:0:COMP_CWORD}"
-    do
-        case "${cmd},${i}" in
-            ",$1")
-                cmd="teelog"
-                ;;
-            teelog,completions)
-                cmd="teelog__subcmd__completions"
-                ;;
-            teelog,replay)
-                cmd="teelog__subcmd__replay"
-                ;;
-            *)
-                ;;
-        esac
+# _teelog_w: the words up to the cursor, with what bash split at COMP_WORDBREAKS (`=`, `:`) joined
+# again, so that `--format=jsonl` and `-o syslog=udp:host:514` are one word each as teelog sees them;
+# _teelog_at[i]: where word i starts in COMP_WORDS.
+_teelog_words() {
+    _teelog_w=() _teelog_at=()
+    local i word n=-1 glue=0
+    for ((i = 0; i <= COMP_CWORD; i++)); do
+        word=${COMP_WORDS[i]}
+        if ((n > 0)) && [[ $word && -z ${word//[=:]/} ]]; then
+            _teelog_w[n]+=$word glue=1
+        elif ((glue)); then
+            _teelog_w[n]+=$word glue=0
+        else
+            _teelog_w[++n]=$word _teelog_at[n]=$i
+        fi
     done
-
-    case "${cmd}" in
-        teelog)
-            opts="-f -o -q -V -h --format --log --max-size --keep --quiet --utc --color --syslog-facility --merge --pty --echo --log-input --strip-ansi --pause --grace --redact-env --preset --program --presets-file --list-presets --version --help replay completions"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --format)
-                    COMPREPLY=($(compgen -W "plain classic jsonl asciicast" -- "${cur}"))
-                    return 0
-                    ;;
-                -f)
-                    COMPREPLY=($(compgen -W "plain classic jsonl asciicast" -- "${cur}"))
-                    return 0
-                    ;;
-                --log)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -o)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --max-size)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --keep)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                --syslog-facility)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --pause)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --grace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --redact-env)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --preset)
-                    COMPREPLY=($(compgen -W "mariadb mysql psql python sqlite3" -- "${cur}"))
-                    return 0
-                    ;;
-                --program)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --presets-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        teelog__subcmd__completions)
-            opts="-h --help bash elvish fish powershell zsh"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        teelog__subcmd__replay)
-            opts="-f -h --format --speed --no-wait --idle-limit --session --list --pause --utc --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --format)
-                    COMPREPLY=($(compgen -W "plain classic jsonl asciicast" -- "${cur}"))
-                    return 0
-                    ;;
-                -f)
-                    COMPREPLY=($(compgen -W "plain classic jsonl asciicast" -- "${cur}"))
-                    return 0
-                    ;;
-                --speed)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --idle-limit)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --session)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --pause)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-    esac
 }
 
-if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
-    complete -F _teelog -o nosort -o bashdefault -o default teelog
-else
-    complete -F _teelog -o bashdefault -o default teelog
-fi
+# Succeeds when option word $2 (`--long`, `-s`) of scope $1 takes a value.
+_teelog_takes_value() {
+    case $1,$2 in
+    main,-f|main,--format|main,-o|main,--log|main,--max-size|main,--keep|main,--color|main,--syslog-facility|main,--pause|main,--grace|main,--redact-env|main,--preset|main,--program|main,--presets-file|replay,-f|replay,--format|replay,--speed|replay,--idle-limit|replay,--session|replay,--pause) return 0 ;;
+    esac
+    return 1
+}
+
+# Succeeds when option word $2 leaves the next word as its value (`--log`, `-qo`, not `--log=x`
+# nor `-ox`); then _teelog_opt is that option.
+_teelog_needs_value() {
+    local word=$2 i
+    case $word in
+    --*=*) return 1 ;;
+    --*) _teelog_opt=$word; _teelog_takes_value "$1" "$word"; return ;;
+    esac
+    for ((i = 1; i < ${#word}; i++)); do
+        if _teelog_takes_value "$1" "-${word:i:1}"; then
+            _teelog_opt=-${word:i:1}
+            ((i == ${#word} - 1))
+            return
+        fi
+    done
+    return 1
+}
+
+# COMPREPLY: the words in $1 (one a line) that begin with $2, quoted for the command line.
+_teelog_reply() {
+    local IFS=$'\n' word
+    COMPREPLY=()
+    for word in $1; do
+        [[ $word == "$2"* ]] && COMPREPLY+=("$(printf '%q' "$word")")
+    done
+}
+
+# The presets teelog knows: the built-in ones and those of the user's presets file (the one given
+# with --presets-file, else teelog's default), as teelog itself reads them; the built-in ones when
+# that teelog cannot be run.
+_teelog_presets() {
+    local file=${_teelog_presets_file/#\~/$HOME}
+    "${COMP_WORDS[0]/#\~/$HOME}" completions preset-names ${file:+--presets-file "$file"} 2>/dev/null ||
+        printf '%s\n' mariadb mysql psql python sqlite3
+}
+
+# COMPREPLY for the value $3 of option $2 in scope $1.
+_teelog_value() {
+    local value=$3
+    case $1,$2 in
+    main,-f|main,--format)
+        _teelog_reply $'plain\nclassic\njsonl\nasciicast' "$value"
+        ;;
+    main,-o|main,--log)
+        _teelog_files "$value"
+        ;;
+    main,--max-size)
+        compopt +o default +o bashdefault 2>/dev/null
+        ;;
+    main,--keep)
+        compopt +o default +o bashdefault 2>/dev/null
+        ;;
+    main,--color)
+        _teelog_reply $'auto\nalways\nnever' "$value"
+        ;;
+    main,--syslog-facility)
+        _teelog_reply $'kern\nuser\nmail\ndaemon\nauth\nsyslog\nlpr\nnews\nuucp\ncron\nauthpriv\nftp\nlocal0\nlocal1\nlocal2\nlocal3\nlocal4\nlocal5\nlocal6\nlocal7' "$value"
+        ;;
+    main,--pause)
+        compopt +o default +o bashdefault 2>/dev/null
+        ;;
+    main,--grace)
+        compopt +o default +o bashdefault 2>/dev/null
+        ;;
+    main,--redact-env)
+        compopt +o default +o bashdefault 2>/dev/null
+        ;;
+    main,--preset)
+        _teelog_reply "$(_teelog_presets)" "$value"
+        ;;
+    main,--program)
+        _teelog_files "$value"
+        ;;
+    main,--presets-file)
+        _teelog_files "$value"
+        ;;
+    replay,-f|replay,--format)
+        _teelog_reply $'plain\nclassic\njsonl\nasciicast' "$value"
+        ;;
+    replay,--speed)
+        compopt +o default +o bashdefault 2>/dev/null
+        ;;
+    replay,--idle-limit)
+        compopt +o default +o bashdefault 2>/dev/null
+        ;;
+    replay,--session)
+        compopt +o default +o bashdefault 2>/dev/null
+        ;;
+    replay,--pause)
+        compopt +o default +o bashdefault 2>/dev/null
+        ;;
+    esac
+    _teelog_trim "$value"
+}
+
+# Each reply in COMPREPLY completes all of word $1; bash replaces only what follows its last `=`
+# or `:` (COMP_WORDBREAKS), so that part of each reply is what is kept.
+_teelog_trim() {
+    local raw=${COMP_WORDS[COMP_CWORD]}
+    [[ $raw == *[=:] && -z ${raw//[=:]/} ]] && raw=
+    local before=${1%"$raw"}
+    [[ $before ]] && COMPREPLY=("${COMPREPLY[@]#"$before"}")
+}
+
+# COMPREPLY: the files and directories that $1, a path, may be (after a `FORMAT=` it may start
+# with, as in `-o jsonl=run.jsonl`).
+_teelog_files() {
+    local IFS=$'\n' format=
+    [[ $1 == +([[:alnum:]_-])=* ]] && format=${1%%=*}=
+    compopt -o filenames 2>/dev/null
+    COMPREPLY=($(compgen -f -- "${1#"$format"}"))
+    COMPREPLY=("${COMPREPLY[@]/#/$format}")
+}
+
+# The command starts at word $1: complete it (and its arguments, as its own completion does).
+_teelog_command() {
+    local at=${_teelog_at[$1]}
+    if declare -F _command_offset >/dev/null; then
+        _command_offset "$at"
+    elif ((at == COMP_CWORD)); then
+        COMPREPLY=($(compgen -c -- "${COMP_WORDS[COMP_CWORD]}"))
+    fi
+}
+
+_teelog() {
+    local _teelog_w _teelog_at _teelog_opt _teelog_presets_file=
+    _teelog_words
+    local cword=$((${#_teelog_w[@]} - 1)) scope=main i=1 word
+    local cur=${_teelog_w[cword]}
+    COMPREPLY=()
+    while ((i < cword)); do
+        word=${_teelog_w[i]}
+        case $scope,$word in
+        main,--)
+            _teelog_command $((i + 1))
+            return
+            ;;
+        *,--presets-file=*) _teelog_presets_file=${word#*=} ;;
+        *,-?*)
+            if _teelog_needs_value "$scope" "$word"; then
+                ((i++))
+                if ((i == cword)); then
+                    _teelog_value "$scope" "$_teelog_opt" "$cur"
+                    return
+                fi
+                [[ $_teelog_opt == --presets-file ]] && _teelog_presets_file=${_teelog_w[i]}
+            fi
+            ;;
+        main,*)
+            if ((i == 1)) && [[ $word == @(replay|completions) ]]; then
+                scope=$word
+            else
+                _teelog_command "$i"
+                return
+            fi
+            ;;
+        esac
+        ((i++))
+    done
+    case $cur in
+    --*=*)
+        _teelog_takes_value "$scope" "${cur%%=*}" &&
+            _teelog_value "$scope" "${cur%%=*}" "${cur#*=}"
+        return
+        ;;
+    -*)
+        case $scope in
+        main) local opts=$'-f\n--format\n-o\n--log\n--max-size\n--keep\n-q\n--quiet\n--utc\n--color\n--syslog-facility\n--merge\n--pty\n--echo\n--log-input\n--strip-ansi\n--pause\n--grace\n--redact-env\n--preset\n--program\n--presets-file\n--list-presets\n-V\n--version\n-h\n--help' ;;
+        replay) local opts=$'-f\n--format\n--speed\n--no-wait\n--idle-limit\n--session\n--list\n--pause\n--utc\n-h\n--help' ;;
+        completions) local opts=$'-h\n--help' ;;
+        esac
+        _teelog_reply "$opts" "$cur"
+        return
+        ;;
+    esac
+    case $scope in
+    main)
+        _teelog_command "$cword"
+        if ((cword == 1)); then
+            local commands=("${COMPREPLY[@]}")
+            _teelog_reply $'replay\ncompletions' "$cur"
+            COMPREPLY+=("${commands[@]}")
+        fi
+        return
+        ;;
+    replay)
+        _teelog_files "$cur"
+        ;;
+    completions)
+        _teelog_reply $'bash\nelvish\nfish\npowershell\nzsh' "$cur"
+        ;;
+    esac
+    _teelog_trim "$cur"
+}
+
+complete -F _teelog -o bashdefault -o default teelog

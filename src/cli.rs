@@ -60,7 +60,7 @@ pub struct Cli {
     /// Repeatable. Each log
     /// is created with mode 0600 and opened before the command starts; an asciicast file holds
     /// one recording and is overwritten, not appended to. Any -o replaces a preset's default log
-    #[arg(short = 'o', long = "log", value_name = "[FORMAT=]PATH|journal|syslog[=TARGET]", value_parser = LogSpec::parse)]
+    #[arg(short = 'o', long = "log", value_name = "[FORMAT=]PATH|journal|syslog[=TARGET]", value_parser = LogSpec::parse, value_hint = clap::ValueHint::FilePath)]
     pub logs: Vec<LogSpec>,
 
     /// Rotate each file log before a write would take it past SIZE bytes (K, M, G: powers of
@@ -90,7 +90,7 @@ pub struct Cli {
 
     /// The facility of -o syslog messages: kern, user (the default), mail, daemon, auth, syslog,
     /// lpr, news, uucp, cron, authpriv, ftp, local0 to local7
-    #[arg(long, value_name = "NAME", default_value = "user", value_parser = parse_facility)]
+    #[arg(long, value_name = "NAME", default_value = "user", value_parser = Facility, hide_possible_values = true)]
     pub syslog_facility: u8,
 
     /// Give the command one pipe for both stdout and stderr: their exact order is kept, and
@@ -158,7 +158,7 @@ pub struct Cli {
     pub preset: Option<String>,
 
     /// Run PATH instead of the preset's program (a client outside PATH), with the preset's flags
-    #[arg(long, value_name = "PATH", requires = "preset",
+    #[arg(long, value_name = "PATH", requires = "preset", value_hint = clap::ValueHint::ExecutablePath,
           value_parser = clap::builder::TypedValueParser::try_map(clap::builder::OsStringValueParser::new(), program_path))]
     pub program: Option<OsString>,
 
@@ -175,7 +175,7 @@ pub struct Cli {
     pub version: bool,
 
     /// The command to run and its arguments (with --preset: the arguments after the preset's)
-    #[arg(value_name = "COMMAND", trailing_var_arg = true)]
+    #[arg(value_name = "COMMAND", trailing_var_arg = true, value_hint = clap::ValueHint::CommandWithArguments)]
     pub command: Vec<OsString>,
 }
 
@@ -193,16 +193,61 @@ pub enum Action {
     /// these flags; for bash: `source <(teelog completions bash)`, or install it in
     /// /usr/share/bash-completion/completions/teelog
     Completions {
-        #[arg(value_enum, value_name = "SHELL")]
-        shell: clap_complete::Shell,
+        #[arg(value_name = "SHELL", value_parser = CompletionsParser)]
+        shell: Completions,
+
+        /// For the scripts, with `preset-names`: the presets file the command line names
+        #[arg(long, hide = true, value_name = "PATH")]
+        presets_file: Option<PathBuf>,
     },
+}
+
+/// What `teelog completions` prints: a shell's script, or, for those scripts (a hidden value),
+/// the name of every preset, built-in and the user's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completions {
+    Shell(clap_complete::Shell),
+    PresetNames,
+}
+
+/// `SHELL`, or the hidden `preset-names`; only the shells are offered and listed.
+#[derive(Clone, Debug)]
+struct CompletionsParser;
+
+impl clap::builder::TypedValueParser for CompletionsParser {
+    type Value = Completions;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Completions, clap::Error> {
+        if value == "preset-names" {
+            return Ok(Completions::PresetNames);
+        }
+        clap::builder::EnumValueParser::<clap_complete::Shell>::new()
+            .parse_ref(cmd, arg, value)
+            .map(Completions::Shell)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        use clap::ValueEnum;
+        Some(Box::new(
+            clap_complete::Shell::value_variants()
+                .iter()
+                .filter_map(|s| s.to_possible_value()),
+        ))
+    }
 }
 
 /// `teelog replay`'s arguments.
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// The jsonl recording (`-` for standard input)
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub file: PathBuf,
 
     /// Convert at once instead of playing: plain (stdout records to stdout, stderr records to
@@ -445,6 +490,34 @@ fn parse_keep(text: &str) -> Result<u32, String> {
         Err(_) => Err(format!(
             "'{text}' is not a number of files (0 to {MAX_KEEP})"
         )),
+    }
+}
+
+/// `--syslog-facility`: [`parse_facility`], with the names offered to shell completion.
+#[derive(Clone, Debug)]
+struct Facility;
+
+impl clap::builder::TypedValueParser for Facility {
+    type Value = u8;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<u8, clap::Error> {
+        clap::builder::TypedValueParser::parse_ref(&parse_facility, cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        use crate::format::syslog::FACILITIES;
+        Some(Box::new(
+            FACILITIES
+                .iter()
+                .map(|(name, _)| clap::builder::PossibleValue::new(*name)),
+        ))
     }
 }
 

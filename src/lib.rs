@@ -4,6 +4,7 @@
 //! → [`sink::Fanout`] → each [`sink::Sink`] = a [`format::Formatter`] + a destination.
 
 pub mod cli;
+pub mod completions;
 pub mod error;
 pub mod event;
 pub mod format;
@@ -39,14 +40,21 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
             replay::replay(args)?;
             return Ok(Outcome::Exit(0));
         }
-        Some(cli::Action::Completions { shell }) => {
-            use clap::CommandFactory;
-            clap_complete::generate(
-                *shell,
-                &mut Cli::command(),
-                "teelog",
-                &mut std::io::stdout(),
-            );
+        Some(cli::Action::Completions {
+            shell,
+            presets_file,
+        }) => {
+            match (shell, presets_file) {
+                (cli::Completions::PresetNames, file) => {
+                    completions::print_preset_names(file.as_deref())?
+                }
+                (cli::Completions::Shell(shell), None) => completions::print(*shell)?,
+                (cli::Completions::Shell(shell), Some(_)) => {
+                    return Err(Error::Usage(format!(
+                        "completions {shell}: --presets-file goes with preset-names only"
+                    )));
+                }
+            }
             return Ok(Outcome::Exit(0));
         }
         None => {}

@@ -1,6 +1,7 @@
 //! One integration-test binary; every test runs the real `teelog` binary (see `util`).
 
 mod command_line;
+mod completions;
 mod delivery;
 mod destinations;
 mod errors;
