@@ -218,12 +218,15 @@ fn interactive_bash(dir: &Path, lines: &[&str]) -> Vec<String> {
         "source /usr/share/bash-completion/bash_completion; source ./teelog; echo READY$((0))\n",
     );
     master.write_all(typed.as_bytes()).unwrap();
-    shown.wait_for("\nREADY0");
+    // Each line is typed once the prompt is back: readline has then put the terminal in raw
+    // mode. Typed earlier, while a command still runs, the line waits in the terminal's own
+    // line editing, which takes the ^U itself and erases the line before readline sees it.
+    shown.wait_for("\nREADY0\r\n$ ");
     for (n, line) in lines.iter().enumerate() {
         // Readline takes the keys in order: the Tab's answer is shown before the marker is.
         typed = format!("{line}\t\x15echo MARK$(({n}+1))\n");
         master.write_all(typed.as_bytes()).unwrap();
-        shown.wait_for(&format!("\nMARK{}", n + 1));
+        shown.wait_for(&format!("\nMARK{}\r\n$ ", n + 1));
     }
     master.write_all(b"exit\n").unwrap();
     assert!(bash.wait().unwrap().success());
