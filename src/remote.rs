@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::socket::{
-    AddressFamily, SockFlag, SockType, SockaddrStorage, connect, getsockopt, socket, sockopt,
+    AddressFamily, MsgFlags, SockFlag, SockType, SockaddrStorage, connect, getsockopt, recv,
+    socket, sockopt,
 };
 
 use crate::error::report;
@@ -33,11 +34,18 @@ const LAST_WAIT: Duration = Duration::from_secs(2);
 /// How often a lost TCP connection is tried again.
 const RETRY: Duration = Duration::from_secs(1);
 
+/// How long a connection must have had no write before teelog first looks whether the server
+/// has closed it (a peek, one system call): a server that shuts down or restarts between two
+/// messages is then noticed before anything is written into the dead connection. A busy stream
+/// finds out from its writes instead.
+const QUIET: Duration = Duration::from_millis(1);
+
 /// How many messages written whole between two looks at a connection's queues (see [`Flight`]).
 const LOOK_EVERY: usize = 64;
 
 /// What is added to the bound on a server's unread bytes that a look takes from its window, for
-/// the window's rounding (its scale) and the messages written since.
+/// the window's rounding (to its scale, or to the MSS: 64 KiB on loopback) and the messages
+/// written since.
 const MARGIN: u64 = 64 * 1024;
 
 /// The bound on a server's unread bytes when the kernel does not tell its window: more than
@@ -191,6 +199,70 @@ impl Flight {
         let acked = self.written.saturating_sub(unacked);
         self.ends.iter().filter(|end| **end > acked).count() as u64
     }
+
+    /// How many messages may have been lost with a connection that ended so. The kernel's
+    /// counts outlive the connection (`SIOCOUTQ` and the last window stay as they were when it
+    /// was reset), so this is a fresh look, not the last one.
+    fn in_doubt(&mut self, stream: &TcpStream, ending: &Ending) -> u64 {
+        match ending {
+            Ending::Closed(_) => self.unacknowledged(stream),
+            Ending::Failed(_) => {
+                self.look(stream, MARGIN);
+                self.ends.len() as u64
+            }
+        }
+    }
+}
+
+/// How a connection ended, which decides what on it is in doubt.
+#[derive(Debug)]
+enum Ending {
+    /// The server closed it (its FIN, seen by a read, or `EPIPE` from a write, which Linux
+    /// gives when a reset follows the FIN): it had then read everything its kernel had
+    /// acknowledged, because a socket closed with unread data sends a reset instead of a FIN
+    /// (RFC 2525 2.17, Linux's `tcp_close`). What it had not acknowledged is lost.
+    Closed(io::Error),
+    /// A reset, or any other failure: the server may not have read what it acknowledged either
+    /// (see [`Flight`]).
+    Failed(io::Error),
+}
+
+impl Ending {
+    fn of(err: io::Error) -> Ending {
+        if err.kind() == io::ErrorKind::BrokenPipe {
+            Ending::Closed(err)
+        } else {
+            Ending::Failed(err)
+        }
+    }
+
+    /// The end of a connection whose server is seen to have closed it.
+    fn closed() -> Ending {
+        Ending::Closed(io::Error::new(
+            io::ErrorKind::BrokenPipe,
+            "closed by the server",
+        ))
+    }
+}
+
+impl std::fmt::Display for Ending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ending::Closed(err) | Ending::Failed(err) => err.fmt(f),
+        }
+    }
+}
+
+/// Whether the server has closed or reset `stream`, as a peek (which neither waits nor takes
+/// anything) tells; data from the server (syslog servers send none) is left alone.
+fn ended(stream: &TcpStream) -> Option<Ending> {
+    let fd = std::os::fd::AsRawFd::as_raw_fd(stream);
+    let mut byte = [0u8; 1];
+    match recv(fd, &mut byte, MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT) {
+        Ok(0) => Some(Ending::closed()),
+        Ok(_) | Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => None,
+        Err(errno) => Some(Ending::of(errno.into())),
+    }
 }
 
 #[derive(Debug)]
@@ -203,6 +275,8 @@ pub struct Tcp {
     sent: usize,
     bytes: usize,
     flight: Flight,
+    /// When teelog last tried to write to the connection (see [`QUIET`]).
+    tried_at: Instant,
     /// Messages dropped because the backlog was full.
     lost: u64,
     /// Messages that may have been lost with a connection (see [`Flight`]).
@@ -222,6 +296,7 @@ impl Tcp {
             sent: 0,
             bytes: 0,
             flight: Flight::default(),
+            tried_at: Instant::now(),
             lost: 0,
             doubtful: 0,
             reported: false,
@@ -252,18 +327,24 @@ impl Tcp {
         self.pump();
     }
 
-    /// The connection broke: what was in doubt on it is counted (as the last look left it: a
-    /// broken socket's queue says nothing more), and it is tried again at once.
-    fn broken(&mut self, err: io::Error) {
+    /// The connection ended: what was in doubt on it is counted (see [`Ending`]), and it is
+    /// tried again at once.
+    fn broken(&mut self, ending: Ending) {
         // The message being sent starts again on the next connection, which is tried at once
         // (a server restarting, a connection reset); a refused one waits a second.
         self.sent = 0;
-        self.doubtful += self.flight.ends.len() as u64;
-        self.flight = Flight::default();
-        self.state = State::Down {
-            retry_at: Instant::now(),
+        let state = std::mem::replace(
+            &mut self.state,
+            State::Down {
+                retry_at: Instant::now(),
+            },
+        );
+        let mut flight = std::mem::take(&mut self.flight);
+        self.doubtful += match &state {
+            State::Up(stream) => flight.in_doubt(stream, &ending),
+            _ => flight.ends.len() as u64,
         };
-        self.trouble(format_args!("connection lost: {err}"));
+        self.trouble(format_args!("connection lost: {ending}"));
     }
 
     /// Moves the connection on as far as it goes without waiting, and sends what it can.
@@ -317,7 +398,17 @@ impl Tcp {
                     }
                 }
                 State::Up(stream) => {
+                    if self.backlog.is_empty() {
+                        return;
+                    }
+                    let quiet = self.tried_at.elapsed() >= QUIET;
+                    self.tried_at = Instant::now();
+                    if let Some(ending) = quiet.then(|| ended(stream)).flatten() {
+                        self.broken(ending);
+                        continue;
+                    }
                     let flight = &mut self.flight;
+                    let mut failed = None;
                     while let Some(front) = self.backlog.front() {
                         match stream.write(&front[self.sent..]) {
                             Ok(n) => {
@@ -333,13 +424,18 @@ impl Tcp {
                             Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
                             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                             Err(err) => {
-                                self.broken(err);
-                                return;
+                                failed = Some(err);
+                                break;
                             }
                         }
                     }
-                    if flight.ends.len() >= flight.looked + LOOK_EVERY {
-                        flight.look(stream, MARGIN);
+                    match failed {
+                        // Tried again on the next message, or at the end.
+                        Some(err) => self.broken(Ending::of(err)),
+                        None if flight.ends.len() >= flight.looked + LOOK_EVERY => {
+                            flight.look(stream, MARGIN);
+                        }
+                        None => {}
                     }
                     return;
                 }
@@ -348,9 +444,15 @@ impl Tcp {
     }
 
     /// Waits, at most [`LAST_WAIT`], for a server that is connected (or connecting) to take the
-    /// backlog; a server that is down is not waited for.
+    /// backlog; a server that is down is tried once more at once (it may have come back within
+    /// the last second: a restart), and not waited for.
     fn drain(&mut self) {
         let until = Instant::now() + LAST_WAIT;
+        if let State::Down { retry_at } = &mut self.state
+            && !self.backlog.is_empty()
+        {
+            *retry_at = Instant::now();
+        }
         loop {
             self.pump();
             let now = Instant::now();
@@ -390,8 +492,7 @@ impl Tcp {
             let _ = poll(&mut fds, PollTimeout::from(ms));
             match io::Read::read(stream, &mut scratch) {
                 Ok(0) => {
-                    // What it did not acknowledge came after its close (it reset that).
-                    self.doubtful += self.flight.unacknowledged(stream);
+                    self.doubtful += self.flight.in_doubt(stream, &Ending::closed());
                     self.flight = Flight::default();
                     return;
                 }
@@ -402,13 +503,13 @@ impl Tcp {
                         io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
                     ) => {}
                 Err(err) => {
-                    self.broken(err);
+                    self.broken(Ending::of(err));
                     return;
                 }
             }
         }
-        self.flight.look(stream, 0);
-        self.doubtful += self.flight.ends.len() as u64;
+        let silent = Ending::Failed(io::ErrorKind::TimedOut.into());
+        self.doubtful += self.flight.in_doubt(stream, &silent);
         self.flight = Flight::default();
     }
 }
