@@ -18,12 +18,14 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::socket::{
-    AddressFamily, MsgFlags, SockFlag, SockType, SockaddrStorage, connect, getsockopt, recv,
-    socket, sockopt,
+    AddressFamily, SockFlag, SockType, SockaddrStorage, connect, getsockopt, socket, sockopt,
 };
 
 use crate::error::report;
-use crate::runner::sys;
+
+mod flight;
+
+use flight::{Ending, Flight, MessageEnd, ended};
 
 /// The most bytes of messages kept for a TCP server that cannot take them yet.
 pub const BACKLOG: usize = 4 * 1024 * 1024;
@@ -39,18 +41,6 @@ const RETRY: Duration = Duration::from_secs(1);
 /// messages is then noticed before anything is written into the dead connection. A busy stream
 /// finds out from its writes instead.
 const QUIET: Duration = Duration::from_millis(1);
-
-/// How many messages written whole between two looks at a connection's queues (see [`Flight`]).
-const LOOK_EVERY: usize = 64;
-
-/// What is added to the bound on a server's unread bytes that a look takes from its window, for
-/// the window's rounding (to its scale, or to the MSS: 64 KiB on loopback) and the messages
-/// written since.
-const MARGIN: u64 = 64 * 1024;
-
-/// The bound on a server's unread bytes when the kernel does not tell its window: more than
-/// Linux's largest receive buffer by default (6 MiB).
-const RECEIVER_BOUND: u64 = 16 * 1024 * 1024;
 
 /// A remote syslog server.
 #[derive(Debug)]
@@ -148,123 +138,6 @@ enum State {
     Up(TcpStream),
 }
 
-/// The messages written on the current connection that the server may not have read yet.
-///
-/// The kernel tells how many written bytes the server has not acknowledged (`SIOCOUTQ`), and the
-/// receive window the server last advertised: the server's kernel holds unread at most what its
-/// window has shrunk by since its largest (with the window's own rounding), so a message that
-/// ends before `acknowledged - 2 × (largest - now) - MARGIN` has been read by the server. Each
-/// look (every [`LOOK_EVERY`] messages) forgets those; the ones left are the ones in doubt when
-/// the connection breaks: they were in teelog's send buffer, on the way, or in the server's.
-#[derive(Debug, Default)]
-struct Flight {
-    /// Bytes written on this connection.
-    written: u64,
-    /// Where each message written whole on this connection ends (counted as `written`), for
-    /// those the server may not have read yet, oldest first.
-    ends: VecDeque<u64>,
-    /// The largest receive window the server advertised on this connection.
-    window: u32,
-    /// How many messages `ends` held just after the last look.
-    looked: usize,
-}
-
-impl Flight {
-    /// Forgets the messages the server has read for certain, as the socket's queue and window
-    /// tell now; `margin` is added to the bound on the server's unread bytes.
-    fn look(&mut self, stream: &TcpStream, margin: u64) {
-        let fd = stream.as_fd();
-        let Ok(unacked) = sys::unacknowledged(fd) else {
-            return;
-        };
-        let acked = self.written.saturating_sub(unacked as u64);
-        let unread = match sys::peer_window(fd) {
-            Some(now) => {
-                self.window = self.window.max(now);
-                2 * u64::from(self.window - now) + margin
-            }
-            None => RECEIVER_BOUND,
-        };
-        let read = acked.saturating_sub(unread);
-        while self.ends.front().is_some_and(|end| *end <= read) {
-            self.ends.pop_front();
-        }
-        self.looked = self.ends.len();
-    }
-
-    /// How many messages the server has not acknowledged whole (all of them when the kernel
-    /// does not tell).
-    fn unacknowledged(&self, stream: &TcpStream) -> u64 {
-        let unacked = sys::unacknowledged(stream.as_fd()).map_or(u64::MAX, |n| n as u64);
-        let acked = self.written.saturating_sub(unacked);
-        self.ends.iter().filter(|end| **end > acked).count() as u64
-    }
-
-    /// How many messages may have been lost with a connection that ended so. The kernel's
-    /// counts outlive the connection (`SIOCOUTQ` and the last window stay as they were when it
-    /// was reset), so this is a fresh look, not the last one.
-    fn in_doubt(&mut self, stream: &TcpStream, ending: &Ending) -> u64 {
-        match ending {
-            Ending::Closed(_) => self.unacknowledged(stream),
-            Ending::Failed(_) => {
-                self.look(stream, MARGIN);
-                self.ends.len() as u64
-            }
-        }
-    }
-}
-
-/// How a connection ended, which decides what on it is in doubt.
-#[derive(Debug)]
-enum Ending {
-    /// The server closed it (its FIN, seen by a read, or `EPIPE` from a write, which Linux
-    /// gives when a reset follows the FIN): it had then read everything its kernel had
-    /// acknowledged, because a socket closed with unread data sends a reset instead of a FIN
-    /// (RFC 2525 2.17, Linux's `tcp_close`). What it had not acknowledged is lost.
-    Closed(io::Error),
-    /// A reset, or any other failure: the server may not have read what it acknowledged either
-    /// (see [`Flight`]).
-    Failed(io::Error),
-}
-
-impl Ending {
-    fn of(err: io::Error) -> Ending {
-        if err.kind() == io::ErrorKind::BrokenPipe {
-            Ending::Closed(err)
-        } else {
-            Ending::Failed(err)
-        }
-    }
-
-    /// The end of a connection whose server is seen to have closed it.
-    fn closed() -> Ending {
-        Ending::Closed(io::Error::new(
-            io::ErrorKind::BrokenPipe,
-            "closed by the server",
-        ))
-    }
-}
-
-impl std::fmt::Display for Ending {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Ending::Closed(err) | Ending::Failed(err) => err.fmt(f),
-        }
-    }
-}
-
-/// Whether the server has closed or reset `stream`, as a peek (which neither waits nor takes
-/// anything) tells; data from the server (syslog servers send none) is left alone.
-fn ended(stream: &TcpStream) -> Option<Ending> {
-    let fd = std::os::fd::AsRawFd::as_raw_fd(stream);
-    let mut byte = [0u8; 1];
-    match recv(fd, &mut byte, MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT) {
-        Ok(0) => Some(Ending::closed()),
-        Ok(_) | Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => None,
-        Err(errno) => Some(Ending::of(errno.into())),
-    }
-}
-
 #[derive(Debug)]
 pub struct Tcp {
     addr: SocketAddr,
@@ -342,7 +215,7 @@ impl Tcp {
         let mut flight = std::mem::take(&mut self.flight);
         self.doubtful += match &state {
             State::Up(stream) => flight.in_doubt(stream, &ending),
-            _ => flight.ends.len() as u64,
+            _ => 0,
         };
         self.trouble(format_args!("connection lost: {ending}"));
     }
@@ -413,12 +286,13 @@ impl Tcp {
                         match stream.write(&front[self.sent..]) {
                             Ok(n) => {
                                 self.sent += n;
-                                flight.written += n as u64;
                                 if self.sent == front.len() {
                                     self.bytes -= front.len();
                                     self.backlog.pop_front();
                                     self.sent = 0;
-                                    flight.ends.push_back(flight.written);
+                                    flight.wrote(n, MessageEnd::Reached);
+                                } else {
+                                    flight.wrote(n, MessageEnd::NotYet);
                                 }
                             }
                             Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
@@ -432,10 +306,7 @@ impl Tcp {
                     match failed {
                         // Tried again on the next message, or at the end.
                         Some(err) => self.broken(Ending::of(err)),
-                        None if flight.ends.len() >= flight.looked + LOOK_EVERY => {
-                            flight.look(stream, MARGIN);
-                        }
-                        None => {}
+                        None => flight.now_and_then(stream),
                     }
                     return;
                 }
