@@ -9,6 +9,11 @@
 //! had in its buffers is lost without a word from it. What teelog can know, it counts as
 //! possibly lost (see [`Flight`]): on a connection that breaks, every message the server may not
 //! have read yet; at the end, those it has not confirmed by closing its side after teelog's.
+//! A server's clean close is noticed before teelog writes into the dead connection (a peek once
+//! the connection has been quiet for [`QUIET`]), so one restarted between two messages loses
+//! none. What no client can see: messages a server has read into its own memory but not yet
+//! written out when it is killed (rsyslogd's in-memory main queue); only the server's own disk
+//! queue protects those.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
