@@ -304,10 +304,13 @@ fn a_server_that_stalls_and_is_restarted_has_what_it_lost_counted() {
     let Some(mut rsyslog) = Rsyslog::start() else {
         return;
     };
-    let mut run = Run::start(rsyslog.port, 3);
+    let mut run = Run::start(rsyslog.port, 8);
     rsyslog.wait_for(run.logged());
     rsyslog.signal(Signal::SIGSTOP);
-    run.next();
+    // ~9 MiB: more than the kernel's buffers and teelog's backlog hold together.
+    for _ in 0..6 {
+        run.next();
+    }
     run.logged();
     rsyslog.end(Signal::SIGKILL);
     rsyslog.again();
@@ -316,6 +319,10 @@ fn a_server_that_stalls_and_is_restarted_has_what_it_lost_counted() {
     rsyslog.wait_for(sent.last().copied());
     let missing = check(&rsyslog, end, &err, &sent);
     assert!(missing > 0, "the kernel's buffers held some: {err}");
+    assert!(
+        counted(&err, rsyslog.port).0 > 0,
+        "the backlog overflowed: {err}"
+    );
 }
 
 #[test]
@@ -401,4 +408,22 @@ fn a_server_that_is_never_there_has_every_message_counted() {
     let (end, err, sent) = run.end();
     assert_eq!(end, End::Code(125), "{err}");
     assert_eq!(counted(&err, port), (sent.len() as u64, 0), "{err}");
+}
+
+#[test]
+fn a_server_that_stalls_and_goes_on_loses_nothing_and_nothing_is_counted() {
+    let Some(rsyslog) = Rsyslog::start() else {
+        return;
+    };
+    let mut run = Run::start(rsyslog.port, 3);
+    rsyslog.wait_for(run.logged());
+    rsyslog.signal(Signal::SIGSTOP);
+    run.next();
+    run.logged();
+    rsyslog.signal(Signal::SIGCONT);
+    run.next();
+    let (end, err, sent) = run.end();
+    rsyslog.wait_for(sent.iter().copied());
+    assert_eq!(check(&rsyslog, end, &err, &sent), 0);
+    assert_eq!(err, "");
 }
