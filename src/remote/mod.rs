@@ -9,11 +9,11 @@
 //! had in its buffers is lost without a word from it. What teelog can know, it counts as
 //! possibly lost (see [`Flight`]): on a connection that breaks, every message the server may not
 //! have read yet; at the end, those it has not confirmed by closing its side after teelog's.
-//! A server's clean close is noticed before teelog writes into the dead connection (a peek once
-//! the connection has been quiet for [`QUIET`]), so one restarted between two messages loses
-//! none. What no client can see: messages a server has read into its own memory but not yet
-//! written out when it is killed (rsyslogd's in-memory main queue); only the server's own disk
-//! queue protects those.
+//! A server's clean close is noticed before teelog writes into the dead connection (a read that
+//! does not wait, once the connection has been quiet for [`QUIET`]), so one restarted between
+//! two messages loses none. What no client can see: messages a server has read into its own
+//! memory but not yet written out when it is killed (rsyslogd's in-memory main queue); only the
+//! server's own disk queue protects those.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -42,9 +42,9 @@ const LAST_WAIT: Duration = Duration::from_secs(2);
 const RETRY: Duration = Duration::from_secs(1);
 
 /// How long a connection must have had no write before teelog first looks whether the server
-/// has closed it (a peek, one system call): a server that shuts down or restarts between two
-/// messages is then noticed before anything is written into the dead connection. A busy stream
-/// finds out from its writes instead.
+/// has closed it (a read that does not wait, one system call): a server that shuts down or
+/// restarts between two messages is then noticed before anything is written into the dead
+/// connection. A busy stream finds out from its writes instead.
 const QUIET: Duration = Duration::from_millis(1);
 
 /// A remote syslog server.
