@@ -23,6 +23,7 @@ mod rotation;
 mod secrets;
 mod signals;
 mod splice;
+mod tcp_syslog;
 mod tools;
 mod util;
 mod volume;

@@ -9,6 +9,11 @@
 //! had in its buffers is lost without a word from it. What teelog can know, it counts as
 //! possibly lost (see [`Flight`]): on a connection that breaks, every message the server may not
 //! have read yet; at the end, those it has not confirmed by closing its side after teelog's.
+//! A server's clean close is noticed before teelog writes into the dead connection (a read that
+//! does not wait, once the connection has been quiet for [`QUIET`]), so one restarted between
+//! two messages loses none. What no client can see: messages a server has read into its own
+//! memory but not yet written out when it is killed (rsyslogd's in-memory main queue); only the
+//! server's own disk queue protects those.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -22,7 +27,10 @@ use nix::sys::socket::{
 };
 
 use crate::error::report;
-use crate::runner::sys;
+
+mod flight;
+
+use flight::{Ending, Flight, MessageEnd, ended};
 
 /// The most bytes of messages kept for a TCP server that cannot take them yet.
 pub const BACKLOG: usize = 4 * 1024 * 1024;
@@ -33,16 +41,11 @@ const LAST_WAIT: Duration = Duration::from_secs(2);
 /// How often a lost TCP connection is tried again.
 const RETRY: Duration = Duration::from_secs(1);
 
-/// How many messages written whole between two looks at a connection's queues (see [`Flight`]).
-const LOOK_EVERY: usize = 64;
-
-/// What is added to the bound on a server's unread bytes that a look takes from its window, for
-/// the window's rounding (its scale) and the messages written since.
-const MARGIN: u64 = 64 * 1024;
-
-/// The bound on a server's unread bytes when the kernel does not tell its window: more than
-/// Linux's largest receive buffer by default (6 MiB).
-const RECEIVER_BOUND: u64 = 16 * 1024 * 1024;
+/// How long a connection must have had no write before teelog first looks whether the server
+/// has closed it (a read that does not wait, one system call): a server that shuts down or
+/// restarts between two messages is then noticed before anything is written into the dead
+/// connection. A busy stream finds out from its writes instead.
+const QUIET: Duration = Duration::from_millis(1);
 
 /// A remote syslog server.
 #[derive(Debug)]
@@ -140,59 +143,6 @@ enum State {
     Up(TcpStream),
 }
 
-/// The messages written on the current connection that the server may not have read yet.
-///
-/// The kernel tells how many written bytes the server has not acknowledged (`SIOCOUTQ`), and the
-/// receive window the server last advertised: the server's kernel holds unread at most what its
-/// window has shrunk by since its largest (with the window's own rounding), so a message that
-/// ends before `acknowledged - 2 × (largest - now) - MARGIN` has been read by the server. Each
-/// look (every [`LOOK_EVERY`] messages) forgets those; the ones left are the ones in doubt when
-/// the connection breaks: they were in teelog's send buffer, on the way, or in the server's.
-#[derive(Debug, Default)]
-struct Flight {
-    /// Bytes written on this connection.
-    written: u64,
-    /// Where each message written whole on this connection ends (counted as `written`), for
-    /// those the server may not have read yet, oldest first.
-    ends: VecDeque<u64>,
-    /// The largest receive window the server advertised on this connection.
-    window: u32,
-    /// How many messages `ends` held just after the last look.
-    looked: usize,
-}
-
-impl Flight {
-    /// Forgets the messages the server has read for certain, as the socket's queue and window
-    /// tell now; `margin` is added to the bound on the server's unread bytes.
-    fn look(&mut self, stream: &TcpStream, margin: u64) {
-        let fd = stream.as_fd();
-        let Ok(unacked) = sys::unacknowledged(fd) else {
-            return;
-        };
-        let acked = self.written.saturating_sub(unacked as u64);
-        let unread = match sys::peer_window(fd) {
-            Some(now) => {
-                self.window = self.window.max(now);
-                2 * u64::from(self.window - now) + margin
-            }
-            None => RECEIVER_BOUND,
-        };
-        let read = acked.saturating_sub(unread);
-        while self.ends.front().is_some_and(|end| *end <= read) {
-            self.ends.pop_front();
-        }
-        self.looked = self.ends.len();
-    }
-
-    /// How many messages the server has not acknowledged whole (all of them when the kernel
-    /// does not tell).
-    fn unacknowledged(&self, stream: &TcpStream) -> u64 {
-        let unacked = sys::unacknowledged(stream.as_fd()).map_or(u64::MAX, |n| n as u64);
-        let acked = self.written.saturating_sub(unacked);
-        self.ends.iter().filter(|end| **end > acked).count() as u64
-    }
-}
-
 #[derive(Debug)]
 pub struct Tcp {
     addr: SocketAddr,
@@ -203,6 +153,8 @@ pub struct Tcp {
     sent: usize,
     bytes: usize,
     flight: Flight,
+    /// When teelog last tried to write to the connection (see [`QUIET`]).
+    tried_at: Instant,
     /// Messages dropped because the backlog was full.
     lost: u64,
     /// Messages that may have been lost with a connection (see [`Flight`]).
@@ -222,6 +174,7 @@ impl Tcp {
             sent: 0,
             bytes: 0,
             flight: Flight::default(),
+            tried_at: Instant::now(),
             lost: 0,
             doubtful: 0,
             reported: false,
@@ -252,18 +205,24 @@ impl Tcp {
         self.pump();
     }
 
-    /// The connection broke: what was in doubt on it is counted (as the last look left it: a
-    /// broken socket's queue says nothing more), and it is tried again at once.
-    fn broken(&mut self, err: io::Error) {
+    /// The connection ended: what was in doubt on it is counted (see [`Ending`]), and it is
+    /// tried again at once.
+    fn broken(&mut self, ending: Ending) {
         // The message being sent starts again on the next connection, which is tried at once
         // (a server restarting, a connection reset); a refused one waits a second.
         self.sent = 0;
-        self.doubtful += self.flight.ends.len() as u64;
-        self.flight = Flight::default();
-        self.state = State::Down {
-            retry_at: Instant::now(),
+        let state = std::mem::replace(
+            &mut self.state,
+            State::Down {
+                retry_at: Instant::now(),
+            },
+        );
+        let mut flight = std::mem::take(&mut self.flight);
+        self.doubtful += match &state {
+            State::Up(stream) => flight.in_doubt(stream, &ending),
+            _ => 0,
         };
-        self.trouble(format_args!("connection lost: {err}"));
+        self.trouble(format_args!("connection lost: {ending}"));
     }
 
     /// Moves the connection on as far as it goes without waiting, and sends what it can.
@@ -317,29 +276,42 @@ impl Tcp {
                     }
                 }
                 State::Up(stream) => {
+                    if self.backlog.is_empty() {
+                        return;
+                    }
+                    let quiet = self.tried_at.elapsed() >= QUIET;
+                    self.tried_at = Instant::now();
+                    if let Some(ending) = quiet.then(|| ended(stream)).flatten() {
+                        self.broken(ending);
+                        continue;
+                    }
                     let flight = &mut self.flight;
+                    let mut failed = None;
                     while let Some(front) = self.backlog.front() {
                         match stream.write(&front[self.sent..]) {
                             Ok(n) => {
                                 self.sent += n;
-                                flight.written += n as u64;
                                 if self.sent == front.len() {
                                     self.bytes -= front.len();
                                     self.backlog.pop_front();
                                     self.sent = 0;
-                                    flight.ends.push_back(flight.written);
+                                    flight.wrote(n, MessageEnd::Reached);
+                                } else {
+                                    flight.wrote(n, MessageEnd::NotYet);
                                 }
                             }
                             Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
                             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                             Err(err) => {
-                                self.broken(err);
-                                return;
+                                failed = Some(err);
+                                break;
                             }
                         }
                     }
-                    if flight.ends.len() >= flight.looked + LOOK_EVERY {
-                        flight.look(stream, MARGIN);
+                    match failed {
+                        // Tried again on the next message, or at the end.
+                        Some(err) => self.broken(Ending::of(err)),
+                        None => flight.now_and_then(stream),
                     }
                     return;
                 }
@@ -348,9 +320,15 @@ impl Tcp {
     }
 
     /// Waits, at most [`LAST_WAIT`], for a server that is connected (or connecting) to take the
-    /// backlog; a server that is down is not waited for.
+    /// backlog; a server that is down is tried once more at once (it may have come back within
+    /// the last second: a restart), and not waited for.
     fn drain(&mut self) {
         let until = Instant::now() + LAST_WAIT;
+        if let State::Down { retry_at } = &mut self.state
+            && !self.backlog.is_empty()
+        {
+            *retry_at = Instant::now();
+        }
         loop {
             self.pump();
             let now = Instant::now();
@@ -390,8 +368,7 @@ impl Tcp {
             let _ = poll(&mut fds, PollTimeout::from(ms));
             match io::Read::read(stream, &mut scratch) {
                 Ok(0) => {
-                    // What it did not acknowledge came after its close (it reset that).
-                    self.doubtful += self.flight.unacknowledged(stream);
+                    self.doubtful += self.flight.in_doubt(stream, &Ending::closed());
                     self.flight = Flight::default();
                     return;
                 }
@@ -402,13 +379,13 @@ impl Tcp {
                         io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
                     ) => {}
                 Err(err) => {
-                    self.broken(err);
+                    self.broken(Ending::of(err));
                     return;
                 }
             }
         }
-        self.flight.look(stream, 0);
-        self.doubtful += self.flight.ends.len() as u64;
+        let silent = Ending::Failed(io::ErrorKind::TimedOut.into());
+        self.doubtful += self.flight.in_doubt(stream, &silent);
         self.flight = Flight::default();
     }
 }
