@@ -277,3 +277,39 @@ fn teelogs_own_messages_are_redacted() {
         );
     }
 }
+
+#[test]
+fn a_secret_in_the_working_directory_is_redacted_in_the_start_record() {
+    let dir = tempdir();
+    let cwd = dir.path().join(SECRET);
+    std::fs::create_dir(&cwd).unwrap();
+    let (classic, jsonl) = (dir.path().join("x.log"), dir.path().join("x.jsonl"));
+    let out = run(
+        teelog()
+            .current_dir(&cwd)
+            .env("SECRET_PW", SECRET)
+            .args(["--redact-env", "SECRET_PW", "-f", "classic", "-o"])
+            .arg(&classic)
+            .arg("-o")
+            .arg(format!("jsonl={}", jsonl.display()))
+            .args(["--", "true"]),
+        0,
+    );
+    for (what, bytes) in [
+        ("console", out.stdout),
+        ("classic", read(&classic)),
+        ("jsonl", read(&jsonl)),
+    ] {
+        let text = text(&bytes);
+        assert!(
+            !text.contains(SECRET) && text.contains("***"),
+            "{what}: {text}"
+        );
+    }
+    let records = records(&read(&jsonl));
+    assert_eq!(
+        records[0]["cwd"],
+        format!("{}/***", dir.path().display()),
+        "the rest of the path stays"
+    );
+}

@@ -846,6 +846,19 @@ impl Fanout {
     }
 
     pub fn start(&mut self, ev: &Start) {
+        // The command line comes masked and redacted; the working directory can hold a
+        // secret too (a directory named after a token).
+        let redacted;
+        let ev = match &self.redactor {
+            Some(redactor) => {
+                redacted = Start {
+                    cwd: redactor.text(&ev.cwd),
+                    ..ev.clone()
+                };
+                &redacted
+            }
+            None => ev,
+        };
         self.each(None, Audience::All, |f, out| f.start(ev, out), None);
     }
 
