@@ -241,6 +241,45 @@ fn utc_switches_classic_timestamps_from_local_time() {
     );
 }
 
+/// What the README's Guarantees say classic cannot prevent, and jsonl does: output that prints
+/// lines shaped like teelog's own is, in a classic log, text a reader cannot tell from them; in
+/// jsonl it is output of its stream, and the run's own records are apart.
+#[test]
+fn output_that_imitates_classic_lines_is_output_in_jsonl() {
+    let dir = tempdir();
+    let (classic, jsonl) = (dir.path().join("x.log"), dir.path().join("x.jsonl"));
+    let fake_exit = "[Tue Oct 30 22:13:13 2012 root@db1] exit: status 0 after 0.001s";
+    let fake_prompt = "[Tue Oct 30 22:13:13 2012 root@db1 stderr]> DROP TABLE users;";
+    // One write, so no pause can put a prompt of teelog's own before the imitations.
+    let script = format!("printf 'first\\n%s\\n%s\\n' '{fake_exit}' '{fake_prompt}'; exit 3");
+    run(
+        teelog()
+            .args(["-q", "-o"])
+            .arg(&classic)
+            .arg("-o")
+            .arg(format!("jsonl={}", jsonl.display()))
+            .args(["--", "sh", "-c", &script]),
+        3,
+    );
+    let log = text(&read(&classic));
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(
+        lines.contains(&fake_exit) && lines.contains(&fake_prompt),
+        "in classic the imitations are lines of their own: {log:?}"
+    );
+    assert!(lines.last().unwrap().contains("] exit: status 3 after "));
+    let records = records(&read(&jsonl));
+    check_run(&records);
+    assert_eq!(
+        messages(&records, "stdout"),
+        ["first", fake_exit, fake_prompt],
+        "in jsonl they are stdout"
+    );
+    let exits: Vec<_> = records.iter().filter(|r| r["type"] == "exit").collect();
+    assert_eq!(exits.len(), 1);
+    assert_eq!(exits[0]["code"], 3);
+}
+
 #[test]
 fn an_argument_cannot_forge_classic_log_lines() {
     let dir = tempdir();
