@@ -105,7 +105,6 @@ fn check(dir: &Path, path: Option<&Path>, argv: &[&str], shown: &[&str], end: i3
     );
 }
 
-#[test]
 fn scripts_are_masked_at_every_operator_and_keep_every_other_byte() {
     let dir = tempdir();
     let d = dir.path();
@@ -164,7 +163,6 @@ fn scripts_are_masked_at_every_operator_and_keep_every_other_byte() {
     }
 }
 
-#[test]
 fn the_rules_hold_behind_any_wrapper_and_in_any_program() {
     let dir = tempdir();
     let d = dir.path();
@@ -236,7 +234,6 @@ fn the_rules_hold_behind_any_wrapper_and_in_any_program() {
     }
 }
 
-#[test]
 fn look_alikes_are_logged_as_they_ran() {
     let dir = tempdir();
     for argv in [
@@ -266,7 +263,6 @@ fn look_alikes_are_logged_as_they_ran() {
 
 /// The forms the README's Secrets section promises, each through the real binary, with stub
 /// clients (and wrappers this machine may lack) that exit at once.
-#[test]
 fn every_form_the_readme_promises_is_masked() {
     let dir = tempdir();
     let bin = dir.path().join("bin");
@@ -392,7 +388,6 @@ fn every_form_the_readme_promises_is_masked() {
 }
 
 /// A preset's `secret_options` take their value in the next word, or after `=`.
-#[test]
 fn a_presets_secret_options_are_masked() {
     let dir = tempdir();
     let config = dir.path().join("config");
@@ -418,3 +413,11 @@ fn a_presets_secret_options_are_masked() {
     );
     assert!(!text(&out.stdout).contains("S3cret") && !text(&out.stderr).contains("S3cret"));
 }
+
+crate::trials![
+    scripts_are_masked_at_every_operator_and_keep_every_other_byte,
+    the_rules_hold_behind_any_wrapper_and_in_any_program,
+    look_alikes_are_logged_as_they_ran,
+    every_form_the_readme_promises_is_masked,
+    a_presets_secret_options_are_masked,
+];

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{Collector, available, run, teelog, tempdir, terminal, text};
+use crate::util::*;
 
 /// A PATH on which `teelog` is the binary under test.
 fn path() -> String {
@@ -168,18 +168,14 @@ fn check_bash(a: &[Vec<String>], with_bash_completion: bool) {
     assert_eq!(a[15].len(), 8, "local0 to local7: {:?}", a[15]);
 }
 
-#[test]
 fn bash_with_bash_completion_hands_the_command_to_its_own_completion() {
     let loader = "/usr/share/bash-completion/bash_completion";
-    if !available("bash-completion", &["test", "-f", loader]) {
-        return;
-    }
+    require(&BASH_COMPLETION);
     let dir = setup();
     let a = bash_answers(dir.path(), &format!("source {loader}; source ./teelog"));
     check_bash(&a, true);
 }
 
-#[test]
 fn bash_without_bash_completion_still_completes_teelogs_own_words() {
     let dir = setup();
     let a = bash_answers(dir.path(), "source <(teelog completions bash)");
@@ -241,12 +237,8 @@ fn interactive_bash(dir: &Path, lines: &[&str]) -> Vec<String> {
     answers
 }
 
-#[test]
 fn an_interactive_bash_completes_a_line_as_typed() {
-    let loader = "/usr/share/bash-completion/bash_completion";
-    if !available("bash-completion", &["test", "-f", loader]) {
-        return;
-    }
+    require(&BASH_COMPLETION);
     let dir = setup();
     let a = interactive_bash(
         dir.path(),
@@ -337,11 +329,8 @@ fn shell_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
 }
 
-#[test]
 fn zsh_completes_each_subcommand_with_its_own_options_and_the_command_as_itself() {
-    if !available("zsh", &["zsh", "-fc", "zmodload zsh/zpty"]) {
-        return;
-    }
+    require(&ZSH);
     let dir = setup();
     let a = zsh_answers(
         dir.path(),
@@ -386,11 +375,8 @@ fn fish_answers(dir: &Path, lines: &[&str]) -> Vec<Vec<String>> {
     answers(dir, "fish", &["--no-config", "-c"], &script)
 }
 
-#[test]
 fn fish_completes_presets_formats_subcommands_and_the_command() {
-    if !available("fish", &["fish", "--version"]) {
-        return;
-    }
+    require(&FISH);
     let dir = setup();
     let a = fish_answers(
         dir.path(),
@@ -423,7 +409,6 @@ fn fish_completes_presets_formats_subcommands_and_the_command() {
     assert!(has(&a[11], "--preset=mysql"), "{:?}", a[11]);
 }
 
-#[test]
 fn the_scripts_load_from_source_and_a_full_output_is_an_error() {
     let dir = setup();
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
@@ -462,3 +447,12 @@ fn the_scripts_load_from_source_and_a_full_output_is_an_error() {
         );
     }
 }
+
+crate::trials![
+    bash_with_bash_completion_hands_the_command_to_its_own_completion[BASH_COMPLETION],
+    bash_without_bash_completion_still_completes_teelogs_own_words,
+    an_interactive_bash_completes_a_line_as_typed[BASH_COMPLETION],
+    zsh_completes_each_subcommand_with_its_own_options_and_the_command_as_itself[ZSH],
+    fish_completes_presets_formats_subcommands_and_the_command[FISH],
+    the_scripts_load_from_source_and_a_full_output_is_an_error,
+];

@@ -103,7 +103,6 @@ fn drain(reader: &UnixDatagram) -> Vec<Vec<u8>> {
     got
 }
 
-#[test]
 fn a_local_reader_that_stops_reading_never_blocks_the_run_and_what_it_missed_is_counted() {
     for local in [Local::Journal, Local::Syslog] {
         let dir = tempdir();
@@ -144,7 +143,6 @@ fn a_local_reader_that_stops_reading_never_blocks_the_run_and_what_it_missed_is_
     }
 }
 
-#[test]
 fn sigterm_ends_a_run_whose_local_reader_has_stopped_reading() {
     for local in [Local::Journal, Local::Syslog] {
         let dir = tempdir();
@@ -200,7 +198,6 @@ fn receive(reader: &UnixDatagram, count: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-#[test]
 fn a_local_reader_that_restarts_gets_every_line_sent_after() {
     // The reader goes away (its socket file removed, as rsyslogd does, or left behind, as a
     // killed one does), nobody is there for a while, then a new reader binds the same path.
@@ -277,3 +274,9 @@ fn a_local_reader_that_restarts_gets_every_line_sent_after() {
         }
     }
 }
+
+crate::trials![
+    a_local_reader_that_stops_reading_never_blocks_the_run_and_what_it_missed_is_counted,
+    sigterm_ends_a_run_whose_local_reader_has_stopped_reading,
+    a_local_reader_that_restarts_gets_every_line_sent_after,
+];

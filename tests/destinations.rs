@@ -8,21 +8,6 @@ use serde_json::Value;
 
 use crate::util::*;
 
-const SOCKET: &str = "/run/systemd/journal/socket";
-
-/// Whether journald listens; when it does not and CI=true, the test fails.
-fn journald() -> bool {
-    if std::path::Path::new(SOCKET).exists() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "journald is not running: .ci/run must start it"
-    );
-    eprintln!("SKIPPED: no journald here ({SOCKET}); .ci/run starts one");
-    false
-}
-
 /// The journal's entries of `session`, once there are `count` of them.
 fn entries(session: &str, count: usize) -> Vec<Value> {
     journal_entries(&format!("TEELOG_SESSION={session}"), count)
@@ -63,11 +48,8 @@ fn bytes(v: &Value) -> Vec<u8> {
     }
 }
 
-#[test]
 fn the_journal_gets_one_entry_per_line_with_its_fields_in_seq_order() {
-    if !journald() {
-        return;
-    }
+    require(&JOURNALD);
     let dir = tempdir();
     let jsonl = dir.path().join("j.jsonl");
     let script = "echo out; echo err >&2; printf '\\377\\376 not utf-8\\n'; \
@@ -150,11 +132,8 @@ fn the_journal_gets_one_entry_per_line_with_its_fields_in_seq_order() {
     );
 }
 
-#[test]
 fn a_preset_names_the_entries_and_a_missing_journal_stops_the_run_before_it_starts() {
-    if !journald() {
-        return;
-    }
+    require(&JOURNALD);
     let dir = tempdir();
     let presets = dir.path().join("presets.toml");
     std::fs::write(
@@ -213,9 +192,7 @@ impl Drop for Rsyslog {
 
 impl Rsyslog {
     fn start() -> Option<Rsyslog> {
-        if !available("rsyslog", &["rsyslogd", "-v"]) {
-            return None;
-        }
+        require(&RSYSLOG);
         let dir = tempdir();
         let free = || {
             std::net::TcpListener::bind("127.0.0.1:0")
@@ -305,7 +282,6 @@ impl Rsyslog {
     }
 }
 
-#[test]
 fn syslog_gets_every_line_in_order_with_its_severity_on_all_three_transports() {
     let Some(rsyslog) = Rsyslog::start() else {
         return;
@@ -412,7 +388,6 @@ fn syslog_gets_every_line_in_order_with_its_severity_on_all_three_transports() {
     }
 }
 
-#[test]
 fn a_syslog_server_that_is_down_is_reported_once_and_the_run_goes_on() {
     let dir = tempdir();
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
@@ -475,7 +450,6 @@ fn framed(reader: &mut impl std::io::BufRead) -> Option<String> {
     Some(text(&message))
 }
 
-#[test]
 fn a_tcp_syslog_connection_that_breaks_is_made_again() {
     // A server of the test's own takes the first connection, reads the start message and drops
     // the connection; teelog must connect again and send what comes later. (What it wrote just
@@ -522,13 +496,10 @@ fn a_tcp_syslog_connection_that_breaks_is_made_again() {
     );
 }
 
-#[test]
 fn journalds_syslog_socket_parses_the_local_format() {
     // journald's /dev/log (run/systemd/journal/dev-log) reads what syslog(3) sends; teelog's
     // local messages must come out with their identifier, pid, priority and text.
-    if !journald() {
-        return;
-    }
+    require(&JOURNALD);
     let dev_log = "/run/systemd/journal/dev-log";
     let dir = tempdir();
     let name = format!(
@@ -583,3 +554,12 @@ fn journalds_syslog_socket_parses_the_local_format() {
             .starts_with("start: sh -c")
     );
 }
+
+crate::trials![
+    the_journal_gets_one_entry_per_line_with_its_fields_in_seq_order[JOURNALD],
+    a_preset_names_the_entries_and_a_missing_journal_stops_the_run_before_it_starts[JOURNALD],
+    syslog_gets_every_line_in_order_with_its_severity_on_all_three_transports[RSYSLOG],
+    a_syslog_server_that_is_down_is_reported_once_and_the_run_goes_on,
+    a_tcp_syslog_connection_that_breaks_is_made_again,
+    journalds_syslog_socket_parses_the_local_format[JOURNALD],
+];

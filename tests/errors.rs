@@ -31,7 +31,6 @@ fn rejected_in(dir: &tempfile::TempDir, args: &[&str], needle: &str) {
     assert!(!marker.exists(), "{args:?} must not start the command");
 }
 
-#[test]
 fn bad_flags_and_formats() {
     rejected(&["--bogus"], "'--bogus'");
     rejected(&["--format", "xml"], "'xml'");
@@ -49,7 +48,6 @@ fn bad_flags_and_formats() {
     rejected(&["--grace", "NaN"], "'NaN' is not a number of seconds");
 }
 
-#[test]
 fn the_same_log_given_twice() {
     rejected(
         &["-o", "x.log", "-o", "jsonl=x.log"],
@@ -68,7 +66,6 @@ fn the_same_log_given_twice() {
     );
 }
 
-#[test]
 fn a_log_that_is_also_the_console() {
     let dir = tempdir();
     let log = dir.path().join("out.log");
@@ -104,7 +101,6 @@ fn a_log_that_is_also_the_console() {
     assert_eq!(text(&read(&log)), "x\n");
 }
 
-#[test]
 fn a_fifo_with_no_reader_is_refused_at_once() {
     let dir = tempdir();
     let fifo = dir.path().join("pipe");
@@ -148,12 +144,9 @@ fn a_fifo_with_no_reader_is_refused_at_once() {
     assert_eq!(text(&out.stdout), "through the fifo\n");
 }
 
-#[test]
 fn logs_in_a_sticky_world_writable_directory_that_another_user_chose() {
     use std::os::unix::fs::PermissionsExt;
-    if !must_run_as_root("the sticky-directory test (it chowns files to another user)") {
-        return;
-    }
+    require(&ROOT);
     let dir = tempdir();
     let sticky = dir.path().join("tmp");
     std::fs::create_dir(&sticky).unwrap();
@@ -205,7 +198,6 @@ fn logs_in_a_sticky_world_writable_directory_that_another_user_chose() {
     assert_eq!(text(&read(&dir.path().join("own-target.log"))), "mine\n");
 }
 
-#[test]
 fn logs_that_cannot_be_opened() {
     rejected(
         &["-o", "missing-dir/x.log"],
@@ -222,12 +214,10 @@ fn logs_that_cannot_be_opened() {
     );
 }
 
-#[test]
 fn control_characters_in_a_log_name_are_escaped() {
     rejected(&["-o", "no/such\x1b[31m\n"], "'no/such\\u{1b}[31m\\n'");
 }
 
-#[test]
 fn no_command() {
     for args in [&[][..], &["-o", "x.log"], &["--"]] {
         let out = run(teelog().args(args), 125);
@@ -238,7 +228,6 @@ fn no_command() {
     }
 }
 
-#[test]
 fn a_log_that_fails_while_writing_is_reported_and_the_rest_goes_on() {
     let dir = tempdir();
     let good = dir.path().join("good.log");
@@ -259,7 +248,6 @@ fn a_log_that_fails_while_writing_is_reported_and_the_rest_goes_on() {
     run(teelog().args(["-o", "/dev/full", "sh", "-c", "exit 3"]), 3);
 }
 
-#[test]
 fn help_and_version() {
     let out = run(teelog().arg("--help"), 0);
     let help = text(&out.stdout);
@@ -282,7 +270,6 @@ fn help_and_version() {
 
 /// Flags that clap would take and teelog ignore: each is one line naming what does not go
 /// together, and the command does not run.
-#[test]
 fn flags_that_would_be_ignored_are_refused() {
     rejected(
         &["-V"],
@@ -337,3 +324,17 @@ fn flags_that_would_be_ignored_are_refused() {
          output (see 'teelog --help')\n"
     );
 }
+
+crate::trials![
+    bad_flags_and_formats,
+    the_same_log_given_twice,
+    a_log_that_is_also_the_console,
+    a_fifo_with_no_reader_is_refused_at_once,
+    logs_in_a_sticky_world_writable_directory_that_another_user_chose[ROOT],
+    logs_that_cannot_be_opened,
+    control_characters_in_a_log_name_are_escaped,
+    no_command,
+    a_log_that_fails_while_writing_is_reported_and_the_rest_goes_on,
+    help_and_version,
+    flags_that_would_be_ignored_are_refused,
+];

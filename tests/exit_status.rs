@@ -5,7 +5,6 @@ use std::process::Stdio;
 
 use crate::util::*;
 
-#[test]
 fn the_commands_exit_code_passes_through() {
     for code in [0, 3, 255] {
         let dir = tempdir();
@@ -23,7 +22,6 @@ fn the_commands_exit_code_passes_through() {
     }
 }
 
-#[test]
 fn a_signal_death_is_logged_and_teelog_dies_of_the_same_signal() {
     let dir = tempdir();
     let (jsonl, classic) = (dir.path().join("x.jsonl"), dir.path().join("x.log"));
@@ -49,7 +47,6 @@ fn a_signal_death_is_logged_and_teelog_dies_of_the_same_signal() {
     );
 }
 
-#[test]
 fn a_shell_sees_128_plus_n_and_no_core_is_dumped() {
     // The command dumps its own core where it runs (elsewhere); teelog must not dump one in its
     // own directory, even with core dumps allowed.
@@ -94,7 +91,6 @@ fn not_started(program: &std::path::Path, code: i32) -> (Vec<serde_json::Value>,
     (records(&read(&jsonl)), text(&read(&classic)), err)
 }
 
-#[test]
 fn a_missing_program_is_127_and_on_record() {
     let (records, classic, err) = not_started("teelog-no-such-program".as_ref(), 127);
     assert_eq!(
@@ -129,7 +125,6 @@ fn a_missing_program_is_127_and_on_record() {
     );
 }
 
-#[test]
 fn a_program_that_cannot_be_executed_is_126_and_on_record() {
     let (records, classic, err) = not_started(&fixture("not-executable"), 126);
     assert!(
@@ -151,7 +146,6 @@ fn a_program_that_cannot_be_executed_is_126_and_on_record() {
     );
 }
 
-#[test]
 fn a_script_without_a_shebang_runs_with_sh_as_env_runs_it() {
     let out = run(
         teelog()
@@ -181,7 +175,6 @@ fn a_script_without_a_shebang_runs_with_sh_as_env_runs_it() {
     assert_eq!(text(&out.stdout), "no shebang: c\n");
 }
 
-#[test]
 fn stdin_passes_through_to_the_command() {
     let dir = tempdir();
     let log = dir.path().join("in.log");
@@ -205,3 +198,13 @@ fn stdin_passes_through_to_the_command() {
     assert_eq!(out.stdout, input);
     assert_eq!(read(&log), input);
 }
+
+crate::trials![
+    the_commands_exit_code_passes_through,
+    a_signal_death_is_logged_and_teelog_dies_of_the_same_signal,
+    a_shell_sees_128_plus_n_and_no_core_is_dumped,
+    a_missing_program_is_127_and_on_record,
+    a_program_that_cannot_be_executed_is_126_and_on_record,
+    a_script_without_a_shebang_runs_with_sh_as_env_runs_it,
+    stdin_passes_through_to_the_command,
+];

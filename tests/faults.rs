@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use crate::util::*;
 
-#[test]
 fn a_closed_console_is_dropped_and_the_logs_get_everything() {
     let dir = tempdir();
     let log = dir.path().join("x.jsonl");
@@ -40,7 +39,6 @@ fn a_closed_console_is_dropped_and_the_logs_get_everything() {
     assert_eq!(records.last().unwrap()["code"], 0);
 }
 
-#[test]
 fn a_non_blocking_console_that_fills_up_is_waited_for_not_dropped() {
     use nix::fcntl::{FcntlArg, OFlag, fcntl};
     let (mut reader, writer) = std::io::pipe().unwrap();
@@ -62,11 +60,8 @@ fn a_non_blocking_console_that_fills_up_is_waited_for_not_dropped() {
     assert_eq!(console.len(), 3_000_000, "every byte reached the console");
 }
 
-#[test]
 fn a_log_on_a_filesystem_that_fills_up_is_reported_and_the_rest_goes_on() {
-    if !must_run_as_root("the full-filesystem test") {
-        return;
-    }
+    require(&ROOT);
     let (small, big) = (tempdir(), tempdir());
     let input = big.path().join("input");
     let data = noise(3_000_000, 9);
@@ -106,7 +101,6 @@ fn a_log_on_a_filesystem_that_fills_up_is_reported_and_the_rest_goes_on() {
     }
 }
 
-#[test]
 fn a_background_descendant_holding_the_pipe_does_not_hold_teelog() {
     let dir = tempdir();
     let log = dir.path().join("x.jsonl");
@@ -147,7 +141,6 @@ fn a_background_descendant_holding_the_pipe_does_not_hold_teelog() {
     assert_eq!(messages(second_run, "stdout"), ["started", "late"]);
 }
 
-#[test]
 fn eight_teelogs_appending_to_one_log_never_cut_or_mix_records() {
     let dir = tempdir();
     let (jsonl, classic) = (dir.path().join("all.jsonl"), dir.path().join("all.log"));
@@ -217,7 +210,6 @@ fn eight_teelogs_appending_to_one_log_never_cut_or_mix_records() {
 /// A run that starts while another is writing a long jsonl record (one write(2) that crosses
 /// pages, so the file grows page by page while the kernel copies it) must not take the record in
 /// progress for one cut short and end it with a newline of its own: that made an empty line.
-#[test]
 fn runs_starting_while_another_writes_a_long_record_add_no_empty_line() {
     let dir = tempdir();
     let log = dir.path().join("all.jsonl");
@@ -263,7 +255,6 @@ fn runs_starting_while_another_writes_a_long_record_add_no_empty_line() {
     assert_eq!((count("start"), count("exit")), (starts + 1, starts + 1));
 }
 
-#[test]
 fn kill_9_leaves_every_record_whole_but_perhaps_the_last() {
     let dir = tempdir();
     let (jsonl, classic) = (dir.path().join("k.jsonl"), dir.path().join("k.log"));
@@ -318,3 +309,13 @@ fn kill_9_leaves_every_record_whole_but_perhaps_the_last() {
         assert_eq!(body, "a line of output that goes on and on\n");
     }
 }
+
+crate::trials![
+    a_closed_console_is_dropped_and_the_logs_get_everything,
+    a_non_blocking_console_that_fills_up_is_waited_for_not_dropped,
+    a_log_on_a_filesystem_that_fills_up_is_reported_and_the_rest_goes_on[ROOT],
+    a_background_descendant_holding_the_pipe_does_not_hold_teelog,
+    eight_teelogs_appending_to_one_log_never_cut_or_mix_records,
+    runs_starting_while_another_writes_a_long_record_add_no_empty_line,
+    kill_9_leaves_every_record_whole_but_perhaps_the_last,
+];

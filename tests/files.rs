@@ -18,7 +18,6 @@ fn limited(limit: &str, args: &[&std::ffi::OsStr]) -> Command {
     cmd
 }
 
-#[test]
 fn a_record_cut_short_is_ended_before_the_next_run_appends_its_own() {
     let dir = tempdir();
     let jsonl = dir.path().join("r.jsonl");
@@ -87,15 +86,14 @@ fn a_record_cut_short_is_ended_before_the_next_run_appends_its_own() {
     check_run(&second_run);
     assert_eq!(messages(&second_run, "stdout"), ["second run"]);
     // jq: the same, line by line.
-    if available("jq", &["jq", "--version"]) {
-        let jq = run(
-            Command::new("jq")
-                .args(["-R", "-c", "fromjson? | .seq"])
-                .arg(&jsonl),
-            0,
-        );
-        assert_eq!(text(&jq.stdout).lines().count(), lines.len() - 1);
-    }
+    require(&JQ);
+    let jq = run(
+        Command::new("jq")
+            .args(["-R", "-c", "fromjson? | .seq"])
+            .arg(&jsonl),
+        0,
+    );
+    assert_eq!(text(&jq.stdout).lines().count(), lines.len() - 1);
     // replay: the last run, with a warning naming the cut line.
     let replayed = run(teelog().arg("replay").arg(&jsonl), 0);
     assert_eq!(text(&replayed.stdout), "second run\n");
@@ -106,7 +104,6 @@ fn a_record_cut_short_is_ended_before_the_next_run_appends_its_own() {
     );
 }
 
-#[test]
 fn a_plain_log_keeps_its_bytes_when_the_last_run_ended_without_a_newline() {
     // plain is the output itself: a last line without its newline is what the command printed.
     let dir = tempdir();
@@ -132,7 +129,6 @@ fn mode_warnings(stderr: &[u8], log: &Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
 fn a_log_other_users_can_read_is_said_once_and_left_as_it_is() {
     let dir = tempdir();
     let open = dir.path().join("open.log");
@@ -170,7 +166,6 @@ fn a_log_other_users_can_read_is_said_once_and_left_as_it_is() {
     assert_eq!(mode(&fresh), 0o600);
 }
 
-#[test]
 fn too_few_descriptors_for_every_log_creates_none_and_starts_nothing() {
     let dir = tempdir();
     let started = dir.path().join("started");
@@ -205,7 +200,6 @@ fn too_few_descriptors_for_every_log_creates_none_and_starts_nothing() {
     );
 }
 
-#[test]
 fn a_run_refused_after_its_logs_opened_leaves_no_file_it_made_and_empties_no_recording() {
     let dir = tempdir();
     let new = dir.path().join("new.log");
@@ -232,7 +226,6 @@ fn a_run_refused_after_its_logs_opened_leaves_no_file_it_made_and_empties_no_rec
     assert_eq!(text(&read(&cast)), "an earlier recording\n", "not emptied");
 }
 
-#[test]
 fn keep_is_bounded() {
     let out = run(
         teelog().args(["--max-size", "1K", "--keep", "4294967295", "--", "true"]),
@@ -250,11 +243,8 @@ fn keep_is_bounded() {
     );
 }
 
-#[test]
 fn a_rotation_renames_only_the_files_there_are() {
-    if !available("strace", &["strace", "-V"]) {
-        return;
-    }
+    require(&STRACE);
     let dir = tempdir();
     let log = dir.path().join("r.log");
     let trace = dir.path().join("trace");
@@ -281,3 +271,13 @@ fn a_rotation_renames_only_the_files_there_are() {
     assert_eq!(renames.len(), rotated * (rotated + 1) / 2, "{renames:#?}");
     assert!(renames.iter().all(|l| l.ends_with("= 0")), "{renames:#?}");
 }
+
+crate::trials![
+    a_record_cut_short_is_ended_before_the_next_run_appends_its_own[JQ],
+    a_plain_log_keeps_its_bytes_when_the_last_run_ended_without_a_newline,
+    a_log_other_users_can_read_is_said_once_and_left_as_it_is,
+    too_few_descriptors_for_every_log_creates_none_and_starts_nothing,
+    a_run_refused_after_its_logs_opened_leaves_no_file_it_made_and_empties_no_recording,
+    keep_is_bounded,
+    a_rotation_renames_only_the_files_there_are[STRACE],
+];

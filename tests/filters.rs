@@ -27,7 +27,6 @@ fn three_logs(dir: &Path) -> ([PathBuf; 3], Vec<String>) {
 
 // --- --strip-ansi ---------------------------------------------------------------------------
 
-#[test]
 fn strip_ansi_keeps_every_line_after_a_sequence_that_never_ends() {
     let dir = tempdir();
     let ([plain, classic, jsonl], logs) = three_logs(dir.path());
@@ -67,7 +66,6 @@ fn strip_ansi_keeps_every_line_after_a_sequence_that_never_ends() {
     assert!(!classic.contains(&0x1b), "{}", text(&classic));
 }
 
-#[test]
 fn strip_ansi_cuts_a_string_without_newline_off_at_64_kib_and_keeps_the_rest() {
     let dir = tempdir();
     let plain = dir.path().join("p.txt");
@@ -87,7 +85,6 @@ fn strip_ansi_cuts_a_string_without_newline_off_at_64_kib_and_keeps_the_rest() {
     assert_eq!(text(&kept), format!("{}\nafter\n", "z".repeat(zs)));
 }
 
-#[test]
 fn strip_ansi_keeps_c1_characters_and_invalid_utf8_as_they_came() {
     let dir = tempdir();
     let ([plain, classic, jsonl], logs) = three_logs(dir.path());
@@ -152,11 +149,7 @@ fn redacted(script: &str, flags: &[&str]) -> (String, String, Vec<u8>) {
     (text(&out.stdout), text(&out.stderr), read(&plain))
 }
 
-#[test]
 fn redact_env_masks_a_value_grep_coloured_in_part_with_and_without_strip_ansi() {
-    if !available("GNU grep", &["grep", "--version"]) {
-        return;
-    }
     // grep colours the part of the value it matched: the codes are inside the value. Once
     // inside, once at its start, once at its end, and on stderr.
     let script = "echo \"pw $SECRET_PW end\" | grep --color=always 'ter-20'; \
@@ -209,11 +202,7 @@ fn strip_csi(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-#[test]
 fn redact_env_masks_base64_as_base64_wraps_it_and_values_that_overlap() {
-    if !available("base64", &["base64", "--version"]) {
-        return;
-    }
     let dir = tempdir();
     let plain = dir.path().join("p.txt");
     let long = "a-long-secret-value-whose-base64-form-wraps-at-76-columns-xyz";
@@ -237,7 +226,6 @@ fn redact_env_masks_base64_as_base64_wraps_it_and_values_that_overlap() {
     assert_eq!(text(&read(&plain)), "***==\nx *** y\n");
 }
 
-#[test]
 fn teelogs_own_messages_are_redacted() {
     let dir = tempdir();
     let program = format!("/nonexistent/{SECRET}");
@@ -278,7 +266,6 @@ fn teelogs_own_messages_are_redacted() {
     }
 }
 
-#[test]
 fn a_secret_in_the_working_directory_is_redacted_in_the_start_record() {
     let dir = tempdir();
     let cwd = dir.path().join(SECRET);
@@ -313,3 +300,13 @@ fn a_secret_in_the_working_directory_is_redacted_in_the_start_record() {
         "the rest of the path stays"
     );
 }
+
+crate::trials![
+    strip_ansi_keeps_every_line_after_a_sequence_that_never_ends,
+    strip_ansi_cuts_a_string_without_newline_off_at_64_kib_and_keeps_the_rest,
+    strip_ansi_keeps_c1_characters_and_invalid_utf8_as_they_came,
+    redact_env_masks_a_value_grep_coloured_in_part_with_and_without_strip_ansi,
+    redact_env_masks_base64_as_base64_wraps_it_and_values_that_overlap,
+    teelogs_own_messages_are_redacted,
+    a_secret_in_the_working_directory_is_redacted_in_the_start_record,
+];

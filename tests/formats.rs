@@ -7,14 +7,12 @@ use crate::util::*;
 const BYTES_OUT: &[u8] = b"ok\r\n\xff\xfe bad\n\0nul\ntail without newline";
 const BYTES_ERR: &[u8] = b"err \xc0\n";
 
-#[test]
 fn plain_console_keeps_both_streams_byte_for_byte() {
     let out = run(teelog().arg("--").arg(fixture("bytes.sh")), 0);
     assert_eq!(out.stdout, BYTES_OUT);
     assert_eq!(out.stderr, BYTES_ERR);
 }
 
-#[test]
 fn jsonl_rebuilds_non_utf8_output_of_both_streams_exactly() {
     let dir = tempdir();
     let log = dir.path().join("run.jsonl");
@@ -48,7 +46,6 @@ fn jsonl_rebuilds_non_utf8_output_of_both_streams_exactly() {
     );
 }
 
-#[test]
 fn jsonl_console_carries_every_record_of_both_streams_on_stdout() {
     let out = run(
         teelog()
@@ -63,7 +60,6 @@ fn jsonl_console_carries_every_record_of_both_streams_on_stdout() {
     assert_eq!(messages(&records, "stderr"), ["err1", "err2"]);
 }
 
-#[test]
 fn classic_console_frames_the_run_and_marks_stderr() {
     let out = run(
         teelog()
@@ -110,7 +106,6 @@ fn classic_console_frames_the_run_and_marks_stderr() {
     assert_eq!(err_lines, ["err1", "err2"], "{text}");
 }
 
-#[test]
 fn several_logs_in_different_formats_at_once() {
     let dir = tempdir();
     let input = noise(300_000, 7);
@@ -154,7 +149,6 @@ fn several_logs_in_different_formats_at_once() {
     assert!(text(&body[exit_at..]).contains("] exit: status 0 after "));
 }
 
-#[test]
 fn merge_keeps_the_exact_order_in_one_stream() {
     let out = run(teelog().arg("--merge").arg(fixture("interleave.sh")), 0);
     assert_eq!(text(&out.stdout), "out1\nerr1\nout2\nerr2\n");
@@ -172,7 +166,6 @@ fn merge_keeps_the_exact_order_in_one_stream() {
     );
 }
 
-#[test]
 fn quiet_writes_the_logs_only() {
     let dir = tempdir();
     let log = dir.path().join("q.log");
@@ -191,7 +184,6 @@ fn quiet_writes_the_logs_only() {
     }
 }
 
-#[test]
 fn logs_are_appended_private_and_each_run_has_its_own_session() {
     let dir = tempdir();
     let log = dir.path().join("run.jsonl");
@@ -217,7 +209,6 @@ fn logs_are_appended_private_and_each_run_has_its_own_session() {
     assert_eq!(mode & 0o777, 0o600);
 }
 
-#[test]
 fn utc_switches_classic_timestamps_from_local_time() {
     let now = chrono::Utc::now().naive_utc();
     let prompt_time = |utc: bool| {
@@ -244,7 +235,6 @@ fn utc_switches_classic_timestamps_from_local_time() {
 /// What the README's Guarantees say classic cannot prevent, and jsonl does: output that prints
 /// lines shaped like teelog's own is, in a classic log, text a reader cannot tell from them; in
 /// jsonl it is output of its stream, and the run's own records are apart.
-#[test]
 fn output_that_imitates_classic_lines_is_output_in_jsonl() {
     let dir = tempdir();
     let (classic, jsonl) = (dir.path().join("x.log"), dir.path().join("x.jsonl"));
@@ -280,7 +270,6 @@ fn output_that_imitates_classic_lines_is_output_in_jsonl() {
     assert_eq!(exits[0]["code"], 3);
 }
 
-#[test]
 fn an_argument_cannot_forge_classic_log_lines() {
     let dir = tempdir();
     let log = dir.path().join("x.log");
@@ -305,7 +294,6 @@ fn an_argument_cannot_forge_classic_log_lines() {
     assert!(!log.contains('\x1b'));
 }
 
-#[test]
 fn classic_never_cuts_a_utf8_character_across_a_pause() {
     // split.sh writes "caf\303", pauses, then "\251\n": the pause must not put a newline and a
     // prompt inside the "é".
@@ -327,7 +315,6 @@ fn classic_never_cuts_a_utf8_character_across_a_pause() {
     }
 }
 
-#[test]
 fn the_classic_console_is_coloured_on_a_terminal_only() {
     // On a real terminal: stderr's prompt red, start and exit lines dim; never in the log, never
     // with NO_COLOR or --color never; with --color always even into a pipe.
@@ -389,3 +376,19 @@ fn the_classic_console_is_coloured_on_a_terminal_only() {
         "a pipe gets no colour by default"
     );
 }
+
+crate::trials![
+    plain_console_keeps_both_streams_byte_for_byte,
+    jsonl_rebuilds_non_utf8_output_of_both_streams_exactly,
+    jsonl_console_carries_every_record_of_both_streams_on_stdout,
+    classic_console_frames_the_run_and_marks_stderr,
+    several_logs_in_different_formats_at_once,
+    merge_keeps_the_exact_order_in_one_stream,
+    quiet_writes_the_logs_only,
+    logs_are_appended_private_and_each_run_has_its_own_session,
+    utc_switches_classic_timestamps_from_local_time,
+    output_that_imitates_classic_lines_is_output_in_jsonl,
+    an_argument_cannot_forge_classic_log_lines,
+    classic_never_cuts_a_utf8_character_across_a_pause,
+    the_classic_console_is_coloured_on_a_terminal_only,
+];

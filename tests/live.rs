@@ -10,7 +10,6 @@ use crate::util::*;
 /// Generous: the machines are shared and noisy. Only a hang takes this long.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-#[test]
 fn a_prompt_without_newline_reaches_console_and_logs_while_the_command_waits() {
     let dir = tempdir();
     let (jsonl, classic) = (dir.path().join("p.jsonl"), dir.path().join("p.log"));
@@ -74,7 +73,6 @@ fn a_prompt_without_newline_reaches_console_and_logs_while_the_command_waits() {
     assert_eq!(rebuild(&records, "stdout"), b"Password: got s3cret\n");
 }
 
-#[test]
 fn a_line_split_across_reads_is_one_record() {
     // split.sh writes its pieces 0.2 s apart: separate reads. Within a pause of 5 s they join.
     let out = run(
@@ -106,3 +104,8 @@ fn a_line_split_across_reads_is_one_record() {
     );
     assert_eq!(rebuild(&recs, "stdout"), "hello world\ncafé\n".as_bytes());
 }
+
+crate::trials![
+    a_prompt_without_newline_reaches_console_and_logs_while_the_command_waits,
+    a_line_split_across_reads_is_one_record,
+];

@@ -15,7 +15,6 @@ fn generations(path: &std::path::Path, keep: u32) -> Vec<std::path::PathBuf> {
     files
 }
 
-#[test]
 fn max_size_rotates_between_records_and_keeps_the_contiguous_tail() {
     let dir = tempdir();
     let jsonl = dir.path().join("r.jsonl");
@@ -86,7 +85,6 @@ fn max_size_rotates_between_records_and_keeps_the_contiguous_tail() {
     );
 }
 
-#[test]
 fn a_log_renamed_while_the_command_runs_is_reopened_and_nothing_is_lost() {
     // As logrotate without copytruncate does: rename the log, then expect later output in a new
     // file at the path (teelog looks at most once a second, at the next output).
@@ -123,3 +121,8 @@ fn a_log_renamed_while_the_command_runs_is_reopened_and_nothing_is_lost() {
         "with the mode of the first open"
     );
 }
+
+crate::trials![
+    max_size_rotates_between_records_and_keeps_the_contiguous_tail,
+    a_log_renamed_while_the_command_runs_is_reopened_and_nothing_is_lost,
+];

@@ -23,7 +23,6 @@ fn render() -> Vec<u8> {
     out
 }
 
-#[test]
 fn man_page_matches_the_cli() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("man/teelog.1");
     let rendered = render();
@@ -37,7 +36,6 @@ fn man_page_matches_the_cli() {
     );
 }
 
-#[test]
 fn committed_completions_match_the_binary() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for (shell, file) in [
@@ -59,7 +57,6 @@ fn committed_completions_match_the_binary() {
     }
 }
 
-#[test]
 fn man_page_documents_every_flag_and_format() {
     let page = String::from_utf8(render()).unwrap();
     for arg in Cli::command().get_arguments() {
@@ -186,7 +183,6 @@ fn journal_fields(dir: &Path) -> std::collections::BTreeSet<String> {
     fields
 }
 
-#[test]
 fn the_file_format_page_documents_every_field_teelog_writes() {
     let page =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("man/teelog-jsonl.5"))
@@ -241,3 +237,10 @@ fn the_file_format_page_documents_every_field_teelog_writes() {
         );
     }
 }
+
+crate::trials![
+    man_page_matches_the_cli,
+    committed_completions_match_the_binary,
+    man_page_documents_every_flag_and_format,
+    the_file_format_page_documents_every_field_teelog_writes,
+];

@@ -42,7 +42,6 @@ fn behind_a_slow_console(args: &[&str], command: &[&str], expected: &[u8]) {
     assert!(records.last().unwrap().get("unread_bytes").is_none());
 }
 
-#[test]
 fn a_console_slower_than_the_command_still_gets_every_byte() {
     // The command writes 1.5 MB and exits at once; the console takes ~4 s to read it. Neither the
     // default grace period nor none at all may cut the tail off: those bytes were in the pipe.
@@ -86,7 +85,6 @@ fn a_console_slower_than_the_command_still_gets_every_byte() {
     }
 }
 
-#[test]
 fn a_file_size_limit_fails_that_log_and_nothing_else() {
     let dir = tempdir();
     let log = dir.path().join("x.log");
@@ -119,7 +117,6 @@ fn a_file_size_limit_fails_that_log_and_nothing_else() {
     assert!(size > 0 && size <= 8192, "{size}");
 }
 
-#[test]
 fn runs_sharing_a_classic_log_keep_lines_whole_and_under_their_own_prompts() {
     let dir = tempdir();
     let log = dir.path().join("shared.log");
@@ -214,7 +211,6 @@ fn runs_sharing_a_classic_log_keep_lines_whole_and_under_their_own_prompts() {
     }
 }
 
-#[test]
 fn jsonl_timestamps_never_go_back_in_seq_order() {
     // An exit seen before the last output is read (a background writer), and a stdout line held
     // for its newline while stderr goes on: both used to be stamped out of order. check_run
@@ -232,7 +228,6 @@ fn jsonl_timestamps_never_go_back_in_seq_order() {
     }
 }
 
-#[test]
 fn bytes_left_in_the_pipe_when_teelog_stops_are_reported_with_their_number() {
     // A background `yes` outlives the command. With a fast console teelog waits for it often,
     // so the grace period (waiting time only) runs out; `yes` has written more by the time
@@ -268,3 +263,11 @@ fn bytes_left_in_the_pipe_when_teelog_stops_are_reported_with_their_number() {
     }
     panic!("ten stops with nothing left in the pipe behind three running `yes`: {attempts:?}");
 }
+
+crate::trials![
+    a_console_slower_than_the_command_still_gets_every_byte,
+    a_file_size_limit_fails_that_log_and_nothing_else,
+    runs_sharing_a_classic_log_keep_lines_whole_and_under_their_own_prompts,
+    jsonl_timestamps_never_go_back_in_seq_order,
+    bytes_left_in_the_pipe_when_teelog_stops_are_reported_with_their_number,
+];

@@ -7,7 +7,7 @@ use std::process::Command;
 use crate::util::*;
 
 /// The package built for this version, if any.
-fn package() -> Option<PathBuf> {
+pub fn package() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/debian");
     let prefix = format!("teelog_{}", env!("CARGO_PKG_VERSION"));
     std::fs::read_dir(dir)
@@ -20,19 +20,10 @@ fn package() -> Option<PathBuf> {
         })
 }
 
-#[test]
 fn the_debian_package_installs_the_binary_man_pages_and_completions() {
-    let Some(deb) = package() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "no target/debian/teelog_*.deb: .ci/run must build it with cargo deb"
-        );
-        eprintln!("SKIPPED: no Debian package built (.ci/run builds it)");
-        return;
-    };
-    if !must_run_as_root("installing a Debian package") {
-        return;
-    }
+    require(&DEB);
+    let deb = package().unwrap();
+    require(&ROOT);
     let sh = |script: &str| run(Command::new("sh").args(["-c", script]), 0);
     sh(&format!("dpkg -i {}", deb.display()));
     let removed = scopeguard(|| {
@@ -83,3 +74,7 @@ fn scopeguard(f: impl FnOnce()) -> impl Drop {
     }
     Guard(Some(f))
 }
+
+crate::trials![
+    the_debian_package_installs_the_binary_man_pages_and_completions [ROOT, DEB],
+];

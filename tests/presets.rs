@@ -16,7 +16,6 @@ fn teelog_in(dir: &std::path::Path) -> Command {
     cmd
 }
 
-#[test]
 fn list_presets_shows_every_preset_with_its_command_and_default_log() {
     let dir = tempdir();
     let out = run(teelog_in(dir.path()).arg("--list-presets"), 0);
@@ -48,7 +47,6 @@ fn list_presets_shows_every_preset_with_its_command_and_default_log() {
     }
 }
 
-#[test]
 fn a_preset_runs_its_program_with_its_flags_then_the_arguments() {
     let dir = tempdir();
     // --program: the preset's flags with another executable (here one that shows its argv).
@@ -84,7 +82,6 @@ fn a_preset_runs_its_program_with_its_flags_then_the_arguments() {
     assert_eq!(mode & 0o777, 0o700);
 }
 
-#[test]
 fn a_preset_sets_the_console_format_unless_format_is_given_and_o_replaces_its_log() {
     let dir = tempdir();
     let mine = dir.path().join("mine.jsonl");
@@ -106,7 +103,6 @@ fn a_preset_sets_the_console_format_unless_format_is_given_and_o_replaces_its_lo
     );
 }
 
-#[test]
 fn user_presets_come_from_the_config_home_or_presets_file_and_may_override() {
     let dir = tempdir();
     std::fs::create_dir_all(dir.path().join("config/teelog")).unwrap();
@@ -151,7 +147,6 @@ fn user_presets_come_from_the_config_home_or_presets_file_and_may_override() {
     );
 }
 
-#[test]
 fn unknown_presets_and_bad_presets_files_are_clear_errors() {
     let dir = tempdir();
     let out = run(
@@ -200,7 +195,6 @@ fn unknown_presets_and_bad_presets_files_are_clear_errors() {
     );
 }
 
-#[test]
 fn secrets_never_reach_a_log_or_the_console() {
     let dir = tempdir();
     let (jsonl, classic) = (dir.path().join("s.jsonl"), dir.path().join("s.log"));
@@ -272,11 +266,8 @@ fn secrets_never_reach_a_log_or_the_console() {
 
 // --- The real clients against real servers -------------------------------------------------
 
-#[test]
 fn mariadb_results_are_logged_while_the_batch_still_runs() {
-    if !available("MariaDB (client and server)", &["mysql", "-e", "select 1"]) {
-        return;
-    }
+    require(&MARIADB);
     let dir = tempdir();
     let log = dir.path().join("m.jsonl");
     let mut child = teelog_in(dir.path())
@@ -329,11 +320,8 @@ fn mariadb_results_are_logged_while_the_batch_still_runs() {
     assert_eq!(records.last().unwrap()["code"], 0);
 }
 
-#[test]
 fn a_mariadb_error_is_logged_as_stderr_and_its_status_returned() {
-    if !available("MariaDB (client and server)", &["mysql", "-e", "select 1"]) {
-        return;
-    }
+    require(&MARIADB);
     let dir = tempdir();
     let log = dir.path().join("e.jsonl");
     let out = with_stdin(
@@ -361,14 +349,8 @@ fn a_mariadb_error_is_logged_as_stderr_and_its_status_returned() {
     assert!(burst.contains("ERROR 1054"), "{console}");
 }
 
-#[test]
 fn psql_results_arrive_per_statement_in_jsonl() {
-    if !available(
-        "PostgreSQL (client and server)",
-        &["psql", "-c", "select 1"],
-    ) {
-        return;
-    }
+    require(&POSTGRES);
     let dir = tempdir();
     let out = with_stdin(
         teelog_in(dir.path()).args(["--preset", "psql", "-f", "jsonl", "--", "-A", "-t"]),
@@ -392,14 +374,8 @@ fn psql_results_arrive_per_statement_in_jsonl() {
     );
 }
 
-#[test]
 fn psql_output_that_shows_pgpassword_is_redacted_by_the_preset() {
-    if !available(
-        "PostgreSQL (client and server)",
-        &["psql", "-c", "select 1"],
-    ) {
-        return;
-    }
+    require(&POSTGRES);
     let dir = tempdir();
     let secret = "pg-S3cret-value";
     // psql prints its own password, read from its environment with \getenv.
@@ -418,11 +394,8 @@ fn psql_output_that_shows_pgpassword_is_redacted_by_the_preset() {
     assert!(!text(&read(&dir.path().join("p.jsonl"))).contains("S3cret"));
 }
 
-#[test]
 fn sqlite3_results_arrive_per_statement() {
-    if !available("sqlite3", &["sqlite3", "-version"]) {
-        return;
-    }
+    require(&SQLITE3);
     let dir = tempdir();
     // A query that takes a while: sqlite3 has no sleep().
     let slow = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) FROM c;";
@@ -452,7 +425,6 @@ fn sqlite3_results_arrive_per_statement() {
 
 /// A row the presets file cannot mean: the error is the file's, with the line and the preset,
 /// never a flag the user did not type, nor a "not found" from running nothing.
-#[test]
 fn a_preset_that_cannot_run_is_an_error_of_its_presets_file() {
     let dir = tempdir();
     let marker = dir.path().join("ran");
@@ -509,3 +481,18 @@ fn a_preset_that_cannot_run_is_an_error_of_its_presets_file() {
         }
     }
 }
+
+crate::trials![
+    list_presets_shows_every_preset_with_its_command_and_default_log,
+    a_preset_runs_its_program_with_its_flags_then_the_arguments,
+    a_preset_sets_the_console_format_unless_format_is_given_and_o_replaces_its_log,
+    user_presets_come_from_the_config_home_or_presets_file_and_may_override,
+    unknown_presets_and_bad_presets_files_are_clear_errors,
+    secrets_never_reach_a_log_or_the_console,
+    mariadb_results_are_logged_while_the_batch_still_runs[MARIADB],
+    a_mariadb_error_is_logged_as_stderr_and_its_status_returned[MARIADB],
+    psql_results_arrive_per_statement_in_jsonl[POSTGRES],
+    psql_output_that_shows_pgpassword_is_redacted_by_the_preset[POSTGRES],
+    sqlite3_results_arrive_per_statement[SQLITE3],
+    a_preset_that_cannot_run_is_an_error_of_its_presets_file,
+];

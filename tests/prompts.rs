@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::util::{available, check_run, read, rebuild, records, run, tempdir, text};
+use crate::util::*;
 
 /// The logs of a run: one of each format that records input.
 fn logs(dir: &Path) -> Vec<(String, PathBuf)> {
@@ -62,7 +62,6 @@ fn recorded_input(dir: &Path) -> String {
     text(&rebuild(&records(&read(&dir.join("run.jsonl"))), "stdin"))
 }
 
-#[test]
 fn a_password_read_after_a_prompt_is_masked_in_every_log() {
     let dir = tempdir();
     let secret = "S3cret-w2-sh";
@@ -93,7 +92,6 @@ fn a_password_read_after_a_prompt_is_masked_in_every_log() {
     }
 }
 
-#[test]
 fn ordinary_input_after_ordinary_output_is_recorded_as_it_is() {
     let dir = tempdir();
     let script = "echo 'Password changed.'; read -r a; echo \"a=$a\"; read -r b; echo \"b=$b\"";
@@ -124,14 +122,8 @@ fn psql(sql: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-#[test]
 fn psql_backslash_password_is_masked_and_still_changes_the_password() {
-    if !available(
-        "PostgreSQL",
-        &["psql", "-X", "-d", "postgres", "-c", "select 1"],
-    ) {
-        return;
-    }
+    require(&POSTGRES);
     let dir = tempdir();
     let role = throwaway("pw");
     let secret = "Pw-w2-Psql-9q";
@@ -160,11 +152,8 @@ fn psql_backslash_password_is_masked_and_still_changes_the_password() {
     assert!(recorded.contains("***\n***\n"), "{recorded}");
 }
 
-#[test]
 fn mysql_dash_p_reading_stdin_is_masked_and_still_logs_in() {
-    if !available("MariaDB", &["mysql", "-e", "select 1"]) {
-        return;
-    }
+    require(&MARIADB);
     let dir = tempdir();
     let user = throwaway("my");
     let secret = "Pw-w2-Mysql-7z";
@@ -200,7 +189,6 @@ fn mysql_dash_p_reading_stdin_is_masked_and_still_logs_in() {
 
 /// The prompt comes before teelog has the input (typed late, as a slow pipe gives it): the
 /// line read after it is masked, the next one, after the command's answer, is not.
-#[test]
 fn only_the_line_after_the_prompt_is_masked_when_the_input_comes_late() {
     use std::io::Write;
     let dir = tempdir();
@@ -236,7 +224,6 @@ fn only_the_line_after_the_prompt_is_masked_when_the_input_comes_late() {
 
 /// A password asked twice, with nothing between the prompts (nothing echoes the answer), as
 /// passwd and psql's `\password` do: both answers are masked, and the command gets both.
-#[test]
 fn a_password_asked_twice_is_masked_twice() {
     let dir = tempdir();
     let secret = "Tw1ce-w2-pw";
@@ -254,14 +241,8 @@ fn a_password_asked_twice_is_masked_twice() {
 }
 
 /// `psql -W` asks before it connects, then reads the script from the same buffer.
-#[test]
 fn psql_dash_w_is_masked_and_the_script_after_it_runs() {
-    if !available(
-        "PostgreSQL",
-        &["psql", "-X", "-d", "postgres", "-c", "select 1"],
-    ) {
-        return;
-    }
+    require(&POSTGRES);
     let dir = tempdir();
     let role = throwaway("w");
     let secret = "Pw-w2-DashW-4k";
@@ -290,7 +271,6 @@ fn psql_dash_w_is_masked_and_the_script_after_it_runs() {
 }
 
 /// The prompt on a pty (`--pty`), or merged into stdout (`--merge`), is seen as well.
-#[test]
 fn a_prompt_on_a_pty_or_merged_output_masks_the_password() {
     let dir = tempdir();
     let secret = "Pty-w2-secret";
@@ -309,3 +289,14 @@ fn a_prompt_on_a_pty_or_merged_output_masks_the_password() {
         assert_eq!(recorded_input(dir.path()), "***\n", "{flags:?}");
     }
 }
+
+crate::trials![
+    a_password_read_after_a_prompt_is_masked_in_every_log,
+    ordinary_input_after_ordinary_output_is_recorded_as_it_is,
+    psql_backslash_password_is_masked_and_still_changes_the_password[POSTGRES],
+    mysql_dash_p_reading_stdin_is_masked_and_still_logs_in[MARIADB],
+    only_the_line_after_the_prompt_is_masked_when_the_input_comes_late,
+    a_password_asked_twice_is_masked_twice,
+    psql_dash_w_is_masked_and_the_script_after_it_runs[POSTGRES],
+    a_prompt_on_a_pty_or_merged_output_masks_the_password,
+];

@@ -8,7 +8,6 @@ use crate::util::*;
 
 // --- --pty ---------------------------------------------------------------------------------
 
-#[test]
 fn under_pty_a_program_that_buffers_in_a_pipe_shows_each_line_at_once() {
     // python3 without -u holds its stdout back in a pipe until it exits; here it waits for the
     // test to see its first line before it goes on, so the line must come while it runs.
@@ -51,7 +50,6 @@ fn under_pty_a_program_that_buffers_in_a_pipe_shows_each_line_at_once() {
     assert_eq!(messages(&records, "stderr"), ["to stderr"]);
 }
 
-#[test]
 fn under_pty_every_byte_arrives_unchanged_up_to_the_last() {
     // Random bytes hold every control character a terminal would act on (\r, \n, ^C, ^D, ^S,
     // escapes) and lines far over the pty's 4095-byte canonical limit; cat exits right after
@@ -90,7 +88,6 @@ fn under_pty_every_byte_arrives_unchanged_up_to_the_last() {
     }
 }
 
-#[test]
 fn the_pty_is_only_stdout_the_terminal_stays_the_commands() {
     // In a terminal of 132x50: the command's controlling terminal is teelog's (same tty_nr as
     // the shell's), it reads /dev/tty as mysql -p does, its stdout pty has the terminal's size,
@@ -132,7 +129,6 @@ fn the_pty_is_only_stdout_the_terminal_stays_the_commands() {
     assert!(!shown.contains("woke"), "{shown}");
 }
 
-#[test]
 fn without_a_terminal_the_pty_is_80_by_24() {
     let out = run(
         teelog().args(["--pty", "--", "sh", "-c", "stty size <&1"]),
@@ -192,37 +188,27 @@ fn echo_keeps_the_order(preset: &str, extra: &[&str], script: &str, result: &str
 
 const ECHO_SCRIPT: &str = "select 1 as a;\nselect * from nosuch;\n";
 
-#[test]
 fn echo_with_mysql_logs_statement_result_statement_error_every_time() {
-    if available("MariaDB (client and server)", &["mysql", "-e", "select 1"]) {
-        echo_keeps_the_order("mysql", &[], ECHO_SCRIPT, "1", 25);
-    }
+    require(&MARIADB);
+    echo_keeps_the_order("mysql", &[], ECHO_SCRIPT, "1", 25);
 }
 
-#[test]
 fn echo_with_psql_logs_statement_result_statement_error_every_time() {
-    if available(
-        "PostgreSQL (client and server)",
-        &["psql", "-tAc", "select 1"],
-    ) {
-        echo_keeps_the_order(
-            "psql",
-            &["-v", "ON_ERROR_STOP=1", "-tA"],
-            ECHO_SCRIPT,
-            "1",
-            25,
-        );
-    }
+    require(&POSTGRES);
+    echo_keeps_the_order(
+        "psql",
+        &["-v", "ON_ERROR_STOP=1", "-tA"],
+        ECHO_SCRIPT,
+        "1",
+        25,
+    );
 }
 
-#[test]
 fn echo_with_sqlite3_logs_statement_result_statement_error_every_time() {
-    if available("sqlite3", &["sqlite3", "-version"]) {
-        echo_keeps_the_order("sqlite3", &[], ECHO_SCRIPT, "1", 25);
-    }
+    require(&SQLITE3);
+    echo_keeps_the_order("sqlite3", &[], ECHO_SCRIPT, "1", 25);
 }
 
-#[test]
 fn echo_needs_a_preset_with_an_echo_flag() {
     let out = run(
         teelog().args(["--preset", "python", "--echo", "--", "-c", ""]),
@@ -253,7 +239,6 @@ fn with_input(
     run(cmd.stdin(std::fs::File::open(&path).unwrap()), end)
 }
 
-#[test]
 fn input_is_recorded_and_passed_on_byte_for_byte() {
     let dir = tempdir();
     let input = noise(300_000, 3);
@@ -282,7 +267,6 @@ fn input_is_recorded_and_passed_on_byte_for_byte() {
     assert!(rebuild(&records, "stdout") == input);
 }
 
-#[test]
 fn classic_marks_input_with_a_prompt_of_its_own() {
     let dir = tempdir();
     let log = dir.path().join("c.log");
@@ -303,7 +287,6 @@ fn classic_marks_input_with_a_prompt_of_its_own() {
     assert!(lines[2].ends_with("]> got select 1;"), "{log}");
 }
 
-#[test]
 fn teelog_reads_no_more_input_than_the_command_takes_and_leaves_the_rest() {
     // head takes 10 bytes and exits: what teelog read beyond is bounded by its pipe (a page
     // read ahead, and a page the pipe held), and the rest of the file is still there for the
@@ -340,7 +323,6 @@ fn teelog_reads_no_more_input_than_the_command_takes_and_leaves_the_rest() {
     assert!(rest == input[ahead..]);
 }
 
-#[test]
 fn a_command_that_never_reads_its_input_ends_the_run_as_usual() {
     let dir = tempdir();
     let input = noise(1_000_000, 5);
@@ -359,7 +341,6 @@ fn a_command_that_never_reads_its_input_ends_the_run_as_usual() {
     }
 }
 
-#[test]
 fn redacted_values_are_masked_in_the_input_too_but_reach_the_command() {
     let dir = tempdir();
     let log = dir.path().join("in.jsonl");
@@ -383,7 +364,6 @@ fn redacted_values_are_masked_in_the_input_too_but_reach_the_command() {
     assert_eq!(messages(&records, "stdin"), ["token ***"]);
 }
 
-#[test]
 fn log_input_refuses_a_terminal_on_stdin() {
     let dir = tempdir();
     let teelog = env!("CARGO_BIN_EXE_teelog");
@@ -400,11 +380,8 @@ fn log_input_refuses_a_terminal_on_stdin() {
     assert!(shown.contains("status 125"), "{shown}");
 }
 
-#[test]
 fn passwords_in_recorded_input_and_echoed_statements_are_masked_but_reach_the_server() {
-    if !available("MariaDB (client and server)", &["mysql", "-e", "select 1"]) {
-        return;
-    }
+    require(&MARIADB);
     let dir = tempdir();
     let log = dir.path().join("m.jsonl");
     let _ = Command::new("mysql")
@@ -455,7 +432,6 @@ fn passwords_in_recorded_input_and_echoed_statements_are_masked_but_reach_the_se
     assert!(login.status.success(), "{}", text(&login.stderr));
 }
 
-#[test]
 fn a_secret_assignment_in_a_recorded_script_is_masked() {
     let dir = tempdir();
     let log = dir.path().join("s.log");
@@ -477,7 +453,6 @@ fn a_secret_assignment_in_a_recorded_script_is_masked() {
     assert!(!log.contains("abcdef123456"), "{log}");
 }
 
-#[test]
 fn the_pty_follows_the_terminals_size() {
     // The terminal is resized while the command runs. The command is then the terminal's
     // foreground, so SIGWINCH goes to it, not to teelog: teelog notices when the command writes
@@ -526,3 +501,23 @@ fn the_pty_follows_the_terminals_size() {
         assert!(shown.contains("seen 40 100"), "{name}: {shown}");
     }
 }
+
+crate::trials![
+    under_pty_a_program_that_buffers_in_a_pipe_shows_each_line_at_once,
+    under_pty_every_byte_arrives_unchanged_up_to_the_last,
+    the_pty_is_only_stdout_the_terminal_stays_the_commands,
+    without_a_terminal_the_pty_is_80_by_24,
+    echo_with_mysql_logs_statement_result_statement_error_every_time[MARIADB],
+    echo_with_psql_logs_statement_result_statement_error_every_time[POSTGRES],
+    echo_with_sqlite3_logs_statement_result_statement_error_every_time[SQLITE3],
+    echo_needs_a_preset_with_an_echo_flag,
+    input_is_recorded_and_passed_on_byte_for_byte,
+    classic_marks_input_with_a_prompt_of_its_own,
+    teelog_reads_no_more_input_than_the_command_takes_and_leaves_the_rest,
+    a_command_that_never_reads_its_input_ends_the_run_as_usual,
+    redacted_values_are_masked_in_the_input_too_but_reach_the_command,
+    log_input_refuses_a_terminal_on_stdin,
+    passwords_in_recorded_input_and_echoed_statements_are_masked_but_reach_the_server[MARIADB],
+    a_secret_assignment_in_a_recorded_script_is_masked,
+    the_pty_follows_the_terminals_size,
+];

@@ -16,7 +16,6 @@ fn gap(records: &[serde_json::Value], from: &str, to: &str) -> f64 {
     (at(to) - at(from)).as_seconds_f64()
 }
 
-#[test]
 fn replay_plays_each_stream_byte_for_byte_with_its_timing() {
     let dir = tempdir();
     let log = dir.path().join("rec.jsonl");
@@ -68,7 +67,6 @@ fn replay_plays_each_stream_byte_for_byte_with_its_timing() {
     }
 }
 
-#[test]
 fn replay_lists_the_runs_and_plays_the_last_or_the_one_asked_for() {
     let dir = tempdir();
     let log = dir.path().join("rec.jsonl");
@@ -118,7 +116,6 @@ fn replay_lists_the_runs_and_plays_the_last_or_the_one_asked_for() {
     assert!(err.contains("holds no session 'nope'"), "{err}");
 }
 
-#[test]
 fn a_cut_last_line_is_skipped_with_a_warning_and_a_bad_line_is_an_error() {
     let dir = tempdir();
     let log = dir.path().join("rec.jsonl");
@@ -147,7 +144,6 @@ fn a_cut_last_line_is_skipped_with_a_warning_and_a_bad_line_is_an_error() {
     );
 }
 
-#[test]
 fn replay_reads_standard_input_and_a_program_called_replay_still_runs() {
     let dir = tempdir();
     let log = dir.path().join("rec.jsonl");
@@ -170,7 +166,6 @@ fn replay_reads_standard_input_and_a_program_called_replay_still_runs() {
     assert_eq!(text(&out.stdout), "program replay x\n");
 }
 
-#[test]
 fn a_converted_classic_log_is_what_the_live_one_was() {
     let dir = tempdir();
     let jsonl = dir.path().join("rec.jsonl");
@@ -211,11 +206,8 @@ fn asciinema_cat(dir: &Path, cast: &Path) -> String {
     console.rest()
 }
 
-#[test]
 fn asciicast_is_a_recording_asciinema_plays() {
-    if !available("asciinema", &["asciinema", "--version"]) {
-        return;
-    }
+    require(&ASCIINEMA);
     let dir = tempdir();
     let cast = dir.path().join("run.cast");
     let jsonl = dir.path().join("run.jsonl");
@@ -277,7 +269,6 @@ fn asciicast_is_a_recording_asciinema_plays() {
 
 // --- --strip-ansi --------------------------------------------------------------------------
 
-#[test]
 fn strip_ansi_cleans_every_log_and_leaves_the_console_alone() {
     let dir = tempdir();
     let plain = dir.path().join("p.log");
@@ -315,7 +306,6 @@ fn strip_ansi_cleans_every_log_and_leaves_the_console_alone() {
     assert!(classic.contains("]> red plain\n"), "{classic}");
 }
 
-#[test]
 fn a_replay_into_a_closed_pipe_stops_instead_of_waiting_out_the_recording() {
     // A recording whose last output comes a minute after the first two: `replay | head -1`
     // must end at the second write, to the closed pipe, not a minute later.
@@ -349,7 +339,6 @@ fn a_replay_into_a_closed_pipe_stops_instead_of_waiting_out_the_recording() {
     assert_eq!(shown, "a\n");
 }
 
-#[test]
 fn replay_speed_takes_a_bounded_number_and_refuses_the_rest_in_one_line() {
     let dir = tempdir();
     let log = dir.path().join("rec.jsonl");
@@ -395,7 +384,6 @@ fn replay_speed_takes_a_bounded_number_and_refuses_the_rest_in_one_line() {
     assert_eq!(text(&out.stdout), "a\nb\n");
 }
 
-#[test]
 fn replay_reads_a_fifo_and_a_pipe_once_and_plays_what_they_held() {
     let dir = tempdir();
     let log = dir.path().join("rec.jsonl");
@@ -440,9 +428,7 @@ fn replay_reads_a_fifo_and_a_pipe_once_and_plays_what_they_held() {
         }
     }
     // `<(...)`: a /dev/fd/N that is a pipe; and a pipe as /dev/stdin and as `-`.
-    if !available("bash", &["bash", "--version"]) {
-        return;
-    }
+    require(&BASH);
     let bin = env!("CARGO_BIN_EXE_teelog");
     for script in [
         format!("{bin} replay <(cat {})", log.display()),
@@ -479,7 +465,6 @@ fn live_classic_and_jsonl(dir: &Path, pause: &str, script: &str) -> (Vec<u8>, Ve
     (read(&classic), read(&jsonl))
 }
 
-#[test]
 fn a_line_that_arrives_in_pieces_around_the_pause_replays_as_the_live_classic_log() {
     let dir = tempdir();
     // Pieces of lines on both streams with silences just under, at and over --pause 0.05 (the
@@ -527,7 +512,6 @@ fn a_line_that_arrives_in_pieces_around_the_pause_replays_as_the_live_classic_lo
     assert_eq!(runs, 15);
 }
 
-#[test]
 fn the_record_after_each_pause_says_so_and_the_start_says_the_recording_marks_them() {
     let dir = tempdir();
     let (_, jsonl) = live_classic_and_jsonl(
@@ -576,7 +560,6 @@ fn rotated(dir: &Path) -> Vec<Vec<u8>> {
     files
 }
 
-#[test]
 fn a_later_file_of_a_rotation_plays_with_one_warning_and_is_not_converted_with_an_invented_start() {
     let dir = tempdir();
     let files = rotated(dir.path());
@@ -638,3 +621,19 @@ fn a_later_file_of_a_rotation_plays_with_one_warning_and_is_not_converted_with_a
         text(&list.stdout)
     );
 }
+
+crate::trials![
+    replay_plays_each_stream_byte_for_byte_with_its_timing,
+    replay_lists_the_runs_and_plays_the_last_or_the_one_asked_for,
+    a_cut_last_line_is_skipped_with_a_warning_and_a_bad_line_is_an_error,
+    replay_reads_standard_input_and_a_program_called_replay_still_runs,
+    a_converted_classic_log_is_what_the_live_one_was,
+    asciicast_is_a_recording_asciinema_plays[ASCIINEMA],
+    strip_ansi_cleans_every_log_and_leaves_the_console_alone,
+    a_replay_into_a_closed_pipe_stops_instead_of_waiting_out_the_recording,
+    replay_speed_takes_a_bounded_number_and_refuses_the_rest_in_one_line,
+    replay_reads_a_fifo_and_a_pipe_once_and_plays_what_they_held[BASH],
+    a_line_that_arrives_in_pieces_around_the_pause_replays_as_the_live_classic_log,
+    the_record_after_each_pause_says_so_and_the_start_says_the_recording_marks_them,
+    a_later_file_of_a_rotation_plays_with_one_warning_and_is_not_converted_with_an_invented_start,
+];

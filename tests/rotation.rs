@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::util::*;
 
-const LOGROTATE: &str = "/usr/sbin/logrotate";
+const LOGROTATE_PROGRAM: &str = "/usr/sbin/logrotate";
 
 /// How many times logrotate rotates the logs during the run.
 const ROTATIONS: usize = 8;
@@ -27,9 +27,7 @@ struct Rotated {
 /// its own state file and a configuration holding `directives`, rotates both [`ROTATIONS`]
 /// times; then stops the command and gathers the files.
 fn under_logrotate(directives: &str) -> Option<Rotated> {
-    if !available("logrotate", &[LOGROTATE, "--version"]) {
-        return None;
-    }
+    require(&LOGROTATE);
     let dir = tempdir();
     let plain = dir.path().join("app.log");
     let jsonl = dir.path().join("app.jsonl");
@@ -65,7 +63,7 @@ fn under_logrotate(directives: &str) -> Option<Rotated> {
     for _ in 0..ROTATIONS {
         // Lines in between: each rotation has something to rotate.
         std::thread::sleep(Duration::from_millis(150));
-        let out = Command::new(LOGROTATE)
+        let out = Command::new(LOGROTATE_PROGRAM)
             .arg("-f")
             .arg("-s")
             .arg(&state)
@@ -160,7 +158,6 @@ fn assert_every_line_once(numbers: &[u64], what: &str) {
     );
 }
 
-#[test]
 fn logrotate_create_loses_no_line() {
     let Some(run) = under_logrotate("    create") else {
         return;
@@ -170,7 +167,6 @@ fn logrotate_create_loses_no_line() {
     assert_every_line_once(&jsonl_numbers(&run.jsonl, false), "jsonl");
 }
 
-#[test]
 fn logrotate_compress_without_delaycompress_loses_no_line() {
     // The renamed file is compressed and removed at once: a line teelog wrote into it after the
     // compression read it would be gone.
@@ -182,7 +178,6 @@ fn logrotate_compress_without_delaycompress_loses_no_line() {
     assert_every_line_once(&jsonl_numbers(&run.jsonl, false), "jsonl");
 }
 
-#[test]
 fn logrotate_compress_delaycompress_without_create_loses_no_line() {
     // nocreate: teelog makes the new file itself.
     let Some(run) = under_logrotate("    nocreate\n    compress\n    delaycompress") else {
@@ -193,7 +188,6 @@ fn logrotate_compress_delaycompress_without_create_loses_no_line() {
     assert_every_line_once(&jsonl_numbers(&run.jsonl, false), "jsonl");
 }
 
-#[test]
 fn logrotate_copytruncate_keeps_lines_in_order_and_whole_and_loses_only_between_copy_and_truncate()
 {
     // logrotate(8), copytruncate: "there is a very small time slice between copying the file
@@ -224,7 +218,6 @@ fn logrotate_copytruncate_keeps_lines_in_order_and_whole_and_loses_only_between_
     }
 }
 
-#[test]
 fn a_log_logrotate_creates_open_to_others_is_said_once_per_file() {
     // logrotate's `create 0644 nobody nogroup`: root's output in a world-readable file that
     // belongs to nobody. teelog leaves the mode alone and says so, once per new file.
@@ -260,3 +253,12 @@ fn a_log_logrotate_creates_open_to_others_is_said_once_per_file() {
         run.stderr
     );
 }
+
+crate::trials![
+    logrotate_create_loses_no_line[LOGROTATE],
+    logrotate_compress_without_delaycompress_loses_no_line[LOGROTATE],
+    logrotate_compress_delaycompress_without_create_loses_no_line[LOGROTATE],
+    logrotate_copytruncate_keeps_lines_in_order_and_whole_and_loses_only_between_copy_and_truncate
+        [LOGROTATE],
+    a_log_logrotate_creates_open_to_others_is_said_once_per_file[LOGROTATE],
+];

@@ -3,7 +3,6 @@
 
 use crate::util::*;
 
-#[test]
 fn no_form_of_password_reaches_the_console_or_any_log() {
     let dir = tempdir();
     let bin = dir.path().join("bin");
@@ -101,7 +100,6 @@ fn no_form_of_password_reaches_the_console_or_any_log() {
     }
 }
 
-#[test]
 fn redact_env_masks_a_value_everywhere_teelog_writes() {
     let dir = tempdir();
     let secret = "tok-9f3Kq2xZ";
@@ -147,7 +145,6 @@ fn redact_env_masks_a_value_everywhere_teelog_writes() {
     );
 }
 
-#[test]
 fn redact_env_refuses_a_short_value_and_warns_of_an_unset_one() {
     let dir = tempdir();
     let marker = dir.path().join("ran");
@@ -205,7 +202,6 @@ fn sql_client_run(preset: &str, extra: &[&str], script: &str) -> [String; 4] {
 /// Failing statements with a password in every form that ran on the real servers: the
 /// client's error output quotes them, with or without --echo, and no log (nor the console,
 /// which gets the same masked output) holds the password.
-#[test]
 fn a_sql_clients_output_never_shows_the_password_of_a_failing_statement() {
     let mysql = [
         "CREATE USER 'tl_x'@'localhost' IDENTIFIED BY 'S3cretX' garbage;\n",
@@ -222,13 +218,11 @@ fn a_sql_clients_output_never_shows_the_password_of_a_failing_statement() {
         "ALTER ROLE tl_x PASSWORD $t$S3cretX$t$ garbage;\n",
         "ALTER ROLE tl_x PASSWORD U&'S3cretX' garbage;\n",
     ];
-    for (preset, probe, scripts) in [
-        ("mysql", &["mysql", "-e", "select 1"][..], &mysql[..]),
-        ("psql", &["psql", "-c", "select 1"][..], &psql[..]),
+    for (preset, need, scripts) in [
+        ("mysql", &MARIADB, &mysql[..]),
+        ("psql", &POSTGRES, &psql[..]),
     ] {
-        if !available(preset, probe) {
-            continue;
-        }
+        require(need);
         for script in scripts {
             for extra in [&[][..], &["--echo"][..], &["--log-input"][..]] {
                 if preset == "psql" && extra.is_empty() && script.contains("PASSWORD\n") {
@@ -258,7 +252,6 @@ fn a_sql_clients_output_never_shows_the_password_of_a_failing_statement() {
 }
 
 /// `--log-input` records what the command read, not what teelog passed into its pipe.
-#[test]
 fn recorded_input_is_only_what_the_command_read() {
     let dir = tempdir();
     let file = dir.path().join("drop.sql");
@@ -284,3 +277,11 @@ fn recorded_input_is_only_what_the_command_read() {
         assert_eq!(text(&rebuild(&records, "stdin")), recorded, "{command:?}");
     }
 }
+
+crate::trials![
+    no_form_of_password_reaches_the_console_or_any_log,
+    redact_env_masks_a_value_everywhere_teelog_writes,
+    redact_env_refuses_a_short_value_and_warns_of_an_unset_one,
+    a_sql_clients_output_never_shows_the_password_of_a_failing_statement [MARIADB, POSTGRES],
+    recorded_input_is_only_what_the_command_read,
+];

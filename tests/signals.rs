@@ -17,7 +17,6 @@ fn exit_record(log: &std::path::Path) -> serde_json::Value {
     records.last().unwrap().clone()
 }
 
-#[test]
 fn ctrl_c_in_a_terminal_reaches_the_command_once_and_teelog_ends_as_it_did() {
     for (key, name, number) in [(b"\x03", "INT", 2), (b"\x1c", "QUIT", 3)] {
         let dir = tempdir();
@@ -75,7 +74,6 @@ fn start_signals_fixture(log: &std::path::Path) -> (Child, Collector) {
     (child, console)
 }
 
-#[test]
 fn signals_sent_to_teelog_are_forwarded_and_logged() {
     let signals = [
         Signal::SIGTERM,
@@ -108,7 +106,6 @@ fn signals_sent_to_teelog_are_forwarded_and_logged() {
     }
 }
 
-#[test]
 fn a_second_sigterm_does_not_cut_the_log_short() {
     let dir = tempdir();
     let log = dir.path().join("k.jsonl");
@@ -125,7 +122,6 @@ fn a_second_sigterm_does_not_cut_the_log_short() {
     assert_eq!(exit_record(&log)["signal"], "SIGTERM");
 }
 
-#[test]
 fn the_command_starts_with_default_dispositions_and_an_empty_mask() {
     let script = "grep -E '^Sig(Blk|Ign)' /proc/self/status";
     let direct = Command::new("sh").args(["-c", script]).output().unwrap();
@@ -179,7 +175,6 @@ fn start_job(fixture_args: &[&str], log: &std::path::Path) -> (Child, Collector)
     (child, console)
 }
 
-#[test]
 fn stray_signals_do_not_kill_teelog_and_reach_the_command_once() {
     // Every catchable signal that is not job control (tested below) or teelog's own business:
     // the ones the first release died of, real-time ones, and the fault signals sent by kill.
@@ -245,7 +240,6 @@ fn kill_by_number(pid: i32, signal: i32) -> i32 {
         .unwrap()
 }
 
-#[test]
 fn a_signal_sent_to_teelogs_process_group_reaches_the_command_once() {
     // From outside the group, as `kill %1` or `kill -- -PGID`.
     let dir = tempdir();
@@ -278,7 +272,6 @@ fn under_timeout(signal: &str, command: &[&str]) -> (String, serde_json::Value) 
     (text(&out.stdout), exit_record(&log))
 }
 
-#[test]
 fn timeout_reaches_the_command_once() {
     // timeout(1) sends its signal to teelog and then to its own process group, teelog's.
     for (signal, name) in [("TERM", "SIGTERM"), ("USR1", "SIGUSR1")] {
@@ -291,7 +284,6 @@ fn timeout_reaches_the_command_once() {
     }
 }
 
-#[test]
 fn timeout_with_a_real_time_signal_reaches_the_command_once() {
     // Real-time signals queue: timeout's two sends would be two deliveries if relayed both.
     let (console, exit) = under_timeout("RTMIN+2", &["catch.sh", "RTMIN+2"]);
@@ -299,7 +291,6 @@ fn timeout_with_a_real_time_signal_reaches_the_command_once() {
     assert_eq!(exit["code"], 0);
 }
 
-#[test]
 fn a_real_time_signal_death_is_named_and_mirrored() {
     let dir = tempdir();
     let (jsonl, classic) = (dir.path().join("rt.jsonl"), dir.path().join("rt.log"));
@@ -331,7 +322,6 @@ fn script_in_a_terminal(dir: &std::path::Path, script: &str) -> (Child, File, Co
     in_a_terminal(dir, &["sh".as_ref(), "-c".as_ref(), script.as_ref()])
 }
 
-#[test]
 fn the_command_has_the_terminal_and_teelog_takes_it_back_after() {
     // The command reads the terminal itself (as mysql -p does for a password): it must be the
     // terminal's foreground. After teelog the shell reads the terminal again.
@@ -354,7 +344,6 @@ fn state(pid: u32) -> char {
     stat.rsplit_once(") ").unwrap().1.chars().next().unwrap()
 }
 
-#[test]
 fn ctrl_z_stops_the_job_and_sigcont_resumes_it_in_the_foreground() {
     let dir = tempdir();
     let log = dir.path().join("z.jsonl");
@@ -391,7 +380,6 @@ fn ctrl_z_stops_the_job_and_sigcont_resumes_it_in_the_foreground() {
     assert_eq!(exit_record(&log)["signal"], "SIGINT");
 }
 
-#[test]
 fn ctrl_c_still_stops_the_script_that_runs_teelog() {
     // Without teelog the terminal's Ctrl-C reaches the script's shell too, and its loop stops;
     // with the command holding the terminal, teelog passes the signal on to its own group.
@@ -413,7 +401,6 @@ fn ctrl_c_still_stops_the_script_that_runs_teelog() {
     assert!(!console.rest().contains("continued"));
 }
 
-#[test]
 fn without_a_terminal_stops_and_continues_reach_the_command_and_teelog_goes_on() {
     // SIGTSTP sent to teelog stops the command; SIGCONT sent to teelog continues it. And a
     // command stopped and continued directly (a debugger, kill -STOP) does not leave teelog
@@ -464,13 +451,10 @@ fn without_a_terminal_stops_and_continues_reach_the_command_and_teelog_goes_on()
     assert_eq!(exit_record(&log)["code"], 0);
 }
 
-#[test]
 fn a_shell_sees_teelog_stopped_by_the_signal_that_stopped_the_command() {
     // bash with job control runs teelog as a job in a terminal: the status it reports for the
     // stopped job (128 + the signal) is the bare command's, and `fg` continues both.
-    if !available("bash", &["bash", "--version"]) {
-        return;
-    }
+    require(&BASH);
     let read = "read x; echo \"resumed $x\"";
     for (stop, status) in [
         ("", 148),
@@ -508,3 +492,20 @@ fn a_shell_sees_teelog_stopped_by_the_signal_that_stopped_the_command() {
         assert_eq!(exit_record(&log)["code"], 0);
     }
 }
+
+crate::trials![
+    ctrl_c_in_a_terminal_reaches_the_command_once_and_teelog_ends_as_it_did,
+    signals_sent_to_teelog_are_forwarded_and_logged,
+    a_second_sigterm_does_not_cut_the_log_short,
+    the_command_starts_with_default_dispositions_and_an_empty_mask,
+    stray_signals_do_not_kill_teelog_and_reach_the_command_once,
+    a_signal_sent_to_teelogs_process_group_reaches_the_command_once,
+    timeout_reaches_the_command_once,
+    timeout_with_a_real_time_signal_reaches_the_command_once,
+    a_real_time_signal_death_is_named_and_mirrored,
+    the_command_has_the_terminal_and_teelog_takes_it_back_after,
+    ctrl_z_stops_the_job_and_sigcont_resumes_it_in_the_foreground,
+    ctrl_c_still_stops_the_script_that_runs_teelog,
+    without_a_terminal_stops_and_continues_reach_the_command_and_teelog_goes_on,
+    a_shell_sees_teelog_stopped_by_the_signal_that_stopped_the_command[BASH],
+];

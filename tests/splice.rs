@@ -30,7 +30,6 @@ fn only(all: &[u8], alphabet: &[u8]) -> Vec<u8> {
 const OUT: &[u8] = b"abcdefghijklm\n";
 const ERR: &[u8] = b"nopqrstuvwxyz";
 
-#[test]
 fn plain_logs_and_a_slow_console_get_every_byte_of_both_streams() {
     let dir = tempdir();
     let (out, err) = (letters(3_000_000, 3, OUT), letters(2_000_000, 4, ERR));
@@ -81,11 +80,8 @@ fn plain_logs_and_a_slow_console_get_every_byte_of_both_streams() {
     }
 }
 
-#[test]
 fn a_program_appending_to_the_log_meanwhile_loses_nothing_and_neither_does_teelog() {
-    if !available("strace", &["strace", "-V"]) {
-        return;
-    }
+    require(&STRACE);
     let dir = tempdir();
     let (log, trace, input) = (
         dir.path().join("x.log"),
@@ -158,7 +154,6 @@ fn a_program_appending_to_the_log_meanwhile_loses_nothing_and_neither_does_teelo
     assert!(rest.as_bytes() == data, "teelog's output, whole");
 }
 
-#[test]
 fn a_log_someone_holds_open_is_copied_into_instead() {
     let dir = tempdir();
     let (log, input) = (dir.path().join("x.log"), dir.path().join("input"));
@@ -185,7 +180,6 @@ fn a_log_someone_holds_open_is_copied_into_instead() {
     assert!(read(&log) == data, "the log got every byte");
 }
 
-#[test]
 fn a_console_that_is_a_file_gets_every_byte_appended_or_not() {
     let dir = tempdir();
     let (log, input, console) = (
@@ -227,3 +221,10 @@ fn a_console_that_is_a_file_gets_every_byte_appended_or_not() {
         std::fs::remove_file(&log).unwrap();
     }
 }
+
+crate::trials![
+    plain_logs_and_a_slow_console_get_every_byte_of_both_streams,
+    a_program_appending_to_the_log_meanwhile_loses_nothing_and_neither_does_teelog[STRACE],
+    a_log_someone_holds_open_is_copied_into_instead,
+    a_console_that_is_a_file_gets_every_byte_appended_or_not,
+];

@@ -40,9 +40,7 @@ impl Drop for Rsyslog {
 
 impl Rsyslog {
     fn start() -> Option<Rsyslog> {
-        if !available("rsyslog", &["rsyslogd", "-v"]) {
-            return None;
-        }
+        require(&RSYSLOG);
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -282,7 +280,6 @@ fn check(rsyslog: &Rsyslog, end: End, err: &str, sent: &BTreeSet<u64>) -> u64 {
     missing
 }
 
-#[test]
 fn a_run_where_nothing_is_lost_counts_nothing_and_says_nothing() {
     let Some(rsyslog) = Rsyslog::start() else {
         return;
@@ -296,7 +293,6 @@ fn a_run_where_nothing_is_lost_counts_nothing_and_says_nothing() {
     assert_eq!(check(&rsyslog, end, &err, &sent), 0);
 }
 
-#[test]
 fn a_server_that_stalls_and_is_restarted_has_what_it_lost_counted() {
     // The case: rsyslogd stops reading (SIGSTOP) while teelog goes on sending, so the
     // kernel's buffers on both sides and teelog's backlog fill; then it is killed and a new one
@@ -323,7 +319,6 @@ fn a_server_that_stalls_and_is_restarted_has_what_it_lost_counted() {
     assert!(missing > 0, "the kernel's buffers held some: {err}");
 }
 
-#[test]
 fn a_server_stopped_until_the_run_ends_has_what_it_did_not_take_counted() {
     let Some(rsyslog) = Rsyslog::start() else {
         return;
@@ -339,7 +334,6 @@ fn a_server_stopped_until_the_run_ends_has_what_it_did_not_take_counted() {
     assert_eq!(end, End::Code(125), "{err}");
 }
 
-#[test]
 fn a_server_that_shuts_down_cleanly_and_comes_back_loses_nothing() {
     // rsyslogd closes its connections on SIGTERM (a FIN) having read everything; one killed
     // with nothing unread closes them the same way. teelog must notice before it writes into the
@@ -362,7 +356,6 @@ fn a_server_that_shuts_down_cleanly_and_comes_back_loses_nothing() {
     }
 }
 
-#[test]
 fn a_server_that_shuts_down_for_good_has_the_rest_counted_as_not_delivered() {
     let Some(mut rsyslog) = Rsyslog::start() else {
         return;
@@ -377,7 +370,6 @@ fn a_server_that_shuts_down_for_good_has_the_rest_counted_as_not_delivered() {
     assert_eq!(counted(&err, rsyslog.port), (PHASE + 1, 0), "{err}");
 }
 
-#[test]
 fn a_server_shut_down_while_teelog_sends_has_what_it_lost_counted() {
     let Some(mut rsyslog) = Rsyslog::start() else {
         return;
@@ -395,7 +387,6 @@ fn a_server_shut_down_while_teelog_sends_has_what_it_lost_counted() {
     check(&rsyslog, end, &err, &sent);
 }
 
-#[test]
 fn a_server_that_is_never_there_has_every_message_counted() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -408,7 +399,6 @@ fn a_server_that_is_never_there_has_every_message_counted() {
     assert_eq!(counted(&err, port), (sent.len() as u64, 0), "{err}");
 }
 
-#[test]
 fn a_server_that_stalls_and_goes_on_loses_nothing_and_nothing_is_counted() {
     let Some(rsyslog) = Rsyslog::start() else {
         return;
@@ -425,3 +415,14 @@ fn a_server_that_stalls_and_goes_on_loses_nothing_and_nothing_is_counted() {
     assert_eq!(check(&rsyslog, end, &err, &sent), 0);
     assert_eq!(err, "");
 }
+
+crate::trials![
+    a_run_where_nothing_is_lost_counts_nothing_and_says_nothing[RSYSLOG],
+    a_server_that_stalls_and_is_restarted_has_what_it_lost_counted[RSYSLOG],
+    a_server_stopped_until_the_run_ends_has_what_it_did_not_take_counted[RSYSLOG],
+    a_server_that_shuts_down_cleanly_and_comes_back_loses_nothing[RSYSLOG],
+    a_server_that_shuts_down_for_good_has_the_rest_counted_as_not_delivered[RSYSLOG],
+    a_server_shut_down_while_teelog_sends_has_what_it_lost_counted[RSYSLOG],
+    a_server_that_is_never_there_has_every_message_counted[RSYSLOG],
+    a_server_that_stalls_and_goes_on_loses_nothing_and_nothing_is_counted[RSYSLOG],
+];

@@ -1,4 +1,6 @@
-//! One integration-test binary; every test runs the real `teelog` binary (see `util`).
+//! One integration-test binary; every test runs the real `teelog` binary (see `util`). Its harness
+//! is `harness` (libtest-mimic): each module ends with `trials![...]`, which lists its tests and
+//! what each needs from the machine, so that a missing program shows as an ignored test.
 
 mod command_line;
 mod completions;
@@ -10,6 +12,7 @@ mod faults;
 mod files;
 mod filters;
 mod formats;
+mod harness;
 mod live;
 mod long_running;
 mod man;
@@ -27,3 +30,35 @@ mod tcp_syslog;
 mod tools;
 mod util;
 mod volume;
+
+fn main() {
+    let tests = [
+        command_line::trials(),
+        completions::trials(),
+        delivery::trials(),
+        destinations::trials(),
+        errors::trials(),
+        exit_status::trials(),
+        faults::trials(),
+        files::trials(),
+        filters::trials(),
+        formats::trials(),
+        live::trials(),
+        long_running::trials(),
+        man::trials(),
+        nothing_lost::trials(),
+        package::trials(),
+        presets::trials(),
+        prompts::trials(),
+        recording::trials(),
+        replay::trials(),
+        rotation::trials(),
+        secrets::trials(),
+        signals::trials(),
+        splice::trials(),
+        tcp_syslog::trials(),
+        tools::trials(),
+        volume::trials(),
+    ];
+    harness::main(tests.into_iter().flatten().collect())
+}

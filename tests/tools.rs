@@ -23,11 +23,8 @@ fn two_runs(dir: &Path) -> (std::path::PathBuf, Vec<serde_json::Value>) {
     (log, records)
 }
 
-#[test]
 fn the_readmes_jq_recipes_give_what_they_say() {
-    if !available("jq", &["jq", "--version"]) {
-        return;
-    }
+    require(&JQ);
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let block = readme
@@ -79,11 +76,8 @@ fn the_readmes_jq_recipes_give_what_they_say() {
     }
 }
 
-#[test]
 fn lnav_reads_recordings_with_their_times_and_stderr_as_errors() {
-    if !available("lnav", &["lnav", "-V"]) {
-        return;
-    }
+    require(&LNAV);
     let dir = tempdir();
     let home = dir.path().join("home");
     std::fs::create_dir(&home).unwrap();
@@ -133,7 +127,6 @@ fn lnav_reads_recordings_with_their_times_and_stderr_as_errors() {
     }
 }
 
-#[test]
 fn a_bash_that_sources_the_completions_completes_flags_and_preset_names() {
     let script = format!(
         "source <({bin} completions bash) || exit 9
@@ -164,3 +157,9 @@ fn a_bash_that_sources_the_completions_completes_flags_and_preset_names() {
     let out = run(teelog().args(["completions", "tcsh"]), 125);
     assert!(text(&out.stderr).contains("tcsh"), "{}", text(&out.stderr));
 }
+
+crate::trials![
+    the_readmes_jq_recipes_give_what_they_say[JQ],
+    lnav_reads_recordings_with_their_times_and_stderr_as_errors[LNAV],
+    a_bash_that_sources_the_completions_completes_flags_and_preset_names,
+];

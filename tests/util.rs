@@ -11,6 +11,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::Value;
 
+pub use crate::harness::needs::*;
+pub use crate::harness::require;
+
 /// `teelog` with stdin closed (tests that feed stdin set their own).
 pub fn teelog() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_teelog"));
@@ -139,19 +142,6 @@ pub fn check_run(records: &[Value]) {
             pair[1]
         );
     }
-}
-
-/// Root is needed (to mount, to chown); CI runs as root, so there the test must not skip.
-pub fn must_run_as_root(what: &str) -> bool {
-    if nix::unistd::Uid::effective().is_root() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{what} needs root, and CI runs as root"
-    );
-    eprintln!("SKIPPED: {what} needs root; CI runs it");
-    false
 }
 
 /// Reads `source` at about `bytes_per_sec`, as a slow terminal or an SSH session would, until its
@@ -376,23 +366,4 @@ pub fn in_a_terminal(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> (Child
     let master = File::from(pty.master);
     let console = Collector::new(master.try_clone().unwrap());
     (child, master, console)
-}
-
-/// Whether `program` runs `probe` successfully; when it cannot and CI=true, the test fails.
-pub fn available(what: &str, probe: &[&str]) -> bool {
-    let ok = Command::new(probe[0])
-        .args(&probe[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{what} is not available: .ci/run must install and start it"
-        );
-        eprintln!("SKIPPED: {what} is not available here ({probe:?} failed); .ci/run installs it");
-    }
-    ok
 }

@@ -2,7 +2,6 @@
 
 use crate::util::*;
 
-#[test]
 fn long_lines_are_split_into_bounded_records_and_rebuilt() {
     let dir = tempdir();
     let mut input = Vec::new();
@@ -75,7 +74,6 @@ fn run_sampling_peak_rss(cmd: &mut std::process::Command) -> (End, String, i64) 
 
 const FLAT_MEMORY_KIB: i64 = 16 * 1024;
 
-#[test]
 fn two_gib_in_plain_and_jsonl_with_flat_memory() {
     for format in ["plain", "jsonl"] {
         let script = "yes 'a line of ordinary text output, about eighty bytes long ..................' | head -c 2G";
@@ -91,7 +89,6 @@ fn two_gib_in_plain_and_jsonl_with_flat_memory() {
     }
 }
 
-#[test]
 fn a_stalled_console_slows_the_command_instead_of_growing_teelog() {
     use std::io::Read;
     let mut child = teelog()
@@ -133,7 +130,6 @@ fn a_stalled_console_slows_the_command_instead_of_growing_teelog() {
     assert_eq!(rebuild(&records, "stdout").len(), 100_000_000);
 }
 
-#[test]
 fn a_single_one_gib_line_becomes_bounded_records_that_rebuild_exactly() {
     use std::io::BufRead;
     let dir = tempdir();
@@ -172,7 +168,6 @@ fn a_single_one_gib_line_becomes_bounded_records_that_rebuild_exactly() {
     assert_eq!(outputs, (1 << 30) / (64 * 1024));
 }
 
-#[test]
 fn a_hundred_megabytes_of_random_bytes_are_kept_exactly_on_the_console_and_in_every_log() {
     let dir = tempdir();
     let input = noise(100_000_000, 99);
@@ -199,7 +194,6 @@ fn a_hundred_megabytes_of_random_bytes_are_kept_exactly_on_the_console_and_in_ev
     );
 }
 
-#[test]
 fn output_that_stops_inside_a_utf8_character_is_kept() {
     let out = run(
         teelog().args(["-f", "jsonl", "--", "sh", "-c", "printf 'euro \\342\\202'"]),
@@ -215,3 +209,12 @@ fn output_that_stops_inside_a_utf8_character_is_kept() {
         "an incomplete character is not valid UTF-8"
     );
 }
+
+crate::trials![
+    long_lines_are_split_into_bounded_records_and_rebuilt,
+    two_gib_in_plain_and_jsonl_with_flat_memory,
+    a_stalled_console_slows_the_command_instead_of_growing_teelog,
+    a_single_one_gib_line_becomes_bounded_records_that_rebuild_exactly,
+    a_hundred_megabytes_of_random_bytes_are_kept_exactly_on_the_console_and_in_every_log,
+    output_that_stops_inside_a_utf8_character_is_kept,
+];
