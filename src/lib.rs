@@ -16,6 +16,7 @@ pub mod replay;
 pub mod runner;
 pub mod sink;
 pub mod strip;
+pub mod sys;
 
 use cli::Cli;
 use error::Error;

@@ -9,7 +9,7 @@ use std::os::fd::AsFd;
 
 use nix::sys::socket::{MsgFlags, recv};
 
-use crate::runner::sys;
+use crate::sys;
 
 /// How many messages written whole between two looks at a connection's queues (see [`Flight`]).
 const LOOK_EVERY: usize = 64;

@@ -20,7 +20,7 @@ use nix::libc;
 use nix::unistd::{Pid, getpgrp, tcgetpgrp, tcsetpgrp};
 
 use super::signals;
-use super::sys::{self, Waited};
+use crate::sys::{self, Waited};
 
 use crate::event::Status;
 

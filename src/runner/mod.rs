@@ -25,7 +25,6 @@
 mod job;
 pub mod signals;
 mod spawn;
-pub(crate) mod sys;
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -43,6 +42,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use crate::error::{EXIT_FAILED, Error, report};
 use crate::event::{Chunk, Exit, Size, Start, Status, Stream};
 use crate::sink::{Fanout, SPLICE_MIN};
+use crate::sys;
 pub use spawn::{INPUT_PIPE_SIZE, Wiring};
 use spawn::{Source, Wired};
 

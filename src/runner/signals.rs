@@ -1,7 +1,7 @@
 //! Signals. teelog must outlive every signal it can catch (to log how the command ended), relay
 //! the ones meant for the command exactly once, and finally end the way the command ended.
 //!
-//! The command runs in a process group of its own (see [`super::sys::own_process_group`]), which
+//! The command runs in a process group of its own (see [`crate::sys::own_process_group`]), which
 //! has the terminal's foreground when teelog had it, so:
 //! - the terminal's Ctrl-C, Ctrl-\ and Ctrl-Z reach the command directly and teelog not at all;
 //! - a signal sent to teelog's process group (`kill -- -PGID`, a shell's `kill %1`) reaches
@@ -43,7 +43,7 @@ use signal_hook::iterator::SignalsInfo;
 use signal_hook::iterator::exfiltrator::WithOrigin;
 use signal_hook::low_level::siginfo::{Cause, Sent};
 
-use super::sys;
+use crate::sys;
 
 /// Two identical signals sent with kill(2) by one sender this close together are one.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_millis(100);

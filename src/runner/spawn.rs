@@ -21,9 +21,10 @@ use nix::spawn::{PosixSpawnAttr, PosixSpawnFileActions, PosixSpawnFlags, posix_s
 use nix::sys::signal::{SigSet, Signal};
 use nix::unistd::Pid;
 
-use super::{job, sys};
+use super::job;
 use crate::error::Error;
 use crate::event::{Size, Stream};
+use crate::sys;
 
 /// What the command's pipes are enlarged to: Linux's default `pipe-max-size`.
 const PIPE_SIZE: i32 = 1024 * 1024;

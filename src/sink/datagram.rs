@@ -68,10 +68,7 @@ impl Datagram {
             }
             if self.stalled {
                 // Caught up once nothing it was sent is left unread.
-                self.stalled = !matches!(
-                    crate::runner::sys::unacknowledged(self.socket.as_fd()),
-                    Ok(0)
-                );
+                self.stalled = !matches!(crate::sys::unacknowledged(self.socket.as_fd()), Ok(0));
             }
             match send_entry(&self.socket, record) {
                 Ok(()) => return,

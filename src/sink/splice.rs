@@ -32,7 +32,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use super::{Dest, Fanout, Kind};
 use crate::event::Stream;
-use crate::runner::sys::{Lease, lease};
+use crate::sys::{Lease, lease};
 
 /// The smallest chunk worth splicing: a tee(2) and a splice(2) per destination, and five more
 /// calls for the lease around a log's, cost more than copying a few pages.
