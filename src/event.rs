@@ -90,7 +90,7 @@ impl Status {
     pub fn signal_name(self) -> Option<String> {
         match self {
             Status::Code(_) => None,
-            Status::Signal(n) => Some(crate::runner::signals::name(n)),
+            Status::Signal(n) => Some(crate::signal::name(n)),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod redact;
 pub mod remote;
 pub mod replay;
 pub mod runner;
+pub mod signal;
 pub mod sink;
 pub mod strip;
 pub mod sys;

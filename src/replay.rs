@@ -506,8 +506,7 @@ fn play(
                 let status = match (r.code, &r.signal) {
                     (Some(code), _) => Status::Code(code),
                     (None, Some(name)) => Status::Signal(
-                        crate::runner::signals::number(name)
-                            .ok_or_else(|| bad(*line, "unknown signal"))?,
+                        crate::signal::number(name).ok_or_else(|| bad(*line, "unknown signal"))?,
                     ),
                     (None, None) => return Err(bad(*line, "exit record without code or signal")),
                 };

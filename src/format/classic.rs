@@ -287,7 +287,7 @@ impl Formatter for ClassicFormatter {
             (Status::Signal(n), _) => write!(
                 out,
                 " exit: killed by {} (signal {n}) after {secs}s",
-                crate::runner::signals::name(n)
+                crate::signal::name(n)
             ),
         };
         if ev.unread > 0 {

@@ -115,11 +115,7 @@ impl Formatter for JournalFormatter {
         e.begin(5, out);
         match ev.status {
             Status::Code(code) => field(out, "TEELOG_EXIT_CODE", code.to_string().as_bytes()),
-            Status::Signal(n) => field(
-                out,
-                "TEELOG_SIGNAL",
-                crate::runner::signals::name(n).as_bytes(),
-            ),
+            Status::Signal(n) => field(out, "TEELOG_SIGNAL", crate::signal::name(n).as_bytes()),
         }
         field(
             out,

@@ -171,7 +171,7 @@ pub(crate) fn exit_summary(ev: &Exit) -> String {
         crate::event::Status::Code(code) => format!("exit: status {code} after {secs}s"),
         crate::event::Status::Signal(n) => format!(
             "exit: killed by {} (signal {n}) after {secs}s",
-            crate::runner::signals::name(n)
+            crate::signal::name(n)
         ),
     };
     if let Some(error) = &ev.error {
