@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod completions;
+pub mod dest;
 pub mod error;
 pub mod event;
 pub mod format;

@@ -409,7 +409,7 @@ impl Sink {
     /// with the checks in the module's doc; a format that holds one recording per file
     /// (asciicast) truncates it instead.
     pub fn log(
-        spec: &crate::cli::LogSpec,
+        spec: &crate::dest::spec::LogSpec,
         ctx: &Context,
         rotation: Rotation,
         opening: &mut Opening,
@@ -507,8 +507,8 @@ impl Sink {
 
     /// A syslog destination: a local datagram socket, which must be there when the run starts
     /// (as a log file must open), or a remote server over UDP or TCP, best effort.
-    pub fn syslog(target: &crate::cli::SyslogTarget, ctx: &Context) -> Result<Sink, Error> {
-        use crate::cli::SyslogTarget;
+    pub fn syslog(target: &crate::dest::spec::SyslogTarget, ctx: &Context) -> Result<Sink, Error> {
+        use crate::dest::spec::SyslogTarget;
         use crate::format::syslog::{SyslogFormatter, Wire};
         use crate::remote::{Remote, Tcp, Udp};
         let name = format!("syslog {}", target.name());
