@@ -1,8 +1,47 @@
 //! The events the runner pushes through every formatter: one `Start`, then `Chunk`s (and pauses,
 //! which carry no data), then one `Exit`. They carry everything a formatter needs, so that
-//! `teelog replay` can rebuild them from a jsonl recording and feed the same formatters.
+//! `teelog replay` can rebuild them from a jsonl recording and feed the same formatters. The
+//! runner pushes them into an [`Events`] (as ripgrep's searcher pushes into its `Sink`): it does
+//! not know what consumes them.
 
+use std::fs::File;
 use std::time::{Duration, SystemTime};
+
+/// Where the runner pushes what the command does (`sink::Fanout` is the one implementation).
+///
+/// The runner calls `start` once (also for a command that could not be started), then `chunk`
+/// for each read of a stream and `pause` when the command has been quiet for `--pause` after
+/// some output, then `exit` once. Failures are the consumer's own business: none of these
+/// returns one. Only `chunk` has no default body; the rest are hooks a consumer may leave alone.
+pub trait Events {
+    fn start(&mut self, _ev: &Start) {}
+    fn chunk(&mut self, ev: &Chunk<'_>);
+    fn pause(&mut self) {}
+    fn exit(&mut self, _ev: &Exit) {}
+    /// Whether input is being held until the output of the same round has been read (a password
+    /// prompt may be in it): the runner then reads every output source in that round and calls
+    /// `output_read` after.
+    fn holding_input(&self) -> bool {
+        false
+    }
+    /// The runner has read the output of one round of its loop.
+    fn output_read(&mut self) {}
+    /// Whether output may go by [`Events::splice`] instead of `chunk`: asked once, before the
+    /// first output.
+    fn splices(&self) -> bool {
+        false
+    }
+    /// Takes up to `len` bytes of `stream` (at least [`SPLICE_MIN`]) straight out of its pipe
+    /// `from`, with `buf` to read into where a destination cannot take a splice; returns how many
+    /// were moved, 0 to have them read and pushed as a `chunk` instead.
+    fn splice(&mut self, _stream: Stream, _from: &File, _len: usize, _buf: &mut [u8]) -> usize {
+        0
+    }
+}
+
+/// The least output the runner offers to [`Events::splice`]: below that, the calls cost more
+/// than the copies they save.
+pub const SPLICE_MIN: usize = 64 * 1024;
 
 /// Which of the command's streams a chunk belongs to: its output pipes (or pty), or, with
 /// `--log-input`, what teelog passed to its stdin.

@@ -1,13 +1,14 @@
 //! Runs the command: spawns it on its wiring (see `spawn`: pipes, or a pty for stdout), in a
 //! process group of its own, and from one loop on the calling thread reads whatever its outputs
-//! have as it arrives and pushes it through the sinks; with `--log-input` the same loop passes
-//! teelog's stdin on to the command, recording it.
+//! have as it arrives and pushes it into an [`Events`] (the sinks' fan-out, which the runner does
+//! not know); with `--log-input` the same loop passes teelog's stdin on to the command,
+//! recording it.
 //!
 //! ```text
 //! command ─ stdout pipe/pty ─┐
-//! command ─ stderr pipe ─────┼─ poll(2) ─> read ─> Fanout ─> sinks      (one thread)
+//! command ─ stderr pipe ─────┼─ poll(2) ─> read ─> Events ─> sinks      (one thread)
 //! waiter(child) ─ pipe ──────┤
-//! teelog's stdin ────────────┘─> read ─> Fanout, and ─> pipe ─> command's stdin
+//! teelog's stdin ────────────┘─> read ─> Events, and ─> pipe ─> command's stdin
 //! ```
 //!
 //! One thread reads and writes, as `tee` does: a chunk reaches the console without a hand-over
@@ -40,8 +41,7 @@ use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::error::{EXIT_FAILED, Error, report};
-use crate::event::{Chunk, Exit, Size, Start, Status, Stream};
-use crate::sink::{Fanout, SPLICE_MIN};
+use crate::event::{Chunk, Events, Exit, SPLICE_MIN, Size, Start, Status, Stream};
 use crate::sys;
 pub use spawn::{INPUT_PIPE_SIZE, Wiring};
 use spawn::{Source, Wired};
@@ -141,10 +141,11 @@ enum Slot {
     InputData,
 }
 
-/// Runs `spec` to its end, pushing its events through `fanout`; returns how the command ended.
+/// Runs `spec` to its end, pushing its events into `fanout`; returns how the command ended.
+/// Generic, not `dyn`: the one consumer is monomorphised, so a chunk costs no indirect call.
 /// A command that cannot be started is still on record: a start and an exit record (127 or
 /// 126, with the reason) are written before the error is returned.
-pub fn run(spec: &Spec, fanout: &mut Fanout) -> Result<Ended, Error> {
+pub fn run(spec: &Spec, fanout: &mut impl Events) -> Result<Ended, Error> {
     let terminal = job::Terminal::foreground();
     // A duplicate of the terminal, to follow its size (the waiter thread owns `terminal`).
     let size_tty: Option<File> = terminal
@@ -492,7 +493,7 @@ impl Input {
 
     /// Records what the command has read of what was written into its pipe: all of it but
     /// what the pipe still holds (`true < drop.sql` reads nothing, and nothing is recorded).
-    fn settle(&mut self, clock: &Clock, fanout: &mut Fanout) {
+    fn settle(&mut self, clock: &Clock, fanout: &mut impl Events) {
         if self.unrecorded.is_empty() {
             return;
         }
@@ -546,7 +547,7 @@ fn pass_on(
     buf: &mut [u8],
     limit: usize,
     clock: &Clock,
-    fanout: &mut Fanout,
+    fanout: &mut impl Events,
 ) -> (usize, bool, bool) {
     let time = clock.now();
     let len = buf.len().min(limit);
@@ -562,14 +563,14 @@ fn pass_on(
 }
 
 /// As [`pass_on`], but a pipe holding at least [`SPLICE_MIN`] bytes goes to the sinks without
-/// being read into `buf` (see `crate::sink::splice`). How much is ready costs a system call, so
+/// being read into `buf` (see `Events::splice`). How much is ready costs a system call, so
 /// it is asked only while the command writes faster than small chunks: after a splice, or a read
 /// that filled `buf`. A command writing a little at a time is read as without splice.
 fn splice_or_pass_on(
     source: &mut Source,
     buf: &mut [u8],
     clock: &Clock,
-    fanout: &mut Fanout,
+    fanout: &mut impl Events,
 ) -> (usize, bool, bool) {
     if source.bulky {
         let ready = sys::bytes_ready(source.file.as_fd()).unwrap_or(0);

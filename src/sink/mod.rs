@@ -1052,6 +1052,34 @@ impl Fanout {
     }
 }
 
+/// The runner pushes into the fan-out through this trait: it knows no sink.
+impl crate::event::Events for Fanout {
+    fn start(&mut self, ev: &Start) {
+        Fanout::start(self, ev);
+    }
+    fn chunk(&mut self, ev: &Chunk<'_>) {
+        Fanout::chunk(self, ev);
+    }
+    fn pause(&mut self) {
+        Fanout::pause(self);
+    }
+    fn exit(&mut self, ev: &Exit) {
+        Fanout::exit(self, ev);
+    }
+    fn holding_input(&self) -> bool {
+        Fanout::holding_input(self)
+    }
+    fn output_read(&mut self) {
+        Fanout::output_read(self);
+    }
+    fn splices(&self) -> bool {
+        Fanout::splices(self)
+    }
+    fn splice(&mut self, stream: Stream, from: &File, len: usize, buf: &mut [u8]) -> usize {
+        Fanout::splice(self, stream, from, len, buf)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

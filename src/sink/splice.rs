@@ -36,7 +36,7 @@ use crate::sys::{Lease, lease};
 
 /// The smallest chunk worth splicing: a tee(2) and a splice(2) per destination, and five more
 /// calls for the lease around a log's, cost more than copying a few pages.
-pub const SPLICE_MIN: usize = 64 * 1024;
+pub use crate::event::SPLICE_MIN;
 
 /// What a spare pipe holds: as much as the command's pipes, so that one tee(2) duplicates
 /// whatever one of them holds.
