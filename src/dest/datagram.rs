@@ -155,7 +155,7 @@ impl Datagram {
 
 /// Sends one journal entry as one datagram. An entry the socket refuses as too large goes in a
 /// sealed memfd passed with SCM_RIGHTS, as sd_journal_sendv does.
-pub(super) fn send_entry(socket: &UnixDatagram, entry: &[u8]) -> io::Result<()> {
+pub(crate) fn send_entry(socket: &UnixDatagram, entry: &[u8]) -> io::Result<()> {
     match socket.send(entry) {
         Ok(_) => Ok(()),
         Err(err) if matches!(err.raw_os_error(), Some(libc::EMSGSIZE | libc::ENOBUFS)) => {

@@ -34,7 +34,7 @@ impl Opening {
     }
 
     /// Notes that `path` was created by this run, as `file`.
-    pub(super) fn created(&mut self, path: &Path, file: &File) {
+    pub(crate) fn created(&mut self, path: &Path, file: &File) {
         if let Ok(meta) = file.metadata() {
             self.created
                 .push((path.to_owned(), (meta.dev(), meta.ino())));
@@ -42,7 +42,7 @@ impl Opening {
     }
 
     /// Empties `file` (at `path`) when every log is open.
-    pub(super) fn empty_later(&mut self, path: &Path, file: &File) -> Result<(), Error> {
+    pub(crate) fn empty_later(&mut self, path: &Path, file: &File) -> Result<(), Error> {
         let copy = file.try_clone().map_err(|source| Error::OpenLog {
             path: path.to_owned(),
             source,
@@ -52,7 +52,7 @@ impl Opening {
     }
 
     /// A watch on `path`, open as `file`; `None` (said once) when inotify cannot be had.
-    pub(super) fn watch(&mut self, path: &Path, file: &File) -> Option<Watch> {
+    pub(crate) fn watch(&mut self, path: &Path, file: &File) -> Option<Watch> {
         let watcher = self.watcher.get_or_insert_with(|| {
             Watcher::new().map_err(|err| {
                 report(format_args!(
@@ -96,7 +96,7 @@ impl Drop for Opening {
 /// through a second, read-only descriptor of the same file (`/proc/self/fd`; the log is open
 /// for appending only); a log that cannot be read is left as it is. Appending is all it does,
 /// so an append-only file (`chattr +a`) takes it too.
-pub(super) fn end_cut_record(file: &File) -> io::Result<()> {
+pub(crate) fn end_cut_record(file: &File) -> io::Result<()> {
     if !file.metadata()?.is_file() {
         return Ok(());
     }
@@ -122,7 +122,7 @@ pub(super) fn end_cut_record(file: &File) -> io::Result<()> {
 /// Says, in one line, when the log file `file` lets users other than its owner read or write
 /// it (an existing 0644 log, or logrotate's `create 0644 nobody`): teelog creates logs 0600, but
 /// never changes the mode of a file it did not create. Returns whether it said so.
-pub(super) fn warn_if_open_to_others(path: &Path, file: &File) -> bool {
+pub(crate) fn warn_if_open_to_others(path: &Path, file: &File) -> bool {
     let Ok(meta) = file.metadata() else {
         return false;
     };
