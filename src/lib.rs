@@ -12,7 +12,6 @@ pub mod format;
 pub mod mask;
 pub mod preset;
 pub mod redact;
-pub mod remote;
 pub mod replay;
 pub mod runner;
 pub mod signal;

@@ -1,7 +1,7 @@
 //! Where records go: the `-o` grammar (`spec`), and the destinations themselves: a file (opened
 //! with care, written whole with waiting writes, rotated, followed when logrotate moves it), a
 //! local datagram socket (`datagram`: journald, /dev/log), or a remote syslog server
-//! (`crate::remote`).
+//! (`crate::dest::remote`).
 //!
 //! All write errors are handled here. A log that fails is reported once (naming it) and dropped
 //! while the console and the other logs go on; a console whose reader went away (EPIPE, as in
@@ -23,6 +23,7 @@ use crate::format::Out;
 pub mod datagram;
 pub mod file;
 pub mod opening;
+pub mod remote;
 pub mod spec;
 pub mod watch;
 pub(crate) use file::{FileLog, open_log};
@@ -37,8 +38,8 @@ pub(crate) enum Kind {
     /// A local datagram socket (the journal's, /dev/log): one record per datagram, never
     /// blocking (see `datagram`).
     Datagram(datagram::Datagram),
-    /// A remote syslog server: best effort, never failing (see `crate::remote`).
-    Remote(crate::remote::Remote),
+    /// A remote syslog server: best effort, never failing (see `crate::dest::remote`).
+    Remote(crate::dest::remote::Remote),
 }
 
 /// One open destination.

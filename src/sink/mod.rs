@@ -150,9 +150,9 @@ impl Sink {
     /// A syslog destination: a local datagram socket, which must be there when the run starts
     /// (as a log file must open), or a remote server over UDP or TCP, best effort.
     pub fn syslog(target: &crate::dest::spec::SyslogTarget, ctx: &Context) -> Result<Sink, Error> {
+        use crate::dest::remote::{Remote, Tcp, Udp};
         use crate::dest::spec::SyslogTarget;
         use crate::format::syslog::{SyslogFormatter, Wire};
-        use crate::remote::{Remote, Tcp, Udp};
         let name = format!("syslog {}", target.name());
         let failed = |source: io::Error| Error::Syslog {
             target: target.name(),
