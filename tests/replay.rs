@@ -622,7 +622,48 @@ fn a_later_file_of_a_rotation_plays_with_one_warning_and_is_not_converted_with_a
     );
 }
 
+/// A recording made by a released teelog (fixtures/recording-0.1.0: stdout, stderr, a pause
+/// mid-line, bytes that are not UTF-8, a line over 64 KiB, recorded input, exit 3) replays to
+/// the same bytes in every format as that release's replay made.
+fn a_recording_made_by_release_0_1_0_replays_identically_in_every_format() {
+    let dir = fixture("recording-0.1.0");
+    let recording = dir.join("recording.jsonl");
+    let replay = |args: &[&str]| {
+        run(
+            teelog()
+                .env("SHELL", "/bin/sh")
+                .env("TERM", "xterm-256color")
+                .arg("replay")
+                .args(args)
+                .arg(&recording),
+            0,
+        )
+    };
+    let plain = replay(&["--format", "plain"]);
+    assert!(
+        plain.stdout == read(&dir.join("plain.stdout")),
+        "plain stdout"
+    );
+    assert!(
+        plain.stderr == read(&dir.join("plain.stderr")),
+        "plain stderr"
+    );
+    for (args, expected) in [
+        (&["--utc", "--format", "classic"][..], "classic.log"),
+        (&["--format", "asciicast"][..], "asciicast.cast"),
+        (&["--format", "jsonl"][..], "recording.jsonl"),
+    ] {
+        let out = replay(args);
+        assert!(
+            out.stdout == read(&dir.join(expected)),
+            "{args:?} != {expected}"
+        );
+        assert_eq!(text(&out.stderr), "", "{args:?}");
+    }
+}
+
 crate::trials![
+    a_recording_made_by_release_0_1_0_replays_identically_in_every_format,
     replay_plays_each_stream_byte_for_byte_with_its_timing,
     replay_lists_the_runs_and_plays_the_last_or_the_one_asked_for,
     a_cut_last_line_is_skipped_with_a_warning_and_a_bad_line_is_an_error,
