@@ -1,0 +1,199 @@
+//! The plan for recording a command (ripgrep's `HiArgs`): the preset applied, the argv and its
+//! masked command line, the redactor, the sinks opened all or none, the filters, the runner's
+//! spec, and every check that needs several flags at once; then the run and how teelog ends.
+
+use crate::cli::{self, Cli};
+use crate::error::{self, Error};
+use crate::event::{self, Status};
+use crate::format::{self, Context};
+use crate::preset::{self, Presets};
+use crate::sink::{self, Fanout, Sink};
+use crate::{Outcome, redact, runner};
+
+/// Runs the command `cli` describes, with its preset from `presets`, as `user`.
+pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outcome, Error> {
+    let preset = match (&cli.preset, presets) {
+        (Some(name), Some(presets)) if cli.echo => Some(presets.get(name)?.echoing()?),
+        (Some(name), Some(presets)) => Some(presets.get(name)?.clone()),
+        _ => None,
+    };
+    let preset = preset.as_ref();
+    if cli.log_input && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Err(Error::Usage(
+            "--log-input: standard input is a terminal; give the input as a file or a pipe \
+             (teelog --log-input -- CMD < script), or leave --log-input out"
+                .into(),
+        ));
+    }
+    let argv = match preset {
+        Some(preset) => preset.command(cli.program.as_deref(), &cli.command),
+        None => cli.command,
+    };
+    if argv.is_empty() {
+        return Err(Error::NoCommand);
+    }
+    let redactor = redactor(&cli.redact_env, preset)?;
+    // teelog's own messages can quote the command, a path or a flag's value.
+    error::redact_messages(&redactor);
+    let display: Vec<String> = preset::masked_command_line(&argv, preset)
+        .iter()
+        .map(|w| redactor.text(w))
+        .collect();
+
+    let mut logs = cli.logs;
+    if logs.is_empty()
+        && let Some(template) = preset.and_then(|p| p.log.as_deref())
+    {
+        logs.push(preset::default_log(template, &user)?);
+    }
+    let ctx = Context {
+        utc: cli.utc,
+        preset: preset.map(|p| p.name.clone()),
+        facility: cli.syslog_facility,
+        colour: false,
+    };
+    let who = runner::Who {
+        session: uuid::Uuid::now_v7().to_string(),
+        user,
+        host: whoami::hostname().unwrap_or_else(|_| "localhost".into()),
+    };
+    let format = cli
+        .format
+        .or(preset.map(|p| p.format))
+        .unwrap_or(format::Format::Plain);
+    // --format refuses the services, and so does the presets file's `format`.
+    debug_assert!(!format.is_service(), "{format:?} as the console");
+    let mut sinks = Vec::with_capacity(logs.len() + 1);
+    if !cli.quiet {
+        let colour = match cli.color {
+            cli::Color::Always => true,
+            cli::Color::Never => false,
+            cli::Color::Auto => {
+                std::io::IsTerminal::is_terminal(&std::io::stdout())
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        sinks.push(Sink::console(
+            format,
+            &Context {
+                colour,
+                ..ctx.clone()
+            },
+        ));
+    }
+    // A log that is also the console (`teelog -o x.log -- cmd > x.log`) would mix both.
+    let mut seen = std::collections::HashMap::new();
+    if !cli.quiet {
+        let consoles = [
+            (sink::file_identity(std::io::stdout()), "standard output"),
+            (sink::file_identity(std::io::stderr()), "standard error"),
+        ];
+        let shown = if format == format::Format::Plain {
+            2
+        } else {
+            1
+        };
+        for (id, name) in consoles.into_iter().take(shown) {
+            if let Some(id) = id {
+                seen.entry(id).or_insert_with(|| name.to_owned());
+            }
+        }
+    }
+    if cli.max_size.is_some()
+        && let Some(cast) = logs.iter().find(|l| l.format.one_recording_per_file())
+    {
+        return Err(Error::Usage(format!(
+            "--max-size: {} is an asciicast recording, which holds one run and is not rotated",
+            error::quote(&cast.path)
+        )));
+    }
+    let rotation = sink::Rotation {
+        max_size: cli.max_size,
+        keep: cli.keep,
+    };
+    // Every log or none: on an error below, the files this run created are removed again.
+    let mut opening = sink::Opening::new();
+    for log in &logs {
+        let sink = Sink::log(log, &ctx, rotation, &mut opening)?;
+        if let Some(id) = sink.identity()
+            && let Some(first) = seen.insert(id, sink.name().to_owned())
+        {
+            return Err(Error::SameLog {
+                first,
+                second: sink.name().to_owned(),
+            });
+        }
+        sinks.push(sink);
+    }
+    opening.done()?;
+    let mut fanout = Fanout::new(sinks, Some(redactor));
+    if cli.strip_ansi {
+        fanout.strip_ansi();
+    }
+    // Recorded input is a script, and echoed output holds statements: both may carry passwords.
+    let mut masked = Vec::new();
+    if cli.log_input {
+        masked.push(event::Stream::Stdin);
+    }
+    // A SQL client's output quotes failing statements (mysql's echo, psql's `LINE 1: ...`).
+    if cli.echo || preset.is_some_and(|p| p.sql) {
+        masked.extend([event::Stream::Stdout, event::Stream::Stderr]);
+    }
+    if !masked.is_empty() {
+        fanout.mask_lines(&masked);
+    }
+    let spec = runner::Spec {
+        argv,
+        display,
+        wiring: runner::Wiring {
+            merge: cli.merge,
+            pty: cli.pty || preset.is_some_and(|p| p.pty),
+            log_input: cli.log_input,
+        },
+        who,
+        pause: cli.pause,
+        grace: cli.grace,
+    };
+    let ended = runner::run(&spec, &mut fanout)?;
+    Ok(match ended.status {
+        Status::Code(0) if fanout.failed() || ended.trouble => Outcome::Exit(error::EXIT_FAILED),
+        Status::Code(code) => Outcome::Exit(code as u8),
+        Status::Signal(signal) => Outcome::Signal(signal),
+    })
+}
+
+/// The values to redact: each `--redact-env NAME` (unset: a warning; shorter than
+/// [`redact::MIN_SECRET`] bytes: an error), and the preset's client variables when they are set
+/// and long enough.
+fn redactor(names: &[String], preset: Option<&preset::Preset>) -> Result<redact::Redactor, Error> {
+    use std::os::unix::ffi::OsStringExt;
+    let mut values = Vec::new();
+    for name in names {
+        match std::env::var_os(name) {
+            None => error::report(format_args!(
+                "warning: --redact-env {}: the variable is not set, so there is nothing to redact",
+                error::quote(name)
+            )),
+            Some(value) if value.len() < redact::MIN_SECRET => {
+                return Err(Error::Usage(format!(
+                    "--redact-env {}: its value is {} bytes, too short to mask safely (at least {})",
+                    error::quote(name),
+                    value.len(),
+                    redact::MIN_SECRET
+                )));
+            }
+            Some(value) => values.push(value.into_vec()),
+        }
+    }
+    for name in preset.map_or(&[][..], |p| p.redact_env.as_slice()) {
+        match std::env::var_os(name) {
+            Some(value) if value.len() >= redact::MIN_SECRET => values.push(value.into_vec()),
+            Some(_) => error::report(format_args!(
+                "warning: {name} is too short to mask safely (under {} bytes): not redacted",
+                redact::MIN_SECRET
+            )),
+            None => {}
+        }
+    }
+    Ok(redact::Redactor::new(values.iter().map(Vec::as_slice)))
+}
