@@ -1,7 +1,8 @@
 //! teelog: run a command, show its output live, and keep an exact, timestamped log of it.
 //!
-//! The data walks one way: [`cli`] → [`runner`] (spawn; one loop polls the pipes) → [`event`]s
-//! → [`sink::Fanout`] → each [`sink::Sink`] = a [`format::Formatter`] + a destination.
+//! The data walks one way: [`cli`] → [`app`] (the plan) → [`runner`] (spawn; one loop polls the
+//! pipes), which pushes [`event`]s into an [`event::Events`] → [`sink::Fanout`] (the filters) →
+//! each [`sink::Sink`] = a [`format::Formatter`] + a [`dest`]ination.
 
 pub mod app;
 pub mod cli;
