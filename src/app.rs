@@ -64,40 +64,10 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
     // --format refuses the services, and so does the presets file's `format`.
     debug_assert!(!format.is_service(), "{format:?} as the console");
     let mut sinks = Vec::with_capacity(logs.len() + 1);
-    if !cli.quiet {
-        let colour = match cli.color {
-            cli::Color::Always => true,
-            cli::Color::Never => false,
-            cli::Color::Auto => {
-                std::io::IsTerminal::is_terminal(&std::io::stdout())
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            }
-        };
-        sinks.push(Sink::console(
-            format,
-            &Context {
-                colour,
-                ..ctx.clone()
-            },
-        ));
-    }
     // A log that is also the console (`teelog -o x.log -- cmd > x.log`) would mix both.
     let mut seen = std::collections::HashMap::new();
     if !cli.quiet {
-        let consoles = [
-            (sink::file_identity(std::io::stdout()), "standard output"),
-            (sink::file_identity(std::io::stderr()), "standard error"),
-        ];
-        let shown = if format == format::Format::Plain {
-            2
-        } else {
-            1
-        };
-        for (id, name) in consoles.into_iter().take(shown) {
-            if let Some(id) = id {
-                seen.entry(id).or_insert_with(|| name.to_owned());
-            }
-        }
+        sinks.push(console(cli.color, format, &ctx, &mut seen));
     }
     if cli.max_size.is_some()
         && let Some(cast) = logs.iter().find(|l| l.format.one_recording_per_file())
@@ -111,21 +81,7 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
         max_size: cli.max_size,
         keep: cli.keep,
     };
-    // Every log or none: on an error below, the files this run created are removed again.
-    let mut opening = sink::Opening::new();
-    for log in &logs {
-        let sink = Sink::log(log, &ctx, rotation, &mut opening)?;
-        if let Some(id) = sink.identity()
-            && let Some(first) = seen.insert(id, sink.name().to_owned())
-        {
-            return Err(Error::SameLog {
-                first,
-                second: sink.name().to_owned(),
-            });
-        }
-        sinks.push(sink);
-    }
-    opening.done()?;
+    open_logs(&logs, &ctx, rotation, &mut seen, &mut sinks)?;
     let mut fanout = Fanout::new(sinks, Some(redactor));
     if cli.strip_ansi {
         fanout.strip_ansi();
@@ -160,6 +116,71 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
         Status::Code(code) => Outcome::Exit(code as u8),
         Status::Signal(signal) => Outcome::Signal(signal),
     })
+}
+
+/// The console's sink, in `format`, coloured as `--color` says; notes in `seen` the files that
+/// stand behind stdout (and stderr, which the plain console writes too).
+fn console(
+    color: cli::Color,
+    format: format::Format,
+    ctx: &Context,
+    seen: &mut std::collections::HashMap<(u64, u64), String>,
+) -> Sink {
+    let colour = match color {
+        cli::Color::Always => true,
+        cli::Color::Never => false,
+        cli::Color::Auto => {
+            std::io::IsTerminal::is_terminal(&std::io::stdout())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let consoles = [
+        (sink::file_identity(std::io::stdout()), "standard output"),
+        (sink::file_identity(std::io::stderr()), "standard error"),
+    ];
+    let shown = if format == format::Format::Plain {
+        2
+    } else {
+        1
+    };
+    for (id, name) in consoles.into_iter().take(shown) {
+        if let Some(id) = id {
+            seen.entry(id).or_insert_with(|| name.to_owned());
+        }
+    }
+    Sink::console(
+        format,
+        &Context {
+            colour,
+            ..ctx.clone()
+        },
+    )
+}
+
+/// Opens every log of `logs` into `sinks`, or none: on an error, the files this run created are
+/// removed again. A log that is a file already in `seen` (the console, or another log) is an
+/// error.
+fn open_logs(
+    logs: &[crate::dest::spec::LogSpec],
+    ctx: &Context,
+    rotation: sink::Rotation,
+    seen: &mut std::collections::HashMap<(u64, u64), String>,
+    sinks: &mut Vec<Sink>,
+) -> Result<(), Error> {
+    let mut opening = sink::Opening::new();
+    for log in logs {
+        let sink = Sink::log(log, ctx, rotation, &mut opening)?;
+        if let Some(id) = sink.identity()
+            && let Some(first) = seen.insert(id, sink.name().to_owned())
+        {
+            return Err(Error::SameLog {
+                first,
+                second: sink.name().to_owned(),
+            });
+        }
+        sinks.push(sink);
+    }
+    opening.done()
 }
 
 /// The values to redact: each `--redact-env NAME` (unset: a warning; shorter than
