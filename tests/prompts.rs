@@ -290,7 +290,32 @@ fn a_prompt_on_a_pty_or_merged_output_masks_the_password() {
     }
 }
 
+/// A prompt behind more output than one read takes (teelog reads 128 KiB a time, a pipe holds
+/// 1 MiB) is still seen in the round the answer is taken in.
+fn a_prompt_behind_megabytes_of_output_still_masks_the_password() {
+    let dir = tempdir();
+    for _ in 0..5 {
+        let console = record(
+            dir.path(),
+            &[
+                "sh",
+                "-c",
+                "head -c 2000000 /dev/zero | tr '\\0' x; printf 'Password: '; read -r p; \
+                 echo \"got ${#p}\"",
+            ],
+            b"hunter2-Qx\n",
+            0,
+        );
+        assert!(
+            console.ends_with("Password: got 10\n"),
+            "the command got it"
+        );
+        in_no_log(dir.path(), "hunter2-Qx");
+    }
+}
+
 crate::trials![
+    a_prompt_behind_megabytes_of_output_still_masks_the_password,
     a_password_read_after_a_prompt_is_masked_in_every_log,
     ordinary_input_after_ordinary_output_is_recorded_as_it_is,
     psql_backslash_password_is_masked_and_still_changes_the_password[POSTGRES],

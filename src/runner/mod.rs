@@ -331,21 +331,29 @@ pub fn run(spec: &Spec, fanout: &mut impl Events) -> Result<Ended, Error> {
             if !wanted {
                 continue;
             }
-            let (read, at_end, failed) = if splices && !source.pty {
-                splice_or_pass_on(source, &mut buf, &clock, fanout)
-            } else {
-                pass_on(source, &mut buf, usize::MAX, &clock, fanout)
-            };
-            if read > 0 {
-                pause_at = Some(now + spec.pause);
-                if source.pty && now >= next_size_check {
-                    next_size_check = now + SIZE_CHECK;
-                    follow_size(size_tty.as_ref(), source, &mut pty_size);
+            loop {
+                let (read, at_end, failed) = if splices && !source.pty {
+                    splice_or_pass_on(source, &mut buf, &clock, fanout)
+                } else {
+                    pass_on(source, &mut buf, usize::MAX, &clock, fanout)
+                };
+                if read > 0 {
+                    pause_at = Some(now + spec.pause);
+                    if source.pty && now >= next_size_check {
+                        next_size_check = now + SIZE_CHECK;
+                        follow_size(size_tty.as_ref(), source, &mut pty_size);
+                    }
                 }
-            }
-            trouble |= failed;
-            if at_end {
-                eof.push(i);
+                trouble |= failed;
+                if at_end {
+                    eof.push(i);
+                }
+                // While input is held, the round's output is read to what the pipe holds: a
+                // prompt behind more than one buffer of output would otherwise be seen a round
+                // late, and the answer typed at it recorded as it was.
+                if !fanout.holding_input() || read != buf.len() || at_end || failed {
+                    break;
+                }
             }
         }
         for i in eof.into_iter().rev() {
