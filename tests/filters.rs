@@ -301,7 +301,38 @@ fn a_secret_in_the_working_directory_is_redacted_in_the_start_record() {
     );
 }
 
+/// With `--strip-ansi`, a value cut by a read inside an escape string longer than the redactor
+/// looks back (an OSC 8 link of 5,000 bytes) is whole again once the string is taken out: the
+/// logs' bytes are redacted again after stripping.
+fn a_value_split_by_a_long_escape_string_is_masked_after_stripping_too() {
+    let dir = tempdir();
+    let (plain, classic) = (dir.path().join("r.log"), dir.path().join("r.classic"));
+    let (head, tail) = SECRET.split_at(8);
+    let script = format!(
+        "printf 'pw={head}\\033]8;;%s' \"$(head -c 5000 /dev/zero | tr '\\0' u)\"; sleep 0.3; \
+         printf '\\033\\\\{tail} done\\n'"
+    );
+    let out = run(
+        teelog()
+            .env("SECRET_PW", SECRET)
+            .args(["--redact-env", "SECRET_PW", "--strip-ansi", "-o"])
+            .arg(format!("plain={}", plain.display()))
+            .arg("-o")
+            .arg(&classic)
+            .args(["--", "sh", "-c", &script]),
+        0,
+    );
+    assert!(!text(&out.stdout).contains(SECRET), "console");
+    assert_eq!(text(&read(&plain)), "pw=*** done\n");
+    let classic = text(&read(&classic));
+    assert!(
+        !classic.contains(SECRET) && classic.contains("]> *** done\n"),
+        "{classic}"
+    );
+}
+
 crate::trials![
+    a_value_split_by_a_long_escape_string_is_masked_after_stripping_too,
     strip_ansi_keeps_every_line_after_a_sequence_that_never_ends,
     strip_ansi_cuts_a_string_without_newline_off_at_64_kib_and_keeps_the_rest,
     strip_ansi_keeps_c1_characters_and_invalid_utf8_as_they_came,

@@ -27,6 +27,10 @@ pub struct Fanout {
     /// With `--strip-ansi`: what takes escape sequences out of the logs' output.
     pub(super) stripper: Option<AnsiStripper>,
     pub(super) stripped: Vec<u8>,
+    /// With `--strip-ansi` and `--redact-env` both: the redactor again, on what the logs get
+    /// once stripped. A value the first pass let out in two parts, with an escape string
+    /// longer than it looks back between them, is whole again once the string is taken out.
+    log_redactor: Option<Redactor>,
     /// Pipes of teelog's own that tee(2) duplicates output into, one per destination beyond
     /// the first (see `splice`).
     pub(super) spares: Vec<(File, File)>,
@@ -67,6 +71,7 @@ impl Fanout {
             masked: Vec::new(),
             stripper: None,
             stripped: Vec::new(),
+            log_redactor: None,
             spares: Vec::new(),
             prompts: None,
         }
@@ -133,6 +138,7 @@ impl Fanout {
     /// console's).
     pub fn strip_ansi(&mut self) {
         self.stripper = Some(AnsiStripper::default());
+        self.log_redactor = self.redactor.clone();
     }
 
     pub fn start(&mut self, ev: &Start) {
@@ -224,14 +230,24 @@ impl Fanout {
         stripped.clear();
         stripper.chunk(ev.stream, ev.bytes, &mut stripped);
         self.each_chunk(ev, Audience::Consoles);
-        if !stripped.is_empty() {
+        if let Some(redactor) = &mut self.log_redactor {
+            let mut twice = Vec::new();
+            redactor.chunk(ev.stream, &stripped, &mut twice);
+            stripped = twice;
+        }
+        self.logs_chunk(ev.stream, ev.time, &stripped);
+        self.stripped = stripped;
+    }
+
+    fn logs_chunk(&mut self, stream: Stream, time: std::time::SystemTime, bytes: &[u8]) {
+        if !bytes.is_empty() {
             let ev = Chunk {
-                bytes: &stripped,
-                ..*ev
+                stream,
+                time,
+                bytes,
             };
             self.each_chunk(&ev, Audience::Logs);
         }
-        self.stripped = stripped;
     }
 
     pub fn pause(&mut self) {
@@ -265,6 +281,13 @@ impl Fanout {
                 let mut rest = Vec::new();
                 redactor.finish(stream, &mut rest);
                 self.redacted_chunk(stream, ev.time, &rest);
+            }
+        }
+        if let Some(mut redactor) = self.log_redactor.take() {
+            for stream in Stream::ALL {
+                let mut rest = Vec::new();
+                redactor.finish(stream, &mut rest);
+                self.logs_chunk(stream, ev.time, &rest);
             }
         }
         self.each(None, Audience::All, |f, out| f.exit(ev, out), None);
