@@ -7,8 +7,8 @@
 //! On a local socket (`/dev/log`) the message is what glibc's syslog(3) and logger(1) send
 //! there, `<PRI>Mmm dd hh:mm:ss APP[PID]: MSG`, which rsyslog's imuxsock and journald parse.
 //! Over UDP and TCP it is RFC 5424, `<PRI>1 TIMESTAMP HOST APP PROCID - [teelog@32473
-//! session=".." seq=".." stream=".."] MSG`, framed on TCP by octet counting (RFC 6587: the
-//! length, a space, the message). Each message is one record.
+//! session=".." seq=".." stream=".."] MSG`. Each message is one record; framing it for a
+//! stream transport (octet counting on TCP) is the transport's business (`dest::remote`).
 
 use chrono::{DateTime, Local, SecondsFormat, Utc};
 
@@ -24,7 +24,7 @@ pub enum Wire {
     Local,
     /// UDP: RFC 5424, one message per datagram.
     Udp,
-    /// TCP: RFC 5424, octet-counted.
+    /// TCP: RFC 5424 (octet-counted by the transport).
     Tcp,
 }
 
@@ -145,9 +145,6 @@ impl Messages {
             }
         }
         m.extend_from_slice(text);
-        if self.wire == Wire::Tcp {
-            let _ = write!(out, "{} ", m.len());
-        }
         out.extend_from_slice(m);
         out.end_record();
     }
@@ -244,7 +241,7 @@ mod tests {
     }
 
     #[test]
-    fn rfc5424_over_the_network_with_structured_data_and_octet_counting_on_tcp() {
+    fn rfc5424_over_the_network_with_structured_data() {
         let m = messages(Wire::Udp, |f, out| {
             f.chunk(&chunk(Stdout, 1, b"one\n"), out);
             f.chunk(&chunk(Stderr, 2, b"two\n"), out);
@@ -265,8 +262,7 @@ mod tests {
         let tcp = messages(Wire::Tcp, |f, out| {
             f.chunk(&chunk(Stdout, 1, b"one\n"), out)
         });
-        let (len, rest) = tcp[1].split_once(' ').unwrap();
-        assert_eq!(len.parse::<usize>().unwrap(), rest.len());
+        assert_eq!(tcp[1], m[1], "the same message: framing is the transport's");
     }
 
     #[test]

@@ -195,7 +195,14 @@ impl Tcp {
         }
     }
 
+    /// Queues `message` framed by octet counting (RFC 6587 3.4.1: its length in decimal, a
+    /// space, the message), which rsyslog's imtcp and syslog-ng read, and sends what it can.
     fn send(&mut self, message: &[u8]) {
+        let mut framed = Vec::with_capacity(message.len() + 6);
+        framed.extend_from_slice(message.len().to_string().as_bytes());
+        framed.push(b' ');
+        framed.extend_from_slice(message);
+        let message = &framed[..];
         if self.bytes + message.len() > BACKLOG {
             self.lost += 1;
         } else {
