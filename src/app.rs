@@ -102,9 +102,18 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
         argv,
         display,
         wiring: runner::Wiring {
-            merge: cli.merge,
-            pty: cli.pty || preset.is_some_and(|p| p.pty),
-            log_input: cli.log_input,
+            stdout: match cli.pty || preset.is_some_and(|p| p.pty) {
+                true => runner::Stdout::Pty,
+                false => runner::Stdout::Pipe,
+            },
+            stderr: match cli.merge {
+                true => runner::Stderr::Merged,
+                false => runner::Stderr::Own,
+            },
+            stdin: match cli.log_input {
+                true => runner::Stdin::Recorded,
+                false => runner::Stdin::Inherited,
+            },
         },
         who,
         pause: cli.pause,

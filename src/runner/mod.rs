@@ -43,7 +43,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use crate::error::{EXIT_FAILED, Error, report};
 use crate::event::{Chunk, Events, Exit, SPLICE_MIN, Size, Start, Status, Stream};
 use crate::sys;
-pub use spawn::{INPUT_PIPE_SIZE, Wiring};
+pub use spawn::{INPUT_PIPE_SIZE, Stderr, Stdin, Stdout, Wiring};
 use spawn::{Source, Wired};
 
 /// The most bytes taken from a pipe in one go: what is ready is read up to this, without waiting

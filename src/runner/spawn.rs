@@ -37,12 +37,37 @@ pub const INPUT_PIPE_SIZE: usize = 4096;
 /// How to connect the command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Wiring {
-    /// stderr into stdout's pipe (or pty).
-    pub merge: bool,
-    /// stdout on a pseudo-terminal.
-    pub pty: bool,
-    /// stdin from a pipe that teelog fills from its own stdin, recording what it passes on.
-    pub log_input: bool,
+    pub stdout: Stdout,
+    pub stderr: Stderr,
+    pub stdin: Stdin,
+}
+
+/// Where the command's stdout goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stdout {
+    /// A pipe of its own (`--pty` not given).
+    Pipe,
+    /// A pseudo-terminal (`--pty`), so that the command sees a terminal.
+    Pty,
+}
+
+/// Where the command's stderr goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stderr {
+    /// A pipe of its own, read as a stream of its own.
+    Own,
+    /// Into stdout's pipe or pty (`--merge`).
+    Merged,
+}
+
+/// Where the command's stdin comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stdin {
+    /// teelog's own stdin, passed on as it is.
+    Inherited,
+    /// A pipe that teelog fills from its own stdin, recording what the command takes
+    /// (`--log-input`).
+    Recorded,
 }
 
 /// One of the command's outputs, as teelog reads it.
@@ -87,7 +112,7 @@ impl Wired {
             Ok((File::from(OwnedFd::from(r)), OwnedFd::from(w)))
         };
         let mut sources = Vec::new();
-        let (stdout, size) = if wiring.pty {
+        let (stdout, size) = if wiring.stdout == Stdout::Pty {
             let (master, slave) = pty(size).map_err(Error::Pty)?;
             sources.push(Source {
                 file: master,
@@ -106,7 +131,7 @@ impl Wired {
             });
             (w, None)
         };
-        let stderr = if wiring.merge {
+        let stderr = if wiring.stderr == Stderr::Merged {
             stdout.try_clone().map_err(Error::Pipe)?
         } else {
             let (r, w) = pipe()?;
@@ -122,7 +147,7 @@ impl Wired {
             // Only teelog reads these, so the flag is teelog's alone.
             set_nonblocking(&source.file).map_err(Error::Pipe)?;
         }
-        let (stdin, input) = if wiring.log_input {
+        let (stdin, input) = if wiring.stdin == Stdin::Recorded {
             let (r, w) = std::io::pipe().map_err(Error::Pipe)?;
             let _ = fcntl(&w, FcntlArg::F_SETPIPE_SZ(INPUT_PIPE_SIZE as i32));
             let w = File::from(OwnedFd::from(w));
