@@ -433,17 +433,11 @@ mod tests {
     fn a_value_with_codes_anywhere_inside_never_comes_out_whole_at_any_cut() {
         let secret = b"s3cr3t-value";
         let codes: [&[u8]; 4] = [b"\x1b[01;31m", b"\x1b[m", b"\x1b[K", b"\x1b]0;t\x07"];
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::format::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..200 {
             let mut text = b"a ".to_vec();
             for &byte in secret {
-                if next() % 3 == 0 {
+                if next().is_multiple_of(3) {
                     text.extend_from_slice(codes[(next() % 4) as usize]);
                 }
                 text.push(byte);

@@ -8,19 +8,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::Value;
 
-use super::testing::{ctx, exit, start};
+use super::testing::{ctx, exit, start, xorshift};
 use super::{ClassicFormatter, Formatter, JsonlFormatter, MAX_LINE, Out};
 use crate::event::{Chunk, Exit, Status, Stream};
-
-/// Deterministic pseudo-random numbers (xorshift).
-fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
-    move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    }
-}
 
 enum Event {
     Chunk(Stream, SystemTime, Vec<u8>),

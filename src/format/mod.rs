@@ -317,6 +317,17 @@ pub(crate) mod testing {
     use crate::event::{Status, Stream};
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+    /// Deterministic pseudo-random numbers (xorshift), without an extra crate: the one copy for
+    /// every unit test that draws random inputs.
+    pub fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// 2012-10-30T22:13:13Z plus `micros`.
     pub fn at(micros: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(1_351_635_193) + Duration::from_micros(micros)

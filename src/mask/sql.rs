@@ -733,13 +733,7 @@ mod tests {
             "_x'",
             "identified",
         ];
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::format::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..20_000 {
             let len = next() % 12;
             let line: String = (0..len)

@@ -560,13 +560,8 @@ fn random_scripts_show_no_secret_and_keep_every_other_byte() {
     ];
     let plain = ["echo ok", "true", "cd /tmp", "grep -i x f", "ls -p"];
     let operators = [";", "&&", "||", "|", "&", "\n", " ; "];
-    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n as u64) as usize
-    };
+    let mut random = crate::format::testing::xorshift(0x2545_f491_4f6c_dd1d);
+    let mut next = |n: usize| (random() % n as u64) as usize;
     for _ in 0..3000 {
         let mut script = String::new();
         for k in 0..1 + next(4) {

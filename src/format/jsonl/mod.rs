@@ -382,7 +382,7 @@ fn rfc3339(time: SystemTime) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{Step::*, ctx, run};
+    use super::super::testing::{Step::*, ctx, run, xorshift};
     use super::*;
     use crate::event::{Status, Stream::*};
     use base64::Engine as _;
@@ -411,16 +411,6 @@ mod tests {
             }
         }
         bytes
-    }
-
-    /// Deterministic pseudo-random numbers (xorshift), without an extra crate.
-    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
-        move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        }
     }
 
     fn jsonl(steps: &[super::super::testing::Step]) -> Vec<Value> {
