@@ -170,7 +170,7 @@ fn console(
 /// removed again. A log that is a file already in `seen` (the console, or another log) is an
 /// error.
 fn open_logs(
-    logs: &[crate::dest::spec::LogSpec],
+    logs: &[crate::sink::spec::LogSpec],
     ctx: &Context,
     rotation: sink::Rotation,
     seen: &mut std::collections::HashMap<(u64, u64), String>,

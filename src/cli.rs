@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::dest::spec::LogSpec;
+use crate::sink::spec::LogSpec;
 use crate::format::Format;
 
 const EXAMPLES: &str = "\

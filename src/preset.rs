@@ -330,7 +330,7 @@ impl Presets {
                 },
             };
             if let Some(log) = &row.log {
-                crate::dest::spec::LogSpec::parse(log)
+                crate::sink::spec::LogSpec::parse(log)
                     .map_err(|e| bad(format!("preset '{name}': field `log`: {e}")))?;
             }
             let program = program.clone();
@@ -390,7 +390,7 @@ impl Presets {
                 command.extend(p.args.iter().cloned());
                 let log = p.log.as_deref().map_or_else(
                     || "-".to_owned(),
-                    |t| match crate::dest::spec::LogSpec::parse(&t.replace("{user}", user)) {
+                    |t| match crate::sink::spec::LogSpec::parse(&t.replace("{user}", user)) {
                         Ok(spec) => {
                             format!("{}={}", spec.format.name(), dir.join(spec.path).display())
                         }
@@ -435,8 +435,8 @@ impl Presets {
 
 /// The preset's default log for `user`: relative paths land in [`log_dir`], which is created
 /// (mode 0700) if need be.
-pub fn default_log(template: &str, user: &str) -> Result<crate::dest::spec::LogSpec, Error> {
-    let mut spec = crate::dest::spec::LogSpec::parse(&template.replace("{user}", user))
+pub fn default_log(template: &str, user: &str) -> Result<crate::sink::spec::LogSpec, Error> {
+    let mut spec = crate::sink::spec::LogSpec::parse(&template.replace("{user}", user))
         .map_err(Error::Usage)?;
     if spec.path.is_relative() {
         let dir = log_dir();

@@ -11,6 +11,7 @@ use crate::format::{Context, Format, Formatter, Out};
 
 mod fanout;
 mod splice;
+pub mod spec;
 use crate::dest::{Dest, FileLog, Kind, Shared, datagram, open_log, opening};
 pub use crate::dest::{JOURNAL_SOCKET, Opening, Rotation, file_identity};
 pub use fanout::Fanout;
@@ -51,7 +52,7 @@ impl Sink {
     /// with the checks in the module's doc; a format that holds one recording per file
     /// (asciicast) truncates it instead.
     pub fn log(
-        spec: &crate::dest::spec::LogSpec,
+        spec: &crate::sink::spec::LogSpec,
         ctx: &Context,
         rotation: Rotation,
         opening: &mut Opening,
