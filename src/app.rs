@@ -61,8 +61,6 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
         .format
         .or(preset.map(|p| p.format))
         .unwrap_or(format::Format::Plain);
-    // --format refuses the services, and so does the presets file's `format`.
-    debug_assert!(!format.is_service(), "{format:?} as the console");
     let mut sinks = Vec::with_capacity(logs.len() + 1);
     // A log that is also the console (`teelog -o x.log -- cmd > x.log`) would mix both.
     let mut seen = std::collections::HashMap::new();
@@ -70,11 +68,16 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
         sinks.push(console(cli.color, format, &ctx, &mut seen));
     }
     if cli.max_size.is_some()
-        && let Some(cast) = logs.iter().find(|l| l.format.one_recording_per_file())
+        && let Some(cast) = logs.iter().find_map(|l| match l {
+            sink::spec::LogSpec::File { format, path } if format.one_recording_per_file() => {
+                Some(path)
+            }
+            _ => None,
+        })
     {
         return Err(Error::Usage(format!(
             "--max-size: {} is an asciicast recording, which holds one run and is not rotated",
-            error::quote(&cast.path)
+            error::quote(cast)
         )));
     }
     let rotation = sink::Rotation {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::sink::spec::LogSpec;
 use crate::format::Format;
+use crate::sink::spec::LogSpec;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -371,7 +371,7 @@ fn program_path(path: OsString) -> Result<OsString, String> {
     Ok(path)
 }
 
-/// A console format (`--format`): a [`Format`] that is not a logging service. Only these are
+/// A console format (`--format`): a [`Format`]. Only these are
 /// offered to shell completion; journal and syslog get a message that says why not.
 #[derive(Clone, Debug)]
 struct ConsoleFormat {
@@ -390,29 +390,22 @@ impl clap::builder::TypedValueParser for ConsoleFormat {
     ) -> Result<Format, clap::Error> {
         if let Some(service) = value
             .to_str()
-            .and_then(Format::from_name)
-            .filter(|f| f.is_service())
+            .and_then(|v| crate::sink::spec::SERVICES.into_iter().find(|s| *s == v))
         {
             return Err(cmd.clone().error(
                 clap::error::ErrorKind::InvalidValue,
                 if self.replay {
                     format!(
-                        "--format {0}: {0} is a destination, and replay writes to standard output",
-                        service.name()
+                        "--format {service}: {service} is a destination, and replay writes to standard output"
                     )
                 } else {
                     format!(
-                        "--format {0}: {0} is a destination, not a console format (use -o {0})",
-                        service.name()
+                        "--format {service}: {service} is a destination, not a console format (use -o {service})"
                     )
                 },
             ));
         }
-        let names: Vec<&str> = Format::ALL
-            .iter()
-            .filter(|f| !f.is_service())
-            .map(|f| f.name())
-            .collect();
+        let names = Format::ALL.map(Format::name);
         let name = clap::builder::PossibleValuesParser::new(names).parse_ref(cmd, arg, value)?;
         Ok(Format::from_name(&name).expect("a console format's name"))
     }
@@ -424,7 +417,6 @@ impl clap::builder::TypedValueParser for ConsoleFormat {
         Some(Box::new(
             Format::ALL
                 .into_iter()
-                .filter(|f| !f.is_service())
                 .filter_map(|f| f.to_possible_value()),
         ))
     }

@@ -306,13 +306,13 @@ impl Presets {
             let format = match &row.format {
                 None => Format::Plain,
                 Some(f) => match Format::from_name(f.get_ref()) {
-                    Some(format) if format.is_service() => {
+                    None if crate::sink::spec::SERVICES.contains(&f.get_ref().as_str()) => {
                         return Err(wrong(
                             f.span(),
                             format!(
                                 "`format = \"{0}\"`: {0} is a destination, not a console format \
                                  (for a default log there, write `log = \"{0}\"`)",
-                                format.name()
+                                f.get_ref()
                             ),
                         ));
                     }
@@ -391,8 +391,12 @@ impl Presets {
                 let log = p.log.as_deref().map_or_else(
                     || "-".to_owned(),
                     |t| match crate::sink::spec::LogSpec::parse(&t.replace("{user}", user)) {
-                        Ok(spec) => {
-                            format!("{}={}", spec.format.name(), dir.join(spec.path).display())
+                        Ok(crate::sink::spec::LogSpec::File { format, path }) => {
+                            format!("{}={}", format.name(), dir.join(path).display())
+                        }
+                        Ok(crate::sink::spec::LogSpec::Journal) => "journal".into(),
+                        Ok(crate::sink::spec::LogSpec::Syslog(target)) => {
+                            format!("syslog={}", target.name())
                         }
                         Err(e) => e,
                     },
@@ -438,7 +442,9 @@ impl Presets {
 pub fn default_log(template: &str, user: &str) -> Result<crate::sink::spec::LogSpec, Error> {
     let mut spec = crate::sink::spec::LogSpec::parse(&template.replace("{user}", user))
         .map_err(Error::Usage)?;
-    if spec.path.is_relative() {
+    if let crate::sink::spec::LogSpec::File { path, .. } = &mut spec
+        && path.is_relative()
+    {
         let dir = log_dir();
         use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new()
@@ -449,7 +455,7 @@ pub fn default_log(template: &str, user: &str) -> Result<crate::sink::spec::LogS
                 path: dir.clone(),
                 source,
             })?;
-        spec.path = dir.join(spec.path);
+        *path = dir.join(&*path);
     }
     Ok(spec)
 }
@@ -463,12 +469,7 @@ fn at_line(text: &str, span: std::ops::Range<usize>) -> String {
 
 /// `plain, classic, jsonl, asciicast`: the formats a console can show.
 fn console_format_names() -> String {
-    let names: Vec<&str> = Format::ALL
-        .iter()
-        .filter(|f| !f.is_service())
-        .map(|f| f.name())
-        .collect();
-    names.join(", ")
+    Format::names()
 }
 
 fn default_presets_file() -> Option<PathBuf> {

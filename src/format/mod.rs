@@ -212,7 +212,8 @@ pub enum Flush {
     All,
 }
 
-/// A log or console format.
+/// The format of a log file or of the console. The logging services (`-o journal`, `-o
+/// syslog`) are destinations with a formatter of their own ([`crate::sink::spec::LogSpec`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// the bytes exactly as the command wrote them
@@ -223,21 +224,15 @@ pub enum Format {
     Jsonl,
     /// asciinema's v2 recording (a log file of this format is overwritten, not appended to)
     Asciicast,
-    /// the systemd journal, one entry per line (`-o journal`, no path; not a console format)
-    Journal,
-    /// a syslog server, one message per line (`-o syslog[=TARGET]`; not a console format)
-    Syslog,
 }
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 4] = [
         Format::Plain,
         Format::Classic,
         Format::Jsonl,
         Format::Asciicast,
-        Format::Journal,
-        Format::Syslog,
     ];
 
     pub fn name(self) -> &'static str {
@@ -246,8 +241,6 @@ impl Format {
             Format::Classic => "classic",
             Format::Jsonl => "jsonl",
             Format::Asciicast => "asciicast",
-            Format::Journal => "journal",
-            Format::Syslog => "syslog",
         }
     }
 
@@ -260,14 +253,9 @@ impl Format {
             .join(" ")
     }
 
-    /// `plain, classic, jsonl`, for messages.
+    /// `plain, classic, jsonl, asciicast`, for messages.
     pub fn names() -> String {
         Format::ALL.map(Format::name).join(", ")
-    }
-
-    /// Whether this is a logging service rather than a format for a file or the console.
-    pub fn is_service(self) -> bool {
-        matches!(self, Format::Journal | Format::Syslog)
     }
 
     /// Whether a log file of this format holds one recording only: created or truncated, never
@@ -286,12 +274,6 @@ impl Format {
             Format::Classic => Box::new(ClassicFormatter::new(ctx)),
             Format::Jsonl => Box::new(JsonlFormatter::new(ctx)),
             Format::Asciicast => Box::new(AsciicastFormatter::new()),
-            Format::Journal => Box::new(JournalFormatter::new(ctx)),
-            Format::Syslog => Box::new(syslog::SyslogFormatter::new(
-                ctx,
-                syslog::Wire::Local,
-                ctx.facility,
-            )),
         }
     }
 }

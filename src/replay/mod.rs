@@ -52,12 +52,6 @@ pub fn replay(args: &ReplayArgs) -> Result<(), Error> {
         facility: 1,
         colour: false,
     };
-    if let Some(format) = args.format.filter(|f| f.is_service()) {
-        return Err(Error::Replay(format!(
-            "--format {}: replay writes to standard output, and this is a logging service",
-            format.name()
-        )));
-    }
     let format = args.format.unwrap_or(Format::Plain);
     let mut fanout = Fanout::new(vec![Sink::console(format, &ctx)], None);
     let timing = match (args.format, args.no_wait) {

@@ -10,8 +10,8 @@ use crate::event::Stream;
 use crate::format::{Context, Format, Formatter, Out};
 
 mod fanout;
-mod splice;
 pub mod spec;
+mod splice;
 use crate::dest::{Dest, FileLog, Kind, Shared, datagram, open_log, opening};
 pub use crate::dest::{JOURNAL_SOCKET, Opening, Rotation, file_identity};
 pub use fanout::Fanout;
@@ -57,13 +57,11 @@ impl Sink {
         rotation: Rotation,
         opening: &mut Opening,
     ) -> Result<Sink, Error> {
-        let (format, path) = (spec.format, spec.path.as_path());
-        if format == Format::Journal {
-            return Sink::journal(ctx);
-        }
-        if let Some(target) = &spec.syslog {
-            return Sink::syslog(target, ctx);
-        }
+        let (format, path) = match spec {
+            spec::LogSpec::File { format, path } => (*format, path.as_path()),
+            spec::LogSpec::Journal => return Sink::journal(ctx),
+            spec::LogSpec::Syslog(target) => return Sink::syslog(target, ctx),
+        };
         let failed = |source: io::Error| Error::OpenLog {
             path: path.to_owned(),
             source,
@@ -133,7 +131,7 @@ impl Sink {
             }
         })?;
         Ok(Sink {
-            formatter: Format::Journal.formatter(ctx),
+            formatter: Box::new(crate::format::JournalFormatter::new(ctx)),
             plain: false,
             out: Dest {
                 to: Some(Kind::Datagram(socket)),

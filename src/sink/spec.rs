@@ -7,14 +7,19 @@ use std::path::PathBuf;
 use crate::dest::spec::SyslogTarget;
 use crate::format::Format;
 
+/// The logging services `-o` takes by name: destinations with a formatter of their own, not
+/// formats for a file or the console.
+pub const SERVICES: [&str; 2] = ["journal", "syslog"];
+
 /// One `-o [FORMAT=]PATH`, `-o journal` or `-o syslog[=TARGET]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LogSpec {
-    pub format: Format,
-    /// Empty for the logging services.
-    pub path: PathBuf,
-    /// Where `syslog` sends.
-    pub syslog: Option<SyslogTarget>,
+pub enum LogSpec {
+    /// A log file (or FIFO, or device) in one of the formats.
+    File { format: Format, path: PathBuf },
+    /// The systemd journal, one entry per line.
+    Journal,
+    /// A syslog server, one message per line.
+    Syslog(SyslogTarget),
 }
 
 impl LogSpec {
@@ -23,60 +28,53 @@ impl LogSpec {
     /// file named `a=b.log`).
     pub fn parse(spec: &str) -> Result<LogSpec, String> {
         match spec {
-            "journal" => {
-                return Ok(LogSpec {
-                    format: Format::Journal,
-                    path: PathBuf::new(),
-                    syslog: None,
-                });
-            }
-            "syslog" => {
-                return Ok(LogSpec {
-                    format: Format::Syslog,
-                    path: PathBuf::new(),
-                    syslog: Some(SyslogTarget::Unix("/dev/log".into())),
-                });
-            }
+            "journal" => return Ok(LogSpec::Journal),
+            "syslog" => return Ok(LogSpec::Syslog(SyslogTarget::Unix("/dev/log".into()))),
             _ => {}
         }
-        let (format, path) = match spec.split_once('=') {
+        let (word, path) = match spec.split_once('=') {
             Some((word, path))
                 if !word.is_empty()
                     && word
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
             {
-                let format = Format::from_name(word).ok_or_else(|| {
-                    format!(
-                        "unknown log format '{word}' (known: {}; for a file of that name write ./{spec})",
-                        Format::names()
-                    )
-                })?;
-                (format, path)
+                (word, path)
             }
-            _ => (Format::Classic, spec),
+            _ => ("classic", spec),
         };
-        if format == Format::Syslog {
-            return Ok(LogSpec {
-                format,
-                path: PathBuf::new(),
-                syslog: Some(SyslogTarget::parse(path)?),
-            });
-        }
-        if format == Format::Journal {
-            return Err(format!(
-                "'{spec}': the journal takes no path (write -o journal; for a file named \
-                 journal, -o ./journal)"
-            ));
-        }
+        let format = match word {
+            "syslog" => return SyslogTarget::parse(path).map(LogSpec::Syslog),
+            "journal" => {
+                return Err(format!(
+                    "'{spec}': the journal takes no path (write -o journal; for a file named \
+                     journal, -o ./journal)"
+                ));
+            }
+            _ => Format::from_name(word).ok_or_else(|| {
+                format!(
+                    "unknown log format '{word}' (known: {}, {}; for a file of that name write \
+                     ./{spec})",
+                    Format::names(),
+                    SERVICES.join(", ")
+                )
+            })?,
+        };
         if path.is_empty() {
             return Err("the log path is empty".into());
         }
-        Ok(LogSpec {
+        Ok(LogSpec::File {
             format,
             path: path.into(),
-            syslog: None,
         })
+    }
+
+    /// The file's path, for a log file.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            LogSpec::File { path, .. } => Some(path),
+            LogSpec::Journal | LogSpec::Syslog(_) => None,
+        }
     }
 }
 
@@ -86,11 +84,10 @@ mod tests {
 
     #[test]
     fn log_spec_forms() {
-        let spec = |f, p: &str| {
-            Ok(LogSpec {
-                format: f,
+        let spec = |format, p: &str| {
+            Ok(LogSpec::File {
+                format,
                 path: p.into(),
-                syslog: None,
             })
         };
         assert_eq!(LogSpec::parse("run.log"), spec(Format::Classic, "run.log"));
@@ -107,13 +104,13 @@ mod tests {
             LogSpec::parse("/tmp/a=b"),
             spec(Format::Classic, "/tmp/a=b")
         );
-        assert!(
-            LogSpec::parse("josnl=x")
-                .unwrap_err()
-                .contains("unknown log format 'josnl'")
+        assert_eq!(
+            LogSpec::parse("josnl=x").unwrap_err(),
+            "unknown log format 'josnl' (known: plain, classic, jsonl, asciicast, journal, \
+             syslog; for a file of that name write ./josnl=x)"
         );
         assert!(LogSpec::parse("jsonl=").unwrap_err().contains("empty"));
-        assert_eq!(LogSpec::parse("journal"), spec(Format::Journal, ""));
+        assert_eq!(LogSpec::parse("journal"), Ok(LogSpec::Journal));
         assert_eq!(
             LogSpec::parse("./journal"),
             spec(Format::Classic, "./journal")
@@ -123,6 +120,15 @@ mod tests {
                 .unwrap_err()
                 .contains("takes no path")
         );
+        assert_eq!(
+            LogSpec::parse("syslog"),
+            Ok(LogSpec::Syslog(SyslogTarget::Unix("/dev/log".into())))
+        );
+        assert_eq!(
+            LogSpec::parse("syslog=tcp:127.0.0.1:514"),
+            Ok(LogSpec::Syslog(SyslogTarget::Tcp("127.0.0.1:514".into())))
+        );
+        assert!(LogSpec::parse("syslog=tcp:x").is_err());
         assert!(LogSpec::parse("").unwrap_err().contains("empty"));
     }
 }
