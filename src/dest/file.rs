@@ -216,22 +216,7 @@ pub(crate) fn open_log(path: &Path) -> Result<(File, bool), Error> {
         path: path.to_owned(),
         source,
     };
-    let unsafe_log = |reason: String| Error::UnsafeLog {
-        path: path.to_owned(),
-        reason,
-    };
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    // A sticky, world-writable directory, and its owner.
-    let sticky_owner = || {
-        std::fs::metadata(parent)
-            .ok()
-            .filter(|m| m.mode() & 0o1002 == 0o1002)
-            .map(|m| m.uid())
-    };
-    let me = nix::unistd::Uid::effective().as_raw();
+    let sticky = StickyDir::of(path);
     // A symlink is checked before it is opened (the kernel's own check, when on, would only say
     // "Permission denied"); another user cannot swap a symlink that passes, as the directory is
     // sticky and the link is ours or the directory owner's. Anything else is opened without
@@ -241,16 +226,13 @@ pub(crate) fn open_log(path: &Path) -> Result<(File, bool), Error> {
         .as_ref()
         .is_err_and(|e| e.kind() == io::ErrorKind::NotFound);
     let link = there.ok().filter(|m| m.file_type().is_symlink());
-    if let (Some(link), Some(dir_owner)) = (&link, sticky_owner())
-        && link.uid() != me
-        && link.uid() != dir_owner
-    {
-        return Err(unsafe_log(format!(
-            "it is a symlink owned by uid {} in the sticky world-writable directory {}, \
-             which could send the output anywhere",
+    if let Some(link) = &link {
+        sticky.refuse_foreign(
+            path,
             link.uid(),
-            quote(parent)
-        )));
+            "it is a symlink owned by",
+            "which could send the output anywhere",
+        )?;
     }
     // Created here, or (made by someone else since the look) opened as it is.
     let (file, created) = match absent.then(|| open(false, true)) {
@@ -264,17 +246,12 @@ pub(crate) fn open_log(path: &Path) -> Result<(File, bool), Error> {
         ),
     };
     let meta = file.metadata().map_err(failed)?;
-    if let Some(dir_owner) = sticky_owner()
-        && meta.uid() != me
-        && meta.uid() != dir_owner
-    {
-        return Err(unsafe_log(format!(
-            "it belongs to uid {} in the sticky world-writable directory {}, which lets that \
-             user read or redirect it",
-            meta.uid(),
-            quote(parent)
-        )));
-    }
+    sticky.refuse_foreign(
+        path,
+        meta.uid(),
+        "it belongs to",
+        "which lets that user read or redirect it",
+    )?;
     // O_NONBLOCK was for the open alone (a FIFO with no reader fails instead of waiting); writes
     // to a FIFO wait for its reader as writes to a file do.
     let flags =
@@ -282,6 +259,48 @@ pub(crate) fn open_log(path: &Path) -> Result<(File, bool), Error> {
     let flags = nix::fcntl::OFlag::from_bits_truncate(flags) - nix::fcntl::OFlag::O_NONBLOCK;
     nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_SETFL(flags)).map_err(|e| failed(e.into()))?;
     Ok((file, created))
+}
+
+/// The directory a log is opened in, for the checks a sticky world-writable one (/tmp) needs.
+struct StickyDir<'a> {
+    path: &'a Path,
+    /// teelog's effective uid.
+    me: u32,
+}
+
+impl StickyDir<'_> {
+    fn of(log: &Path) -> StickyDir<'_> {
+        let path = match log.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let me = nix::unistd::Uid::effective().as_raw();
+        StickyDir { path, me }
+    }
+
+    /// The directory's owner, when it is sticky and world-writable (looked at each time: the
+    /// open in between may take a while, on a FIFO).
+    fn owner(&self) -> Option<u32> {
+        std::fs::metadata(self.path)
+            .ok()
+            .filter(|m| m.mode() & 0o1002 == 0o1002)
+            .map(|m| m.uid())
+    }
+
+    /// Refuses `log` when it belongs to `uid`, who is neither teelog's user nor the directory's
+    /// owner, in a sticky world-writable directory: `what` uid N in the directory, `risk`.
+    fn refuse_foreign(&self, log: &Path, uid: u32, what: &str, risk: &str) -> Result<(), Error> {
+        match self.owner() {
+            Some(dir_owner) if uid != self.me && uid != dir_owner => Err(Error::UnsafeLog {
+                path: log.to_owned(),
+                reason: format!(
+                    "{what} uid {uid} in the sticky world-writable directory {}, {risk}",
+                    quote(self.path)
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// ENXIO from a non-blocking open for writing means a FIFO with no reader: say so.
