@@ -136,6 +136,13 @@ impl Udp {
     }
 }
 
+/// What [`Tcp::pump`] does after a step: take the next one, or stop until it is called again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Again,
+    Wait,
+}
+
 #[derive(Debug)]
 enum State {
     Down { retry_at: Instant },
@@ -235,95 +242,110 @@ impl Tcp {
     /// Moves the connection on as far as it goes without waiting, and sends what it can.
     fn pump(&mut self) {
         loop {
-            match &mut self.state {
-                State::Down { retry_at } => {
-                    if Instant::now() < *retry_at {
-                        return;
-                    }
-                    match start_connect(self.addr) {
-                        Ok(fd) => self.state = State::Connecting(fd),
-                        Err(err) => {
-                            self.state = State::Down {
-                                retry_at: Instant::now() + RETRY,
-                            };
-                            self.trouble(format_args!("cannot connect: {err}"));
-                            return;
-                        }
+            let step = match &self.state {
+                State::Down { retry_at } if Instant::now() < *retry_at => Step::Wait,
+                State::Down { .. } => self.connect(),
+                State::Connecting(_) => self.connected(),
+                State::Up(_) => self.write_backlog(),
+            };
+            if step == Step::Wait {
+                return;
+            }
+        }
+    }
+
+    /// Starts a connection, or says why not and waits [`RETRY`].
+    fn connect(&mut self) -> Step {
+        match start_connect(self.addr) {
+            Ok(fd) => {
+                self.state = State::Connecting(fd);
+                Step::Again
+            }
+            Err(err) => self.refused(err),
+        }
+    }
+
+    /// The connection being made: up once the socket is writable and has no error.
+    fn connected(&mut self) -> Step {
+        let State::Connecting(fd) = &self.state else {
+            return Step::Again;
+        };
+        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLOUT)];
+        if !matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0) {
+            return Step::Wait;
+        }
+        match getsockopt(fd, sockopt::SocketError) {
+            Ok(0) => {
+                let State::Connecting(fd) = std::mem::replace(
+                    &mut self.state,
+                    State::Down {
+                        retry_at: Instant::now(),
+                    },
+                ) else {
+                    unreachable!()
+                };
+                self.state = State::Up(TcpStream::from(fd));
+                self.flight = Flight::default();
+                Step::Again
+            }
+            Ok(code) => self.refused(io::Error::from_raw_os_error(code)),
+            Err(errno) => self.refused(errno.into()),
+        }
+    }
+
+    /// A connection that could not be made: tried again after [`RETRY`].
+    fn refused(&mut self, err: io::Error) -> Step {
+        self.state = State::Down {
+            retry_at: Instant::now() + RETRY,
+        };
+        self.trouble(format_args!("cannot connect: {err}"));
+        Step::Wait
+    }
+
+    /// Writes the backlog to the connection until it is empty or the socket is full; a
+    /// connection found ended (after [`QUIET`]) or failing is [`Tcp::broken`].
+    fn write_backlog(&mut self) -> Step {
+        let State::Up(stream) = &mut self.state else {
+            return Step::Again;
+        };
+        if self.backlog.is_empty() {
+            return Step::Wait;
+        }
+        let quiet = self.tried_at.elapsed() >= QUIET;
+        self.tried_at = Instant::now();
+        if let Some(ending) = quiet.then(|| ended(stream)).flatten() {
+            self.broken(ending);
+            return Step::Again;
+        }
+        let flight = &mut self.flight;
+        let mut failed = None;
+        while let Some(front) = self.backlog.front() {
+            match stream.write(&front[self.sent..]) {
+                Ok(n) => {
+                    self.sent += n;
+                    if self.sent == front.len() {
+                        self.bytes -= front.len();
+                        self.backlog.pop_front();
+                        self.sent = 0;
+                        flight.wrote(n, MessageEnd::Reached);
+                    } else {
+                        flight.wrote(n, MessageEnd::NotYet);
                     }
                 }
-                State::Connecting(fd) => {
-                    let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLOUT)];
-                    if !matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0) {
-                        return;
-                    }
-                    match getsockopt(&*fd, sockopt::SocketError) {
-                        Ok(0) => {
-                            let State::Connecting(fd) = std::mem::replace(
-                                &mut self.state,
-                                State::Down {
-                                    retry_at: Instant::now(),
-                                },
-                            ) else {
-                                unreachable!()
-                            };
-                            self.state = State::Up(TcpStream::from(fd));
-                            self.flight = Flight::default();
-                        }
-                        result => {
-                            let err = match result {
-                                Ok(code) => io::Error::from_raw_os_error(code),
-                                Err(errno) => errno.into(),
-                            };
-                            self.state = State::Down {
-                                retry_at: Instant::now() + RETRY,
-                            };
-                            self.trouble(format_args!("cannot connect: {err}"));
-                            return;
-                        }
-                    }
-                }
-                State::Up(stream) => {
-                    if self.backlog.is_empty() {
-                        return;
-                    }
-                    let quiet = self.tried_at.elapsed() >= QUIET;
-                    self.tried_at = Instant::now();
-                    if let Some(ending) = quiet.then(|| ended(stream)).flatten() {
-                        self.broken(ending);
-                        continue;
-                    }
-                    let flight = &mut self.flight;
-                    let mut failed = None;
-                    while let Some(front) = self.backlog.front() {
-                        match stream.write(&front[self.sent..]) {
-                            Ok(n) => {
-                                self.sent += n;
-                                if self.sent == front.len() {
-                                    self.bytes -= front.len();
-                                    self.backlog.pop_front();
-                                    self.sent = 0;
-                                    flight.wrote(n, MessageEnd::Reached);
-                                } else {
-                                    flight.wrote(n, MessageEnd::NotYet);
-                                }
-                            }
-                            Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
-                            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                            Err(err) => {
-                                failed = Some(err);
-                                break;
-                            }
-                        }
-                    }
-                    match failed {
-                        // Tried again on the next message, or at the end.
-                        Some(err) => self.broken(Ending::of(err)),
-                        None => flight.now_and_then(stream),
-                    }
-                    return;
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => {
+                    failed = Some(err);
+                    break;
                 }
             }
         }
+        match failed {
+            // Tried again on the next message, or at the end.
+            Some(err) => self.broken(Ending::of(err)),
+            None => flight.now_and_then(stream),
+        }
+        Step::Wait
     }
 
     /// Waits, at most [`LAST_WAIT`], for a server that is connected (or connecting) to take the
