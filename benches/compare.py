@@ -5,11 +5,15 @@
     python3 benches/compare.py --quick      # small workloads, 3 pairs: a smoke test
     python3 benches/compare.py --pairs 9    # more pairs (at least 7 unless --quick)
     TEELOG=/path/to/teelog python3 benches/compare.py --no-build   # another build
+    python3 benches/compare.py --base /path/to/old/teelog   # this build against an older one
 
 One run on a shared machine is not a figure, so every figure here is a ratio taken in pairs: for
 each teelog variant, `tee` and the variant run back to back (which goes first alternates), and the
 pair's ratio is variant / tee. A table gives the median of those per-pair ratios and their min-max;
-noise that hits a whole pair cancels out, and the range shows what is left.
+noise that hits a whole pair cancels out, and the range shows what is left. With `--base OLD`,
+each variant is paired with the same format written by the teelog binary OLD instead of tee (the
+two alternate as tee and teelog do), so a ratio is new / old: a change measured before and after
+in the same run.
 
 The producer is a separate process (this interpreter, from memory, no file reads) that writes a
 fixed pattern 1 MiB at a time, or 8 KiB at a time as stdio programs do. The console goes to
@@ -43,6 +47,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEELOG = os.environ.get("TEELOG", os.path.join(ROOT, "target", "release", "teelog"))
 QUICK = "--quick" in sys.argv
 PAIRS = int(sys.argv[sys.argv.index("--pairs") + 1]) if "--pairs" in sys.argv else (3 if QUICK else 7)
+BASE = sys.argv[sys.argv.index("--base") + 1] if "--base" in sys.argv else None
+# What each variant is paired with: tee, or the same format written by the --base binary.
+REF = "base" if BASE else "tee"
 ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else None
 MIB = 1 << 20
 FORMATS = ["plain", "classic", "jsonl"]
@@ -103,7 +110,10 @@ def start(variant, cmd, log, stdout):
         tool = subprocess.Popen(["tee", log] if variant == "tee" else ["cat"], stdin=prod.stdout, stdout=stdout)
         prod.stdout.close()
         return tool, [prod, tool]
-    tool = subprocess.Popen([TEELOG, "-o", f"{variant}={log}", "--", *cmd], stdin=subprocess.DEVNULL, stdout=stdout)
+    binary = TEELOG
+    if variant.startswith("base:"):
+        binary, variant = BASE, variant[len("base:"):]
+    tool = subprocess.Popen([binary, "-o", f"{variant}={log}", "--", *cmd], stdin=subprocess.DEVNULL, stdout=stdout)
     return tool, [tool]
 
 
@@ -142,19 +152,21 @@ def measure(variant, cmd, log, stdout=subprocess.DEVNULL, expect=None):
     sampler.join()
     if variant in (FLOOR, ALONE):
         return wall, cpu, peak[0]
-    if expect is not None and variant in ("tee", "plain") and os.path.getsize(log) != expect:
+    if expect is not None and variant in ("tee", "plain", "base:plain") and os.path.getsize(log) != expect:
         sys.exit(f"{variant}: the log holds {os.path.getsize(log)} bytes, not {expect}")
     os.unlink(log)
     return wall, cpu, peak[0]
 
 
 def pairs(variant, run):
-    """`PAIRS` pairs of (tee, variant) results, tee first in even pairs, second in odd ones."""
+    """`PAIRS` pairs of (reference, variant) results, the reference (tee, or with --base the
+    same format from the old binary) first in even pairs, second in odd ones."""
+    ref = f"base:{variant}" if BASE else "tee"
     out = []
     for i in range(PAIRS):
-        order = ["tee", variant] if i % 2 == 0 else [variant, "tee"]
+        order = [ref, variant] if i % 2 == 0 else [variant, ref]
         got = {v: run(v) for v in order}
-        out.append((got["tee"], got[variant]))
+        out.append((got[ref], got[variant]))
     return out
 
 
@@ -167,8 +179,9 @@ def throughput(dirs):
     for name, kind, total, size in workloads():
         cmd = producer(kind, total, size, dirs)
         # The producer alone writes no log; the tee it is paired with writes its log on tmpfs.
-        runs = [("tmpfs", ALONE, os.path.join(dirs["tmpfs"], "out.log"))] + [
-            (place, fmt, os.path.join(d, "out.log")) for place, d in dirs.items() for fmt in FORMATS + [FLOOR]
+        extra = [] if BASE else [FLOOR]
+        runs = ([] if BASE else [("tmpfs", ALONE, os.path.join(dirs["tmpfs"], "out.log"))]) + [
+            (place, fmt, os.path.join(d, "out.log")) for place, d in dirs.items() for fmt in FORMATS + extra
         ]
         for place, fmt, log in runs:
             got = pairs(fmt, lambda v: measure(v, cmd, log, expect=total))
@@ -270,6 +283,8 @@ def startup(dirs):
         "teelog --version": [TEELOG, "--version"],
         "teelog -o x.log -- true": [TEELOG, "-o", log, "--", "true"],
     }
+    if BASE:
+        cases["base -o x.log -- true"] = [BASE, "-o", log, "--", "true"]
     runs = {name: [] for name in cases}
     for i in range(100 if QUICK else 500):
         names = list(cases) if i % 2 == 0 else list(reversed(cases))
@@ -311,13 +326,13 @@ def main():
         sections = sys.argv[sys.argv.index("--sections") + 1].split(",") if "--sections" in sys.argv else \
             ["throughput", "latency", "idle", "startup"]
         if "throughput" in sections:
-            print(table(["workload", "log on", "format", "wall × tee: median (min–max)", "CPU × tee", "teelog MB/s", "tee MB/s", "peak RSS MiB"], throughput(dirs)))
+            print(table(["workload", "log on", "format", f"wall × {REF}: median (min–max)", f"CPU × {REF}", "teelog MB/s", f"{REF} MB/s", "peak RSS MiB"], throughput(dirs)))
             print()
         if "latency" in sections:
-            print(table(["trickle: 1 line / 5 ms", "tee median µs", "teelog median µs", "median × tee", "tee p99 µs", "teelog p99 µs", "p99 × tee"], latency(dirs)))
+            print(table(["trickle: 1 line / 5 ms", f"{REF} median µs", "teelog median µs", f"median × {REF}", f"{REF} p99 µs", "teelog p99 µs", f"p99 × {REF}"], latency(dirs)))
             print()
         if "idle" in sections:
-            print(table(["idle: a line, 3 s sleep, a line", "tee CPU ms", "teelog CPU ms"], idle(dirs)))
+            print(table(["idle: a line, 3 s sleep, a line", f"{REF} CPU ms", "teelog CPU ms"], idle(dirs)))
             print()
         if "startup" in sections:
             print(table(["start-up", "median ms", "minus `timeout 10 true`, per round: median (quartiles) ms"], startup(dirs)))
