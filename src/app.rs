@@ -5,10 +5,11 @@
 use crate::cli::{self, Cli};
 use crate::error::{self, Error};
 use crate::event::{self, Status};
+use crate::filter::redact;
 use crate::format::{self, Context};
 use crate::preset::{self, Presets};
 use crate::sink::{self, Fanout, Sink};
-use crate::{Outcome, redact, runner};
+use crate::{Outcome, runner};
 
 /// Runs the command `cli` describes, with its preset from `presets`, as `user`.
 pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outcome, Error> {

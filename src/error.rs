@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use crate::redact::{MIN_SECRET, Redactor};
+use crate::filter::redact::{MIN_SECRET, Redactor};
 
 /// teelog itself failed: bad usage, a log that cannot be opened or written.
 pub const EXIT_FAILED: u8 = 125;

@@ -6,11 +6,11 @@ use std::fs::File;
 
 use super::Sink;
 use crate::event::{Chunk, Exit, Start, Stream};
+use crate::filter::redact::Redactor;
+use crate::filter::strip::AnsiStripper;
 use crate::format::{Formatter, Out};
 use crate::mask::LineMasker;
 use crate::mask::prompt::Prompts;
-use crate::redact::Redactor;
-use crate::strip::AnsiStripper;
 
 /// Every sink of a run, fed the same events in the same order; output goes through the
 /// redactor first, when there is one (`--redact-env`).

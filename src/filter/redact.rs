@@ -17,8 +17,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::event::Stream;
+use crate::filter::strip::Parser;
 use crate::mask::MASK;
-use crate::strip::Parser;
 
 /// Where `base64` (coreutils) wraps its output.
 const BASE64_COLUMNS: usize = 76;
@@ -450,7 +450,7 @@ mod tests {
             r.chunk(Stdout, &text[cut..], &mut out);
             r.finish(Stdout, &mut out);
             let mut stripped = Vec::new();
-            crate::strip::AnsiStripper::default().chunk(Stdout, &out, &mut stripped);
+            crate::filter::strip::AnsiStripper::default().chunk(Stdout, &out, &mut stripped);
             assert_eq!(
                 text_of(&stripped),
                 "a *** b\n",
