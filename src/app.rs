@@ -5,7 +5,10 @@
 use crate::cli::{self, Cli};
 use crate::error::{self, Error};
 use crate::event::{self, Status};
-use crate::filter::redact;
+use crate::filter::Chain;
+use crate::filter::line_mask::LineMask;
+use crate::filter::redact::{self, Redactor};
+use crate::filter::strip::AnsiStripper;
 use crate::format::{self, Context};
 use crate::preset::{self, Presets};
 use crate::sink::{self, Fanout, Sink};
@@ -83,10 +86,6 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
         keep: cli.keep,
     };
     open_logs(&logs, &ctx, rotation, &mut seen, &mut sinks)?;
-    let mut fanout = Fanout::new(sinks, Some(redactor));
-    if cli.strip_ansi {
-        fanout.strip_ansi();
-    }
     // Recorded input is a script, and echoed output holds statements: both may carry passwords.
     let mut masked = Vec::new();
     if cli.log_input {
@@ -96,9 +95,12 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
     if cli.echo || preset.is_some_and(|p| p.sql) {
         masked.extend([event::Stream::Stdout, event::Stream::Stderr]);
     }
-    if !masked.is_empty() {
-        fanout.mask_lines(&masked);
-    }
+    let chain = Chain::new(
+        LineMask::of(&masked),
+        Some(redactor),
+        cli.strip_ansi.then(AnsiStripper::default),
+    );
+    let mut fanout = Fanout::new(sinks, chain);
     let spec = runner::Spec {
         argv,
         display,
@@ -196,7 +198,7 @@ fn open_logs(
 /// The values to redact: each `--redact-env NAME` (unset: a warning; shorter than
 /// [`redact::MIN_SECRET`] bytes: an error), and the preset's client variables when they are set
 /// and long enough.
-fn redactor(names: &[String], preset: Option<&preset::Preset>) -> Result<redact::Redactor, Error> {
+fn redactor(names: &[String], preset: Option<&preset::Preset>) -> Result<Redactor, Error> {
     use std::os::unix::ffi::OsStringExt;
     let mut values = Vec::new();
     for name in names {
@@ -226,5 +228,5 @@ fn redactor(names: &[String], preset: Option<&preset::Preset>) -> Result<redact:
             None => {}
         }
     }
-    Ok(redact::Redactor::new(values.iter().map(Vec::as_slice)))
+    Ok(Redactor::new(values.iter().map(Vec::as_slice)))
 }
