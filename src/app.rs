@@ -2,6 +2,8 @@
 //! masked command line, the redactor, the sinks opened all or none, the filters, the runner's
 //! spec, and every check that needs several flags at once; then the run and how teelog ends.
 
+use std::ffi::OsString;
+
 use crate::cli::{self, Cli};
 use crate::error::{self, Error};
 use crate::event::{self, Status};
@@ -38,7 +40,8 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
     }
     let redactor = redactor(&cli.redact_env, preset)?;
     // teelog's own messages can quote the command, a path or a flag's value.
-    error::redact_messages(&redactor);
+    let messages = redactor.clone();
+    error::redact_messages(Box::new(move |message| messages.text(message)));
     let display: Vec<String> = preset::masked_command_line(&argv, preset)
         .iter()
         .map(|w| redactor.text(w))
@@ -229,4 +232,60 @@ fn redactor(names: &[String], preset: Option<&preset::Preset>) -> Result<Redacto
         }
     }
     Ok(Redactor::new(values.iter().map(Vec::as_slice)))
+}
+
+/// Until the flags are read and checked (clap's errors quote them), teelog's own messages mask
+/// the values of the variables that `--redact-env` names in `args`.
+pub fn redact_messages_named(args: impl IntoIterator<Item = OsString>) {
+    let secrets = secrets_named(args);
+    error::redact_messages(Box::new(move |message| secrets.text(message)));
+}
+
+/// The values, long enough to mask, of the variables named by `--redact-env NAME` or
+/// `--redact-env=NAME` among `args` (before a `--`).
+fn secrets_named(args: impl IntoIterator<Item = OsString>) -> Redactor {
+    use std::os::unix::ffi::OsStringExt;
+    let mut names = Vec::new();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let arg = arg.to_string_lossy();
+        if arg == "--" {
+            break;
+        } else if arg == "--redact-env" {
+            names.extend(args.next());
+        } else if let Some(name) = arg.strip_prefix("--redact-env=") {
+            names.push(name.into());
+        }
+    }
+    let values: Vec<Vec<u8>> = names
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(OsString::into_vec)
+        .filter(|v| v.len() >= redact::MIN_SECRET)
+        .collect();
+    Redactor::new(values.iter().map(Vec::as_slice))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_variables_named_by_redact_env_are_found_before_a_double_dash() {
+        // cargo sets both for the tests it runs.
+        let path = std::env::var("PATH").unwrap();
+        let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
+        let args = [
+            "teelog",
+            "--redact-env",
+            "PATH",
+            "--redact-env=CARGO_MANIFEST_DIR",
+            "--",
+            "--redact-env",
+            "CARGO_PKG_NAME",
+        ];
+        let secrets = secrets_named(args.map(OsString::from));
+        let text = secrets.text(&format!("{path} {dir} teelog"));
+        assert_eq!(text, "*** *** teelog");
+    }
 }
