@@ -2,13 +2,19 @@
 //! masked command line, the redactor, the sinks opened all or none, the filters, the runner's
 //! spec, and every check that needs several flags at once; then the run and how teelog ends.
 
+use std::ffi::OsString;
+
 use crate::cli::{self, Cli};
 use crate::error::{self, Error};
 use crate::event::{self, Status};
+use crate::filter::Chain;
+use crate::filter::line_mask::LineMask;
+use crate::filter::redact::{self, Redactor};
+use crate::filter::strip::AnsiStripper;
 use crate::format::{self, Context};
 use crate::preset::{self, Presets};
 use crate::sink::{self, Fanout, Sink};
-use crate::{Outcome, redact, runner};
+use crate::{Outcome, runner};
 
 /// Runs the command `cli` describes, with its preset from `presets`, as `user`.
 pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outcome, Error> {
@@ -34,7 +40,8 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
     }
     let redactor = redactor(&cli.redact_env, preset)?;
     // teelog's own messages can quote the command, a path or a flag's value.
-    error::redact_messages(&redactor);
+    let messages = redactor.clone();
+    error::redact_messages(Box::new(move |message| messages.text(message)));
     let display: Vec<String> = preset::masked_command_line(&argv, preset)
         .iter()
         .map(|w| redactor.text(w))
@@ -85,10 +92,6 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
         keep: cli.keep,
     };
     open_logs(&logs, &ctx, rotation, &mut seen, &mut sinks)?;
-    let mut fanout = Fanout::new(sinks, Some(redactor));
-    if cli.strip_ansi {
-        fanout.strip_ansi();
-    }
     // Recorded input is a script, and echoed output holds statements: both may carry passwords.
     let mut masked = Vec::new();
     if cli.log_input {
@@ -98,9 +101,12 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
     if cli.echo || preset.is_some_and(|p| p.sql) {
         masked.extend([event::Stream::Stdout, event::Stream::Stderr]);
     }
-    if !masked.is_empty() {
-        fanout.mask_lines(&masked);
-    }
+    let chain = Chain::new(
+        LineMask::of(&masked),
+        Some(redactor),
+        cli.strip_ansi.then(AnsiStripper::default),
+    );
+    let mut fanout = Fanout::new(sinks, chain);
     let spec = runner::Spec {
         argv,
         display,
@@ -198,7 +204,7 @@ fn open_logs(
 /// The values to redact: each `--redact-env NAME` (unset: a warning; shorter than
 /// [`redact::MIN_SECRET`] bytes: an error), and the preset's client variables when they are set
 /// and long enough.
-fn redactor(names: &[String], preset: Option<&preset::Preset>) -> Result<redact::Redactor, Error> {
+fn redactor(names: &[String], preset: Option<&preset::Preset>) -> Result<Redactor, Error> {
     use std::os::unix::ffi::OsStringExt;
     let mut values = Vec::new();
     for name in names {
@@ -228,5 +234,61 @@ fn redactor(names: &[String], preset: Option<&preset::Preset>) -> Result<redact:
             None => {}
         }
     }
-    Ok(redact::Redactor::new(values.iter().map(Vec::as_slice)))
+    Ok(Redactor::new(values.iter().map(Vec::as_slice)))
+}
+
+/// Until the flags are read and checked (clap's errors quote them), teelog's own messages mask
+/// the values of the variables that `--redact-env` names in `args`.
+pub fn redact_messages_named(args: impl IntoIterator<Item = OsString>) {
+    let secrets = secrets_named(args);
+    error::redact_messages(Box::new(move |message| secrets.text(message)));
+}
+
+/// The values, long enough to mask, of the variables named by `--redact-env NAME` or
+/// `--redact-env=NAME` among `args` (before a `--`).
+fn secrets_named(args: impl IntoIterator<Item = OsString>) -> Redactor {
+    use std::os::unix::ffi::OsStringExt;
+    let mut names = Vec::new();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let arg = arg.to_string_lossy();
+        if arg == "--" {
+            break;
+        } else if arg == "--redact-env" {
+            names.extend(args.next());
+        } else if let Some(name) = arg.strip_prefix("--redact-env=") {
+            names.push(name.into());
+        }
+    }
+    let values: Vec<Vec<u8>> = names
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(OsString::into_vec)
+        .filter(|v| v.len() >= redact::MIN_SECRET)
+        .collect();
+    Redactor::new(values.iter().map(Vec::as_slice))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_variables_named_by_redact_env_are_found_before_a_double_dash() {
+        // cargo sets both for the tests it runs.
+        let path = std::env::var("PATH").unwrap();
+        let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
+        let args = [
+            "teelog",
+            "--redact-env",
+            "PATH",
+            "--redact-env=CARGO_MANIFEST_DIR",
+            "--",
+            "--redact-env",
+            "CARGO_PKG_NAME",
+        ];
+        let secrets = secrets_named(args.map(OsString::from));
+        let text = secrets.text(&format!("{path} {dir} teelog"));
+        assert_eq!(text, "*** *** teelog");
+    }
 }

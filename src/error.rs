@@ -1,13 +1,11 @@
 //! teelog's own failures: one enum, one-line messages, and exit codes that cannot be mistaken for
 //! the command's (the coreutils `env`/`timeout` convention).
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::fmt::Display;
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::OnceLock;
-
-use crate::redact::{MIN_SECRET, Redactor};
+use std::sync::{PoisonError, RwLock};
 
 /// teelog itself failed: bad usage, a log that cannot be opened or written.
 pub const EXIT_FAILED: u8 = 125;
@@ -96,51 +94,30 @@ impl Error {
     }
 }
 
-/// What masks teelog's own messages, once the run's secrets are known.
-static SECRETS: OnceLock<Redactor> = OnceLock::new();
+/// What masks the secrets in teelog's own messages: a message with `***` where each secret
+/// stood.
+pub type Redaction = Box<dyn Fn(&str) -> String + Send + Sync>;
 
-/// From now on, mask the secrets of `redactor` in every message [`report`] writes.
-pub fn redact_messages(redactor: &Redactor) {
-    let _ = SECRETS.set(redactor.clone());
+/// The redaction [`report`] applies, installed by the plan (`app`), which knows the secrets;
+/// none, and messages go out as they are, until it does.
+static REDACTION: RwLock<Option<Redaction>> = RwLock::new(None);
+
+/// From now on, `redaction` masks the secrets in every message [`report`] writes (in place of
+/// the one before it: the plan installs one from the command line before the flags are read,
+/// and the run's redactor once they are checked).
+pub fn redact_messages(redaction: Redaction) {
+    *REDACTION.write().unwrap_or_else(PoisonError::into_inner) = Some(redaction);
 }
 
 /// Writes `teelog: <message>` as one line on stderr, with the secrets of `--redact-env` masked
 /// (a message can quote the command, a path or a flag's value). If stderr itself is gone there
 /// is nowhere left to say it, so a failure here is ignored.
 pub fn report(message: impl Display) {
-    let message = message.to_string();
-    let message = match SECRETS.get() {
-        Some(redactor) => redactor.text(&message),
-        // Before the flags are read (clap's errors quote them) or checked: the values of the
-        // variables that the command line names.
-        None => secrets_named(std::env::args_os()).text(&message),
-    };
-    let _ = writeln!(io::stderr().lock(), "teelog: {message}");
-}
-
-/// The values, long enough to mask, of the variables named by `--redact-env NAME` or
-/// `--redact-env=NAME` among `args` (before a `--`).
-fn secrets_named(args: impl IntoIterator<Item = OsString>) -> Redactor {
-    use std::os::unix::ffi::OsStringExt;
-    let mut names = Vec::new();
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let arg = arg.to_string_lossy();
-        if arg == "--" {
-            break;
-        } else if arg == "--redact-env" {
-            names.extend(args.next());
-        } else if let Some(name) = arg.strip_prefix("--redact-env=") {
-            names.push(name.into());
-        }
+    let mut message = message.to_string();
+    if let Some(redaction) = &*REDACTION.read().unwrap_or_else(PoisonError::into_inner) {
+        message = redaction(&message);
     }
-    let values: Vec<Vec<u8>> = names
-        .iter()
-        .filter_map(std::env::var_os)
-        .map(OsString::into_vec)
-        .filter(|v| v.len() >= MIN_SECRET)
-        .collect();
-    Redactor::new(values.iter().map(Vec::as_slice))
+    let _ = writeln!(io::stderr().lock(), "teelog: {message}");
 }
 
 /// `'name'`, with control characters escaped so that a hostile file name cannot forge output.
@@ -165,25 +142,6 @@ mod tests {
     fn quote_escapes_control_characters() {
         assert_eq!(quote("a\nb\x1b[31m"), "'a\\nb\\u{1b}[31m'");
         assert_eq!(quote("plain é"), "'plain é'");
-    }
-
-    #[test]
-    fn the_variables_named_by_redact_env_are_found_before_a_double_dash() {
-        // cargo sets both for the tests it runs.
-        let path = std::env::var("PATH").unwrap();
-        let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
-        let args = [
-            "teelog",
-            "--redact-env",
-            "PATH",
-            "--redact-env=CARGO_MANIFEST_DIR",
-            "--",
-            "--redact-env",
-            "CARGO_PKG_NAME",
-        ];
-        let secrets = secrets_named(args.map(OsString::from));
-        let text = secrets.text(&format!("{path} {dir} teelog"));
-        assert_eq!(text, "*** *** teelog");
     }
 
     #[test]

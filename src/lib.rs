@@ -10,15 +10,14 @@ pub mod completions;
 pub mod dest;
 pub mod error;
 pub mod event;
+pub mod filter;
 pub mod format;
 pub mod mask;
 pub mod preset;
-pub mod redact;
 pub mod replay;
 pub mod runner;
 pub mod signal;
 pub mod sink;
-pub mod strip;
 pub mod sys;
 
 use cli::Cli;

@@ -8,6 +8,8 @@ use teelog::error::{Error, report};
 use teelog::runner::signals;
 
 fn main() -> ExitCode {
+    // clap's errors quote the flags: the values --redact-env names are masked from the start.
+    teelog::app::redact_messages_named(std::env::args_os());
     let cli = match Cli::parse_checked(std::env::args_os()) {
         Ok(cli) => cli,
         // --help

@@ -20,6 +20,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use crate::cli::ReplayArgs;
 use crate::error::{Error, quote, report};
 use crate::event::{Chunk, Exit, Size, Start, Status, Stream};
+use crate::filter::Chain;
 use crate::format::{Context, Format};
 use crate::sink::{Fanout, Sink};
 
@@ -53,7 +54,7 @@ pub fn replay(args: &ReplayArgs) -> Result<(), Error> {
         colour: false,
     };
     let format = args.format.unwrap_or(Format::Plain);
-    let mut fanout = Fanout::new(vec![Sink::console(format, &ctx)], None);
+    let mut fanout = Fanout::new(vec![Sink::console(format, &ctx)], Chain::default());
     let timing = match (args.format, args.no_wait) {
         (None, false) => Some(Timing {
             speed: args.speed,

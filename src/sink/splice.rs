@@ -56,9 +56,7 @@ impl Fanout {
     /// Whether chunks of output go through [`Fanout::splice`]: every sink writes them as they
     /// are, to a file descriptor, with nothing rewritten on the way.
     pub fn splices(&self) -> bool {
-        self.redactor.is_none()
-            && self.masker.is_none()
-            && self.stripper.is_none()
+        self.chain.is_empty()
             && self.sinks.iter().all(|sink| {
                 sink.plain
                     && [Some(&sink.out), sink.err.as_ref()]

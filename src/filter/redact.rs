@@ -16,9 +16,10 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
+use super::Filter;
 use crate::event::Stream;
+use crate::filter::strip::Parser;
 use crate::mask::MASK;
-use crate::strip::Parser;
 
 /// Where `base64` (coreutils) wraps its output.
 const BASE64_COLUMNS: usize = 76;
@@ -125,47 +126,6 @@ impl Redactor {
         self.patterns.is_empty()
     }
 
-    /// Appends to `out` what may be written of `stream` after `bytes`: held bytes and `bytes`,
-    /// with every secret masked, less an end that could still begin one.
-    pub fn chunk(&mut self, stream: Stream, bytes: &[u8], out: &mut Vec<u8>) {
-        let mut data = std::mem::take(&mut self.held[stream.index()]);
-        data.extend_from_slice(bytes);
-        let parser = self.parsers[stream.index()];
-        let text = Text::of(parser, &data);
-        let mut masks = self.masks(&data, text.as_ref());
-        let mut cut = data.len() - self.possible_start(&data);
-        if let Some(text) = &text {
-            let begun = self.possible_start(&text.bytes);
-            if begun > 0 {
-                let at = text.at[text.bytes.len() - begun];
-                if data.len() - at <= MAX_HOLD {
-                    cut = cut.min(at);
-                }
-            }
-        }
-        // A secret that may go on from inside one already found: hold that one too, so that
-        // both are masked as one.
-        if let Some(&(start, _)) = masks
-            .spans
-            .iter()
-            .find(|&&(start, end)| start < cut && cut < end)
-        {
-            cut = start;
-        }
-        let (now, later) = data.split_at(cut);
-        masks.spans.retain(|&(_, end)| end <= cut);
-        masks.replace(now, out);
-        self.parsers[stream.index()].read(now, |_| {});
-        self.held[stream.index()] = later.to_vec();
-    }
-
-    /// Appends everything held for `stream` (the command has ended: nothing can complete it).
-    pub fn finish(&mut self, stream: Stream, out: &mut Vec<u8>) {
-        let held = std::mem::take(&mut self.held[stream.index()]);
-        out.extend_from_slice(&held);
-        self.parsers[stream.index()] = Parser::default();
-    }
-
     /// `text` with every secret masked (for the logged command line and teelog's own messages).
     pub fn text(&self, text: &str) -> String {
         let mut out = Vec::new();
@@ -236,6 +196,49 @@ impl Redactor {
                     .any(|p| p.len() > tail.len() && p.starts_with(tail))
             })
             .map_or(0, |i| data.len() - i)
+    }
+}
+
+impl Filter for Redactor {
+    /// Appends to `out` what may be written of `stream` after `bytes`: held bytes and `bytes`,
+    /// with every secret masked, less an end that could still begin one.
+    fn chunk(&mut self, stream: Stream, bytes: &[u8], out: &mut Vec<u8>) {
+        let mut data = std::mem::take(&mut self.held[stream.index()]);
+        data.extend_from_slice(bytes);
+        let parser = self.parsers[stream.index()];
+        let text = Text::of(parser, &data);
+        let mut masks = self.masks(&data, text.as_ref());
+        let mut cut = data.len() - self.possible_start(&data);
+        if let Some(text) = &text {
+            let begun = self.possible_start(&text.bytes);
+            if begun > 0 {
+                let at = text.at[text.bytes.len() - begun];
+                if data.len() - at <= MAX_HOLD {
+                    cut = cut.min(at);
+                }
+            }
+        }
+        // A secret that may go on from inside one already found: hold that one too, so that
+        // both are masked as one.
+        if let Some(&(start, _)) = masks
+            .spans
+            .iter()
+            .find(|&&(start, end)| start < cut && cut < end)
+        {
+            cut = start;
+        }
+        let (now, later) = data.split_at(cut);
+        masks.spans.retain(|&(_, end)| end <= cut);
+        masks.replace(now, out);
+        self.parsers[stream.index()].read(now, |_| {});
+        self.held[stream.index()] = later.to_vec();
+    }
+
+    /// Appends everything held for `stream` (the command has ended: nothing can complete it).
+    fn finish(&mut self, stream: Stream, out: &mut Vec<u8>) {
+        let held = std::mem::take(&mut self.held[stream.index()]);
+        out.extend_from_slice(&held);
+        self.parsers[stream.index()] = Parser::default();
     }
 }
 
@@ -450,7 +453,7 @@ mod tests {
             r.chunk(Stdout, &text[cut..], &mut out);
             r.finish(Stdout, &mut out);
             let mut stripped = Vec::new();
-            crate::strip::AnsiStripper::default().chunk(Stdout, &out, &mut stripped);
+            crate::filter::strip::AnsiStripper::default().chunk(Stdout, &out, &mut stripped);
             assert_eq!(
                 text_of(&stripped),
                 "a *** b\n",

@@ -12,6 +12,7 @@
 //! ordinary output (so the `\n` that cuts an OSC stays, and everything after it).
 //! Every byte is classified the moment it is read, so nothing is ever held back.
 
+use super::Filter;
 use crate::event::Stream;
 
 /// The longest string sequence (an OSC hyperlink, a DCS sixel image) taken out whole.
@@ -167,10 +168,11 @@ pub struct AnsiStripper {
     parsers: [Parser; 3],
 }
 
-impl AnsiStripper {
+impl Filter for AnsiStripper {
     /// Appends to `out` the bytes of `bytes`, read from `stream`, that are not part of an escape
-    /// sequence.
-    pub fn chunk(&mut self, stream: Stream, bytes: &[u8], out: &mut Vec<u8>) {
+    /// sequence. A sequence cut by the end of `bytes` is taken out as its bytes come: nothing
+    /// is held back, so there is nothing to finish.
+    fn chunk(&mut self, stream: Stream, bytes: &[u8], out: &mut Vec<u8>) {
         self.parsers[stream.index()].read(bytes, |text| out.extend_from_slice(text));
     }
 }
