@@ -33,7 +33,7 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
     }
     let argv = match preset {
         Some(preset) => preset.command(cli.program.as_deref(), &cli.command),
-        None => cli.command,
+        None => cli.command.clone(),
     };
     if argv.is_empty() {
         return Err(Error::NoCommand);
@@ -46,24 +46,48 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
         .iter()
         .map(|w| redactor.text(w))
         .collect();
-
-    let mut logs = cli.logs;
-    if logs.is_empty()
-        && let Some(template) = preset.and_then(|p| p.log.as_deref())
-    {
-        logs.push(preset::default_log(template, &user)?);
-    }
     let ctx = Context {
         utc: cli.utc,
         preset: preset.map(|p| p.name.clone()),
         facility: cli.syslog_facility,
         colour: false,
     };
-    let who = runner::Who {
-        session: uuid::Uuid::now_v7().to_string(),
-        user,
-        host: whoami::hostname().unwrap_or_else(|_| "localhost".into()),
+    let sinks = sinks(&cli, preset, &user, &ctx)?;
+    let mut fanout = Fanout::new(sinks, chain(&cli, preset, redactor));
+    let spec = runner::Spec {
+        argv,
+        display,
+        wiring: wiring(&cli, preset),
+        who: runner::Who {
+            session: uuid::Uuid::now_v7().to_string(),
+            user,
+            host: whoami::hostname().unwrap_or_else(|_| "localhost".into()),
+        },
+        pause: cli.pause,
+        grace: cli.grace,
     };
+    let ended = runner::run(&spec, &mut fanout)?;
+    Ok(match ended.status {
+        Status::Code(0) if fanout.failed() || ended.trouble => Outcome::Exit(error::EXIT_FAILED),
+        Status::Code(code) => Outcome::Exit(code as u8),
+        Status::Signal(signal) => Outcome::Signal(signal),
+    })
+}
+
+/// The run's sinks: the console unless `--quiet`, then every log (`-o`, else the preset's
+/// default log), all opened or none.
+fn sinks(
+    cli: &Cli,
+    preset: Option<&preset::Preset>,
+    user: &str,
+    ctx: &Context,
+) -> Result<Vec<Sink>, Error> {
+    let mut logs = cli.logs.clone();
+    if logs.is_empty()
+        && let Some(template) = preset.and_then(|p| p.log.as_deref())
+    {
+        logs.push(preset::default_log(template, user)?);
+    }
     let format = cli
         .format
         .or(preset.map(|p| p.format))
@@ -72,7 +96,7 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
     // A log that is also the console (`teelog -o x.log -- cmd > x.log`) would mix both.
     let mut seen = std::collections::HashMap::new();
     if !cli.quiet {
-        sinks.push(console(cli.color, format, &ctx, &mut seen));
+        sinks.push(console(cli.color, format, ctx, &mut seen));
     }
     if cli.max_size.is_some()
         && let Some(cast) = logs.iter().find_map(|l| match l {
@@ -91,7 +115,13 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
         max_size: cli.max_size,
         keep: cli.keep,
     };
-    open_logs(&logs, &ctx, rotation, &mut seen, &mut sinks)?;
+    open_logs(&logs, ctx, rotation, &mut seen, &mut sinks)?;
+    Ok(sinks)
+}
+
+/// The filters between the events and the sinks: secrets masked line by line where lines can
+/// carry them, the redactor, and for the logs `--strip-ansi`.
+fn chain(cli: &Cli, preset: Option<&preset::Preset>, redactor: Redactor) -> Chain {
     // Recorded input is a script, and echoed output holds statements: both may carry passwords.
     let mut masked = Vec::new();
     if cli.log_input {
@@ -101,39 +131,29 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
     if cli.echo || preset.is_some_and(|p| p.sql) {
         masked.extend([event::Stream::Stdout, event::Stream::Stderr]);
     }
-    let chain = Chain::new(
+    Chain::new(
         LineMask::of(&masked),
         Some(redactor),
         cli.strip_ansi.then(AnsiStripper::default),
-    );
-    let mut fanout = Fanout::new(sinks, chain);
-    let spec = runner::Spec {
-        argv,
-        display,
-        wiring: runner::Wiring {
-            stdout: match cli.pty || preset.is_some_and(|p| p.pty) {
-                true => runner::Stdout::Pty,
-                false => runner::Stdout::Pipe,
-            },
-            stderr: match cli.merge {
-                true => runner::Stderr::Merged,
-                false => runner::Stderr::Own,
-            },
-            stdin: match cli.log_input {
-                true => runner::Stdin::Recorded,
-                false => runner::Stdin::Inherited,
-            },
+    )
+}
+
+/// How the command's stdin, stdout and stderr are wired, from the flags and the preset.
+fn wiring(cli: &Cli, preset: Option<&preset::Preset>) -> runner::Wiring {
+    runner::Wiring {
+        stdout: match cli.pty || preset.is_some_and(|p| p.pty) {
+            true => runner::Stdout::Pty,
+            false => runner::Stdout::Pipe,
         },
-        who,
-        pause: cli.pause,
-        grace: cli.grace,
-    };
-    let ended = runner::run(&spec, &mut fanout)?;
-    Ok(match ended.status {
-        Status::Code(0) if fanout.failed() || ended.trouble => Outcome::Exit(error::EXIT_FAILED),
-        Status::Code(code) => Outcome::Exit(code as u8),
-        Status::Signal(signal) => Outcome::Signal(signal),
-    })
+        stderr: match cli.merge {
+            true => runner::Stderr::Merged,
+            false => runner::Stderr::Own,
+        },
+        stdin: match cli.log_input {
+            true => runner::Stdin::Recorded,
+            false => runner::Stdin::Inherited,
+        },
+    }
 }
 
 /// The console's sink, in `format`, coloured as `--color` says; notes in `seen` the files that
