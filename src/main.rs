@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use teelog::Outcome;
 use teelog::cli::Cli;
 use teelog::error::{Error, report};
-use teelog::runner::signals;
+use teelog::runner::relay;
 
 fn main() -> ExitCode {
     let cli = match Cli::parse_checked(std::env::args_os()) {
@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     match teelog::run(cli) {
         Ok(Outcome::Exit(code)) => ExitCode::from(code),
         Ok(Outcome::Signal(signal)) => {
-            signals::die_by(signal);
+            relay::die_by(signal);
             // Only if the signal did not end teelog: the shell's way of saying the same.
             ExitCode::from((128 + signal) as u8)
         }

@@ -24,7 +24,7 @@
 //! hold at that moment; whatever is still there after that is reported, with its size.
 
 mod job;
-pub mod signals;
+pub mod relay;
 mod spawn;
 
 use std::ffi::OsString;
@@ -176,11 +176,11 @@ pub fn run(spec: &Spec, fanout: &mut impl Events) -> Result<Ended, Error> {
     // The waiter closes `exited_w` once it has the status: the loop's wake-up call.
     let (exited_r, exited_w) = std::io::pipe().map_err(Error::Pipe)?;
     let cont = match terminal {
-        Some(_) => signals::Continue::ByJobControl,
-        None => signals::Continue::Relayed,
+        Some(_) => relay::Continue::ByJobControl,
+        None => relay::Continue::Relayed,
     };
     // Installed while the command is being spawned; any signal that comes meanwhile waits.
-    let installing = signals::Catcher::install_meanwhile(cont);
+    let installing = relay::Catcher::install_meanwhile(cont);
 
     let clock = Clock::start();
     let mut start = Start {
@@ -221,7 +221,7 @@ pub fn run(spec: &Spec, fanout: &mut impl Events) -> Result<Ended, Error> {
             return Err(Error::Signals(err));
         }
     };
-    signals::block_tty_stop();
+    relay::block_tty_stop();
     let reaped = Arc::new(AtomicBool::new(false));
     let resize = match (&size_tty, wired.sources.iter().find(|s| s.pty)) {
         (Some(tty), Some(pty)) => match (tty.try_clone(), pty.file.try_clone()) {

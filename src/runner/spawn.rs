@@ -228,7 +228,7 @@ struct Fds<'a> {
 /// `benches/compare.py --sections startup`). std's `Command` cannot do this here: it forks as
 /// soon as a `pre_exec` hook is set, and its own posix_spawn leaves the child the spawning
 /// thread's mask, in which every signal is blocked until the handlers are in place
-/// (`signals::Installing`).
+/// (`relay::Installing`).
 fn posix_spawn(argv: &[OsString], fds: &Fds<'_>) -> io::Result<i32> {
     let argv = c_strings(argv.iter().map(|a| a.as_bytes().to_vec()))?;
     let env = c_strings(std::env::vars_os().map(|(key, value)| {
