@@ -23,13 +23,16 @@
 //! it spends writing (a slow console). When teelog then stops, it first reads what the pipes
 //! hold at that moment; whatever is still there after that is reported, with its size.
 
+mod input;
 mod job;
+mod pty;
+mod pump;
 pub mod relay;
 mod spawn;
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io;
 use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,22 +41,17 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::{PollFd, PollFlags, poll};
 
 use crate::error::{EXIT_FAILED, Error, report};
-use crate::event::{Chunk, Events, Exit, SPLICE_MIN, Size, Start, Status, Stream};
+use crate::event::{Events, Exit, Size, Start, Status};
 use crate::sys;
+use input::Input;
+pub use pty::Resize;
+use pty::{SIZE_CHECK, follow_size, hung_up};
+use pump::{BATCH, Slot, pass_on, splice_or_pass_on, timeout_until};
+use spawn::Wired;
 pub use spawn::{INPUT_PIPE_SIZE, Stderr, Stdin, Stdout, Wiring};
-use spawn::{Source, Wired};
-
-/// The most bytes taken from a pipe in one go: what is ready is read up to this, without waiting
-/// for more, and goes out as one chunk (one `write` per sink).
-const BATCH: usize = 128 * 1024;
-
-/// How often, at most, teelog compares its terminal's size with the pty's while the command
-/// writes (a resize sends SIGWINCH to the terminal's foreground, which is the command, not
-/// teelog).
-const SIZE_CHECK: Duration = Duration::from_millis(200);
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -110,35 +108,6 @@ impl Clock {
     fn now(&self) -> SystemTime {
         self.wall + self.mono.elapsed()
     }
-}
-
-/// teelog's stdin passed on to the command (`--log-input`), one pipe-load at a time.
-struct Input {
-    /// teelog's stdin (a duplicate: its flags stay as they are, and reads wait for data only
-    /// after poll said there is some).
-    from: File,
-    /// The command's stdin; `None` once forwarding has ended (end of input, the command gone).
-    to: Option<File>,
-    /// Read but not yet taken by the pipe.
-    pending: Vec<u8>,
-    /// The pipe held nothing when last looked at: the command has taken everything.
-    empty: bool,
-    /// Written into the pipe but not known to be read by the command yet: recorded once it is
-    /// (see [`Input::settle`]); what is still there when the run ends was never read.
-    unrecorded: Vec<u8>,
-    /// The command's end of the pipe (a duplicate of it), to ask how much is unread.
-    probe: File,
-}
-
-/// What a polled descriptor is.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Slot {
-    Source(usize),
-    Waiter,
-    /// The pipe to the command's stdin, for room.
-    InputRoom,
-    /// teelog's stdin, for data.
-    InputData,
 }
 
 /// Runs `spec` to its end, pushing its events into `fanout`; returns how the command ended.
@@ -431,214 +400,6 @@ pub fn run(spec: &Spec, fanout: &mut impl Events) -> Result<Ended, Error> {
         error: None,
     });
     Ok(Ended { status, trouble })
-}
-
-/// teelog's terminal and the command's pty, for the signal thread to pass a resize on.
-#[derive(Debug)]
-pub struct Resize {
-    tty: File,
-    pty: File,
-}
-
-impl Resize {
-    /// Gives the pty the terminal's size.
-    pub fn follow(&self) {
-        if let Some(size) = sys::window_size(self.tty.as_fd()) {
-            let _ = sys::set_window_size(self.pty.as_fd(), size);
-        }
-    }
-}
-
-/// Whether `source`'s other side is closed by every process (poll's POLLHUP).
-fn hung_up(source: &Source) -> bool {
-    let mut fds = [PollFd::new(source.file.as_fd(), PollFlags::POLLIN)];
-    poll(&mut fds, PollTimeout::ZERO).is_ok()
-        && fds[0]
-            .revents()
-            .is_some_and(|r| r.contains(PollFlags::POLLHUP))
-}
-
-/// Gives the pty `source` the size of teelog's terminal when that changed.
-fn follow_size(tty: Option<&File>, source: &Source, size: &mut Option<Size>) {
-    let Some(now) = tty.and_then(|t| sys::window_size(t.as_fd())) else {
-        return;
-    };
-    if *size != Some(now) && sys::set_window_size(source.file.as_fd(), now).is_ok() {
-        *size = Some(now);
-    }
-}
-
-impl Input {
-    /// Reads what teelog's stdin has (at most what the pipe holds) and passes it on (it is
-    /// recorded once the command has read it). End of input closes the command's stdin. Returns true on a failure (reported).
-    fn read(&mut self, buf: &mut [u8]) -> bool {
-        let buf = &mut buf[..INPUT_PIPE_SIZE];
-        let n = match self.from.read(buf) {
-            Ok(0) => {
-                self.to = None;
-                return false;
-            }
-            Ok(n) => n,
-            Err(err)
-                if matches!(
-                    err.kind(),
-                    io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
-                ) =>
-            {
-                return false;
-            }
-            Err(err) => {
-                report(format_args!("cannot read standard input: {err}"));
-                self.to = None;
-                return true;
-            }
-        };
-        self.pending.extend_from_slice(&buf[..n]);
-        self.empty = false;
-        self.room();
-        false
-    }
-
-    /// Records what the command has read of what was written into its pipe: all of it but
-    /// what the pipe still holds (`true < drop.sql` reads nothing, and nothing is recorded).
-    fn settle(&mut self, clock: &Clock, fanout: &mut impl Events) {
-        if self.unrecorded.is_empty() {
-            return;
-        }
-        let Ok(unread) = sys::bytes_ready(self.probe.as_fd()) else {
-            return;
-        };
-        let read = self.unrecorded.len().saturating_sub(unread);
-        if read > 0 {
-            fanout.chunk(&Chunk {
-                stream: Stream::Stdin,
-                time: clock.now(),
-                bytes: &self.unrecorded[..read],
-            });
-            self.unrecorded.drain(..read);
-        }
-    }
-
-    /// Writes what is pending as far as the pipe takes it; when nothing is pending, the pipe
-    /// just polled writable, which for a one-page pipe means empty. A command that has closed its
-    /// stdin or exited (EPIPE) ends forwarding, quietly: that is its right.
-    fn room(&mut self) {
-        let Some(to) = &mut self.to else {
-            return;
-        };
-        if self.pending.is_empty() {
-            self.empty = true;
-            return;
-        }
-        match to.write(&self.pending) {
-            Ok(n) => {
-                self.unrecorded.extend(self.pending.drain(..n));
-            }
-            Err(err)
-                if matches!(
-                    err.kind(),
-                    io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
-                ) => {}
-            Err(_) => {
-                self.to = None;
-                self.pending.clear();
-            }
-        }
-    }
-}
-
-/// Reads what `pipe` has ready (up to `buf`'s size and `limit`, without waiting for more) and
-/// pushes it through the sinks as one chunk; returns how many bytes were read, whether the pipe
-/// is at its end, and whether reading failed (reported).
-fn pass_on(
-    source: &mut Source,
-    buf: &mut [u8],
-    limit: usize,
-    clock: &Clock,
-    fanout: &mut impl Events,
-) -> (usize, bool, bool) {
-    let time = clock.now();
-    let len = buf.len().min(limit);
-    let (n, at_end, failed) = read_ready(source, &mut buf[..len]);
-    if n > 0 {
-        fanout.chunk(&Chunk {
-            stream: source.stream,
-            time,
-            bytes: &buf[..n],
-        });
-    }
-    (n, at_end, failed)
-}
-
-/// As [`pass_on`], but a pipe holding at least [`SPLICE_MIN`] bytes goes to the sinks without
-/// being read into `buf` (see `Events::splice`). How much is ready costs a system call, so
-/// it is asked only while the command writes faster than small chunks: after a splice, or a read
-/// that filled `buf`. A command writing a little at a time is read as without splice.
-fn splice_or_pass_on(
-    source: &mut Source,
-    buf: &mut [u8],
-    clock: &Clock,
-    fanout: &mut impl Events,
-) -> (usize, bool, bool) {
-    if source.bulky {
-        let ready = sys::bytes_ready(source.file.as_fd()).unwrap_or(0);
-        if ready >= SPLICE_MIN {
-            let moved = fanout.splice(source.stream, &source.file, ready, buf);
-            if moved > 0 {
-                return (moved, false, false);
-            }
-        }
-    }
-    let taken = pass_on(source, buf, usize::MAX, clock, fanout);
-    source.bulky = taken.0 >= buf.len().min(SPLICE_MIN);
-    taken
-}
-
-/// Reads what `source` has ready, up to `buf`'s size, without waiting for more; returns how many
-/// bytes, whether it is at its end, and whether reading failed (then reported, and the source
-/// treated as ended). A pty master says EIO once the last process holding the slave has closed
-/// it, after everything written before that has been read: that is its end of file.
-fn read_ready(source: &mut Source, buf: &mut [u8]) -> (usize, bool, bool) {
-    let mut n = 0;
-    while n < buf.len() {
-        match source.file.read(&mut buf[n..]) {
-            Ok(0) => return (n, true, false),
-            // Less than asked for: a pipe was empty just now, so another read would only say
-            // EAGAIN. Not so a pty: a read returns what has reached the line discipline, and
-            // only a read that finds nothing there waits for what the kernel is still passing
-            // on (written before, say, the error the loop is about to read from stderr). So a
-            // pty is read until it says EAGAIN.
-            Ok(k) if k < buf.len() - n && !source.pty => return (n + k, false, false),
-            Ok(k) => n += k,
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) if source.pty && err.raw_os_error() == Some(nix::libc::EIO) => {
-                return (n, true, false);
-            }
-            Err(err) => {
-                report(format_args!(
-                    "cannot read the command's {}: {err}",
-                    source.stream.name()
-                ));
-                return (n, true, true);
-            }
-        }
-    }
-    (n, false, false)
-}
-
-/// A poll(2) timeout that ends at `at` (never early: rounded up to the millisecond).
-fn timeout_until(at: Option<Instant>) -> PollTimeout {
-    match at {
-        None => PollTimeout::NONE,
-        Some(at) => {
-            let ms = at
-                .saturating_duration_since(Instant::now())
-                .as_micros()
-                .div_ceil(1000);
-            PollTimeout::try_from(ms.min(i32::MAX as u128) as u64).unwrap_or(PollTimeout::MAX)
-        }
-    }
 }
 
 /// `1s`, `0.25s`

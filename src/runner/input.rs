@@ -1,0 +1,109 @@
+//! Forwarding teelog's stdin to the command (`--log-input`), recording what the command has
+//! read of it.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
+
+use super::Clock;
+use super::spawn::INPUT_PIPE_SIZE;
+use crate::error::report;
+use crate::event::{Chunk, Events, Stream};
+use crate::sys;
+
+/// teelog's stdin passed on to the command (`--log-input`), one pipe-load at a time.
+pub(super) struct Input {
+    /// teelog's stdin (a duplicate: its flags stay as they are, and reads wait for data only
+    /// after poll said there is some).
+    pub(super) from: File,
+    /// The command's stdin; `None` once forwarding has ended (end of input, the command gone).
+    pub(super) to: Option<File>,
+    /// Read but not yet taken by the pipe.
+    pub(super) pending: Vec<u8>,
+    /// The pipe held nothing when last looked at: the command has taken everything.
+    pub(super) empty: bool,
+    /// Written into the pipe but not known to be read by the command yet: recorded once it is
+    /// (see [`Input::settle`]); what is still there when the run ends was never read.
+    pub(super) unrecorded: Vec<u8>,
+    /// The command's end of the pipe (a duplicate of it), to ask how much is unread.
+    pub(super) probe: File,
+}
+
+impl Input {
+    /// Reads what teelog's stdin has (at most what the pipe holds) and passes it on (it is
+    /// recorded once the command has read it). End of input closes the command's stdin. Returns true on a failure (reported).
+    pub(super) fn read(&mut self, buf: &mut [u8]) -> bool {
+        let buf = &mut buf[..INPUT_PIPE_SIZE];
+        let n = match self.from.read(buf) {
+            Ok(0) => {
+                self.to = None;
+                return false;
+            }
+            Ok(n) => n,
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+                ) =>
+            {
+                return false;
+            }
+            Err(err) => {
+                report(format_args!("cannot read standard input: {err}"));
+                self.to = None;
+                return true;
+            }
+        };
+        self.pending.extend_from_slice(&buf[..n]);
+        self.empty = false;
+        self.room();
+        false
+    }
+
+    /// Records what the command has read of what was written into its pipe: all of it but
+    /// what the pipe still holds (`true < drop.sql` reads nothing, and nothing is recorded).
+    pub(super) fn settle(&mut self, clock: &Clock, fanout: &mut impl Events) {
+        if self.unrecorded.is_empty() {
+            return;
+        }
+        let Ok(unread) = sys::bytes_ready(self.probe.as_fd()) else {
+            return;
+        };
+        let read = self.unrecorded.len().saturating_sub(unread);
+        if read > 0 {
+            fanout.chunk(&Chunk {
+                stream: Stream::Stdin,
+                time: clock.now(),
+                bytes: &self.unrecorded[..read],
+            });
+            self.unrecorded.drain(..read);
+        }
+    }
+
+    /// Writes what is pending as far as the pipe takes it; when nothing is pending, the pipe
+    /// just polled writable, which for a one-page pipe means empty. A command that has closed its
+    /// stdin or exited (EPIPE) ends forwarding, quietly: that is its right.
+    pub(super) fn room(&mut self) {
+        let Some(to) = &mut self.to else {
+            return;
+        };
+        if self.pending.is_empty() {
+            self.empty = true;
+            return;
+        }
+        match to.write(&self.pending) {
+            Ok(n) => {
+                self.unrecorded.extend(self.pending.drain(..n));
+            }
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+                ) => {}
+            Err(_) => {
+                self.to = None;
+                self.pending.clear();
+            }
+        }
+    }
+}
