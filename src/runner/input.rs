@@ -3,33 +3,72 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 
 use super::Clock;
 use super::spawn::INPUT_PIPE_SIZE;
-use crate::error::report;
+use crate::error::{Error, report};
 use crate::event::{Chunk, Events, Stream};
 use crate::sys;
 
 /// teelog's stdin passed on to the command (`--log-input`), one pipe-load at a time.
+#[derive(Debug)]
 pub(super) struct Input {
     /// teelog's stdin (a duplicate: its flags stay as they are, and reads wait for data only
     /// after poll said there is some).
-    pub(super) from: File,
+    from: File,
     /// The command's stdin; `None` once forwarding has ended (end of input, the command gone).
-    pub(super) to: Option<File>,
+    to: Option<File>,
     /// Read but not yet taken by the pipe.
-    pub(super) pending: Vec<u8>,
+    pending: Vec<u8>,
     /// The pipe held nothing when last looked at: the command has taken everything.
-    pub(super) empty: bool,
+    empty: bool,
     /// Written into the pipe but not known to be read by the command yet: recorded once it is
     /// (see [`Input::settle`]); what is still there when the run ends was never read.
-    pub(super) unrecorded: Vec<u8>,
+    unrecorded: Vec<u8>,
     /// The command's end of the pipe (a duplicate of it), to ask how much is unread.
-    pub(super) probe: File,
+    probe: File,
+}
+
+/// What forwarding waits for, on which descriptor.
+#[derive(Debug)]
+pub(super) enum Wait<'a> {
+    /// Room in the pipe to the command's stdin.
+    Room(BorrowedFd<'a>),
+    /// Data on teelog's stdin.
+    Data(BorrowedFd<'a>),
 }
 
 impl Input {
+    /// Forwards teelog's stdin into `to`, the command's stdin; `probe` is the command's end of
+    /// that pipe, to ask how much it has not read yet.
+    pub(super) fn new(to: File, probe: File) -> Result<Input, Error> {
+        Ok(Input {
+            from: io::stdin()
+                .as_fd()
+                .try_clone_to_owned()
+                .map(File::from)
+                .map_err(Error::Input)?,
+            to: Some(to),
+            pending: Vec::new(),
+            empty: true,
+            unrecorded: Vec::new(),
+            probe,
+        })
+    }
+
+    /// What the loop waits for: room in the command's pipe while something is pending or the
+    /// pipe was not empty when last looked at, else data on teelog's stdin; nothing once
+    /// forwarding has ended.
+    pub(super) fn wait(&self) -> Option<Wait<'_>> {
+        let to = self.to.as_ref()?;
+        Some(if !self.pending.is_empty() || !self.empty {
+            Wait::Room(to.as_fd())
+        } else {
+            Wait::Data(self.from.as_fd())
+        })
+    }
+
     /// Reads what teelog's stdin has (at most what the pipe holds) and passes it on (it is
     /// recorded once the command has read it). End of input closes the command's stdin. Returns true on a failure (reported).
     pub(super) fn read(&mut self, buf: &mut [u8]) -> bool {

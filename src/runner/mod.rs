@@ -40,16 +40,12 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, poll};
-
 use crate::error::{EXIT_FAILED, Error, report};
 use crate::event::{Events, Exit, Size, Start, Status};
 use crate::sys;
 use input::Input;
 pub use pty::Resize;
-use pty::{SIZE_CHECK, follow_size, hung_up};
-use pump::{BATCH, Slot, pass_on, splice_or_pass_on, timeout_until};
+use pump::Pump;
 use spawn::Wired;
 pub use spawn::{INPUT_PIPE_SIZE, Stderr, Stdin, Stdout, Wiring};
 
@@ -87,6 +83,23 @@ pub struct Ended {
     /// teelog could not read everything (a failed read or poll, bytes left unread); it has said
     /// so on stderr and, where it could, in the logs.
     pub trouble: bool,
+}
+
+/// How the command ended, and when: what the waiter thread sends.
+#[derive(Clone, Copy, Debug)]
+struct Exited {
+    time: SystemTime,
+    /// From spawn to the command's exit.
+    duration: Duration,
+    status: Status,
+}
+
+/// The waiter thread, as the loop sees it: a pipe that it closes once it has sent how the
+/// command ended (the loop's wake-up call), and the channel it sends that on.
+#[derive(Debug)]
+struct Waiter {
+    exited: std::io::PipeReader,
+    exits: mpsc::Receiver<Exited>,
 }
 
 /// The run's clock: wall-clock time at the start plus monotonic time since, so that times never
@@ -127,19 +140,8 @@ pub fn run(spec: &Spec, fanout: &mut impl Events) -> Result<Ended, Error> {
         .or_else(|| sys::window_size(io::stdout().as_fd()))
         .or_else(|| sys::window_size(io::stderr().as_fd()));
     let mut wired = Wired::new(spec.wiring, terminal_size.unwrap_or(Size::DEFAULT))?;
-    let mut input = match wired.input.take() {
-        Some((to, probe)) => Some(Input {
-            from: io::stdin()
-                .as_fd()
-                .try_clone_to_owned()
-                .map(File::from)
-                .map_err(Error::Input)?,
-            to: Some(to),
-            pending: Vec::new(),
-            empty: true,
-            unrecorded: Vec::new(),
-            probe,
-        }),
+    let input = match wired.input.take() {
+        Some((to, probe)) => Some(Input::new(to, probe)?),
         None => None,
     };
     // The waiter closes `exited_w` once it has the status: the loop's wake-up call.
@@ -152,31 +154,12 @@ pub fn run(spec: &Spec, fanout: &mut impl Events) -> Result<Ended, Error> {
     let installing = relay::Catcher::install_meanwhile(cont);
 
     let clock = Clock::start();
-    let mut start = Start {
-        time: clock.wall,
-        session: spec.who.session.clone(),
-        user: spec.who.user.clone(),
-        host: spec.who.host.clone(),
-        size: wired.size.or(terminal_size),
-        command: spec.display.clone(),
-        cwd: std::env::current_dir()
-            .map(|d| d.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        pid: None,
-    };
+    let mut start = start_event(spec, &clock, wired.size.or(terminal_size));
     let pid = match wired.spawn(&spec.argv, terminal.as_ref()) {
         Ok(pid) => pid,
         Err(err) => {
             let _ = installing.finish();
-            let code = err.exit_code();
-            fanout.start(&start);
-            fanout.exit(&Exit {
-                time: clock.now(),
-                status: Status::Code(code.into()),
-                duration: clock.mono.elapsed(),
-                unread: 0,
-                error: Some(err.reason()),
-            });
+            record_failed_start(&start, &err, &clock, fanout);
             return Err(err);
         }
     };
@@ -192,15 +175,69 @@ pub fn run(spec: &Spec, fanout: &mut impl Events) -> Result<Ended, Error> {
     };
     relay::block_tty_stop();
     let reaped = Arc::new(AtomicBool::new(false));
-    let resize = match (&size_tty, wired.sources.iter().find(|s| s.pty)) {
-        (Some(tty), Some(pty)) => match (tty.try_clone(), pty.file.try_clone()) {
-            (Ok(tty), Ok(pty)) => Some(Resize { tty, pty }),
-            _ => None,
-        },
-        _ => None,
-    };
-    catcher.relay_to(pid, Arc::clone(&reaped), resize);
+    catcher.relay_to(
+        pid,
+        Arc::clone(&reaped),
+        Resize::of(size_tty.as_ref(), &wired.sources),
+    );
+    let exits = wait_on_a_thread(pid, terminal, clock, reaped, exited_w);
 
+    start.pid = Some(pid as u32);
+    fanout.start(&start);
+    let waiter = Waiter {
+        exited: exited_r,
+        exits,
+    };
+    let pump = Pump::new(
+        spec,
+        clock,
+        wired,
+        input,
+        size_tty,
+        waiter,
+        fanout.splices(),
+    );
+    Ok(pump.run(fanout))
+}
+
+/// The start event, before the command has a pid; `size` is its pty's or teelog's terminal's.
+fn start_event(spec: &Spec, clock: &Clock, size: Option<Size>) -> Start {
+    Start {
+        time: clock.wall,
+        session: spec.who.session.clone(),
+        user: spec.who.user.clone(),
+        host: spec.who.host.clone(),
+        size,
+        command: spec.display.clone(),
+        cwd: std::env::current_dir()
+            .map(|d| d.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        pid: None,
+    }
+}
+
+/// Puts a command that could not be started on record: its start, and an exit with the code
+/// (127 or 126) and the reason.
+fn record_failed_start(start: &Start, err: &Error, clock: &Clock, fanout: &mut impl Events) {
+    fanout.start(start);
+    fanout.exit(&Exit {
+        time: clock.now(),
+        status: Status::Code(err.exit_code().into()),
+        duration: clock.mono.elapsed(),
+        unread: 0,
+        error: Some(err.reason()),
+    });
+}
+
+/// Waits for the command `pid` on a thread of its own, which sends how it ended (and when) and
+/// then closes `exited_w`; sets `reaped` before, so that no signal is relayed to a reused pid.
+fn wait_on_a_thread(
+    pid: i32,
+    terminal: Option<job::Terminal>,
+    clock: Clock,
+    reaped: Arc<AtomicBool>,
+    exited_w: std::io::PipeWriter,
+) -> mpsc::Receiver<Exited> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let status = match job::wait(pid, terminal.as_ref()) {
@@ -212,199 +249,14 @@ pub fn run(spec: &Spec, fanout: &mut impl Events) -> Result<Ended, Error> {
             }
         };
         reaped.store(true, Ordering::Release);
-        let _ = tx.send((clock.now(), clock.mono.elapsed(), status));
+        let _ = tx.send(Exited {
+            time: clock.now(),
+            duration: clock.mono.elapsed(),
+            status,
+        });
         drop(exited_w);
     });
-
-    start.pid = Some(pid as u32);
-    fanout.start(&start);
-
-    let mut sources = wired.sources;
-    let mut pty_size = wired.size;
-    let mut next_size_check = Instant::now() + SIZE_CHECK;
-    let mut buf = vec![0; BATCH];
-    let mut trouble = false;
-    let mut exited = None;
-    // When the sinks are owed a pause, unless output comes first.
-    let mut pause_at: Option<Instant> = None;
-    // Time spent waiting for output since the command exited: the grace period's clock.
-    let mut idle = Duration::ZERO;
-    let mut slots = Vec::new();
-    let splices = fanout.splices();
-    while !sources.is_empty() || exited.is_none() {
-        if exited.is_some() && idle >= spec.grace {
-            break;
-        }
-        let mut wake_at = pause_at;
-        if exited.is_some() {
-            let give_up = Instant::now() + (spec.grace - idle);
-            wake_at = Some(wake_at.map_or(give_up, |at| at.min(give_up)));
-        }
-        slots.clear();
-        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(sources.len() + 2);
-        for (i, source) in sources.iter().enumerate() {
-            fds.push(PollFd::new(source.file.as_fd(), PollFlags::POLLIN));
-            slots.push(Slot::Source(i));
-        }
-        if exited.is_none() {
-            fds.push(PollFd::new(exited_r.as_fd(), PollFlags::POLLIN));
-            slots.push(Slot::Waiter);
-        }
-        if let Some(input) = &input
-            && let Some(to) = &input.to
-        {
-            if !input.pending.is_empty() || !input.empty {
-                fds.push(PollFd::new(to.as_fd(), PollFlags::POLLOUT));
-                slots.push(Slot::InputRoom);
-            } else {
-                fds.push(PollFd::new(input.from.as_fd(), PollFlags::POLLIN));
-                slots.push(Slot::InputData);
-            }
-        }
-        let waiting_since = Instant::now();
-        let polled = poll(&mut fds, timeout_until(wake_at));
-        let now = Instant::now();
-        if exited.is_some() {
-            idle += now - waiting_since;
-        }
-        let ready: Vec<Slot> = match polled {
-            Ok(_) => fds
-                .iter()
-                .zip(&slots)
-                .filter(|(fd, _)| fd.revents().is_some_and(|r| !r.is_empty()))
-                .map(|(_, slot)| *slot)
-                .collect(),
-            Err(Errno::EINTR) => continue,
-            Err(err) => {
-                report(format_args!("cannot wait for the command's output: {err}"));
-                trouble = true;
-                break;
-            }
-        };
-        drop(fds);
-        // Input the command has read is recorded before the output it may have caused.
-        if let Some(input) = &mut input {
-            input.settle(&clock, fanout);
-        }
-
-        // A pty's output reaches its master a moment after the write (the kernel passes it on
-        // from a work queue), so a pipe can be readable before a pty written to earlier. Reading
-        // the pty first whenever anything is ready (a read waits for that work) keeps a
-        // statement on stdout ahead of the error it caused on stderr.
-        let any_source = ready.iter().any(|s| matches!(s, Slot::Source(_)));
-        let mut eof = Vec::new();
-        for (i, source) in sources.iter_mut().enumerate() {
-            let wanted = ready.contains(&Slot::Source(i))
-                || (source.pty && any_source)
-                || fanout.holding_input();
-            if !wanted {
-                continue;
-            }
-            loop {
-                let (read, at_end, failed) = if splices && !source.pty {
-                    splice_or_pass_on(source, &mut buf, &clock, fanout)
-                } else {
-                    pass_on(source, &mut buf, usize::MAX, &clock, fanout)
-                };
-                if read > 0 {
-                    pause_at = Some(now + spec.pause);
-                    if source.pty && now >= next_size_check {
-                        next_size_check = now + SIZE_CHECK;
-                        follow_size(size_tty.as_ref(), source, &mut pty_size);
-                    }
-                }
-                trouble |= failed;
-                if at_end {
-                    eof.push(i);
-                }
-                // While input is held, the round's output is read to what the pipe holds: a
-                // prompt behind more than one buffer of output would otherwise be seen a round
-                // late, and the answer typed at it recorded as it was.
-                if !fanout.holding_input() || read != buf.len() || at_end || failed {
-                    break;
-                }
-            }
-        }
-        for i in eof.into_iter().rev() {
-            sources.remove(i);
-        }
-        fanout.output_read();
-        if let Some(input) = &mut input {
-            if ready.contains(&Slot::InputData) {
-                trouble |= input.read(&mut buf);
-            } else if ready.contains(&Slot::InputRoom) {
-                input.room();
-            }
-        }
-        if ready.contains(&Slot::Waiter) {
-            // The waiter sends before it closes its pipe.
-            exited = rx.recv().ok();
-        }
-        if pause_at.is_some_and(|at| at <= now) {
-            fanout.pause();
-            pause_at = None;
-        }
-    }
-    if let Some(input) = &mut input {
-        input.settle(&clock, fanout);
-    }
-    drop(input);
-    let (time, duration, status) = match exited {
-        Some(exit) => exit,
-        // The loop failed before the command ended: its status is still the one to log.
-        None => rx.recv().unwrap_or((
-            clock.now(),
-            clock.mono.elapsed(),
-            Status::Code(EXIT_FAILED.into()),
-        )),
-    };
-    // Stopping with pipes still open: read what they hold now, then count what is left.
-    let mut unread = 0;
-    for source in &mut sources {
-        if source.pty && hung_up(source) {
-            // No process holds the pty's slave any more, so nothing more can come, but what
-            // was written may still be on its way to the master (FIONREAD counts only what has
-            // arrived): read to the end, EIO.
-            loop {
-                let (read, at_end, failed) = pass_on(source, &mut buf, usize::MAX, &clock, fanout);
-                trouble |= failed;
-                if at_end || read == 0 {
-                    break;
-                }
-            }
-        }
-        let mut owed = sys::bytes_ready(source.file.as_fd()).unwrap_or(0);
-        while owed > 0 {
-            let (read, at_end, failed) = pass_on(source, &mut buf, owed, &clock, fanout);
-            trouble |= failed;
-            owed = owed.saturating_sub(read);
-            if read == 0 || at_end {
-                break;
-            }
-        }
-        unread += sys::bytes_ready(source.file.as_fd()).unwrap_or(0) as u64;
-    }
-    if unread > 0 {
-        report(format_args!(
-            "stopped reading the command's output with {unread} bytes unread: processes it \
-             started still hold it open, and the grace period ({}) ran out",
-            seconds(spec.grace)
-        ));
-        trouble = true;
-    }
-    fanout.exit(&Exit {
-        time,
-        status,
-        duration,
-        unread,
-        error: None,
-    });
-    Ok(Ended { status, trouble })
-}
-
-/// `1s`, `0.25s`
-fn seconds(d: Duration) -> String {
-    format!("{}s", d.as_secs_f64())
+    rx
 }
 
 #[cfg(test)]

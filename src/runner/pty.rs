@@ -21,11 +21,20 @@ pub(super) const SIZE_CHECK: Duration = Duration::from_millis(200);
 /// teelog's terminal and the command's pty, for the signal thread to pass a resize on.
 #[derive(Debug)]
 pub struct Resize {
-    pub(super) tty: File,
-    pub(super) pty: File,
+    tty: File,
+    pty: File,
 }
 
 impl Resize {
+    /// The terminal `tty` and the pty among `sources`, when there are both.
+    pub(super) fn of(tty: Option<&File>, sources: &[Source]) -> Option<Resize> {
+        let pty = sources.iter().find(|s| s.pty)?;
+        Some(Resize {
+            tty: tty?.try_clone().ok()?,
+            pty: pty.file.try_clone().ok()?,
+        })
+    }
+
     /// Gives the pty the terminal's size.
     pub fn follow(&self) {
         if let Some(size) = sys::window_size(self.tty.as_fd()) {
