@@ -80,9 +80,25 @@ pub struct Who {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ended {
     pub status: Status,
-    /// teelog could not read everything (a failed read or poll, bytes left unread); it has said
-    /// so on stderr and, where it could, in the logs.
-    pub trouble: bool,
+    /// Whether teelog read everything the command wrote.
+    pub reading: Reading,
+}
+
+/// Whether teelog read everything the command wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// Every byte, to the end of every output.
+    Complete,
+    /// Not all of it (a failed read or poll, bytes left unread): teelog has said so on stderr
+    /// and, where it could, in the logs.
+    Incomplete,
+}
+
+impl Reading {
+    /// `Incomplete` when `failed`, else as it was.
+    fn unless(self, failed: bool) -> Reading {
+        if failed { Reading::Incomplete } else { self }
+    }
 }
 
 /// How the command ended, and when: what the waiter thread sends.

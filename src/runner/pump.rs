@@ -13,7 +13,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use super::input::{Input, Wait};
 use super::pty::{SIZE_CHECK, follow_size, hung_up};
 use super::spawn::{Source, Wired};
-use super::{Clock, Ended, Exited, Spec, Waiter};
+use super::{Clock, Ended, Exited, Reading, Spec, Waiter};
 use crate::error::{EXIT_FAILED, report};
 use crate::event::{Chunk, Events, Exit, SPLICE_MIN, Size, Status};
 use crate::sys;
@@ -51,7 +51,7 @@ pub(super) struct Pump<'s> {
     next_size_check: Instant,
     buf: Vec<u8>,
     splices: bool,
-    trouble: bool,
+    reading: Reading,
     /// When the sinks are owed a pause, unless output comes first.
     pause_at: Option<Instant>,
     /// Time spent waiting for output since the command exited: the grace period's clock.
@@ -83,7 +83,7 @@ impl<'s> Pump<'s> {
             next_size_check: Instant::now() + SIZE_CHECK,
             buf: vec![0; BATCH],
             splices,
-            trouble: false,
+            reading: Reading::Complete,
             pause_at: None,
             idle: Duration::ZERO,
             slots: Vec::new(),
@@ -155,7 +155,7 @@ impl<'s> Pump<'s> {
             Err(Errno::EINTR) => Polled::Interrupted,
             Err(err) => {
                 report(format_args!("cannot wait for the command's output: {err}"));
-                self.trouble = true;
+                self.reading = Reading::Incomplete;
                 Polled::Failed
             }
         }
@@ -172,7 +172,7 @@ impl<'s> Pump<'s> {
         fanout.output_read();
         if let Some(input) = &mut self.input {
             if ready.contains(&Slot::InputData) {
-                self.trouble |= input.read(&mut self.buf);
+                self.reading = self.reading.unless(input.read(&mut self.buf));
             } else if ready.contains(&Slot::InputRoom) {
                 input.room();
             }
@@ -215,7 +215,7 @@ impl<'s> Pump<'s> {
                         follow_size(self.size_tty.as_ref(), source, &mut self.pty_size);
                     }
                 }
-                self.trouble |= failed;
+                self.reading = self.reading.unless(failed);
                 if at_end {
                     eof.push(i);
                 }
@@ -256,7 +256,7 @@ impl<'s> Pump<'s> {
                  started still hold it open, and the grace period ({}) ran out",
                 seconds(self.spec.grace)
             ));
-            self.trouble = true;
+            self.reading = Reading::Incomplete;
         }
         fanout.exit(&Exit {
             time: exited.time,
@@ -267,7 +267,7 @@ impl<'s> Pump<'s> {
         });
         Ended {
             status: exited.status,
-            trouble: self.trouble,
+            reading: self.reading,
         }
     }
 
@@ -282,7 +282,7 @@ impl<'s> Pump<'s> {
                 loop {
                     let (read, at_end, failed) =
                         pass_on(source, &mut self.buf, usize::MAX, &self.clock, fanout);
-                    self.trouble |= failed;
+                    self.reading = self.reading.unless(failed);
                     if at_end || read == 0 {
                         break;
                     }
@@ -292,7 +292,7 @@ impl<'s> Pump<'s> {
             while owed > 0 {
                 let (read, at_end, failed) =
                     pass_on(source, &mut self.buf, owed, &self.clock, fanout);
-                self.trouble |= failed;
+                self.reading = self.reading.unless(failed);
                 owed = owed.saturating_sub(read);
                 if read == 0 || at_end {
                     break;
