@@ -5,8 +5,8 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 
-use super::Clock;
 use super::spawn::INPUT_PIPE_SIZE;
+use super::{Clock, Reading};
 use crate::error::{Error, report};
 use crate::event::{Chunk, Events, Stream};
 use crate::sys;
@@ -70,13 +70,14 @@ impl Input {
     }
 
     /// Reads what teelog's stdin has (at most what the pipe holds) and passes it on (it is
-    /// recorded once the command has read it). End of input closes the command's stdin. Returns true on a failure (reported).
-    pub(super) fn read(&mut self, buf: &mut [u8]) -> bool {
+    /// recorded once the command has read it). End of input closes the command's stdin; a failed
+    /// read (reported) ends forwarding too, and leaves the reading incomplete.
+    pub(super) fn read(&mut self, buf: &mut [u8]) -> Reading {
         let buf = &mut buf[..INPUT_PIPE_SIZE];
         let n = match self.from.read(buf) {
             Ok(0) => {
                 self.to = None;
-                return false;
+                return Reading::Complete;
             }
             Ok(n) => n,
             Err(err)
@@ -85,18 +86,18 @@ impl Input {
                     io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
                 ) =>
             {
-                return false;
+                return Reading::Complete;
             }
             Err(err) => {
                 report(format_args!("cannot read standard input: {err}"));
                 self.to = None;
-                return true;
+                return Reading::Incomplete;
             }
         };
         self.pending.extend_from_slice(&buf[..n]);
         self.empty = false;
         self.room();
-        false
+        Reading::Complete
     }
 
     /// Records what the command has read of what was written into its pipe: all of it but

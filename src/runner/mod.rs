@@ -80,16 +80,17 @@ pub struct Who {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ended {
     pub status: Status,
-    /// Whether teelog read everything the command wrote.
+    /// Whether teelog read everything it had to.
     pub reading: Reading,
 }
 
-/// Whether teelog read everything the command wrote.
+/// Whether teelog read everything it had to: the command's output, and with `--log-input`
+/// its own stdin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reading {
     /// Every byte, to the end of every output.
     Complete,
-    /// Not all of it (a failed read or poll, bytes left unread): teelog has said so on stderr
+    /// Not all of it (a failed read or poll, output left unread): teelog has said so on stderr
     /// and, where it could, in the logs.
     Incomplete,
 }

@@ -172,7 +172,9 @@ impl<'s> Pump<'s> {
         fanout.output_read();
         if let Some(input) = &mut self.input {
             if ready.contains(&Slot::InputData) {
-                self.reading = self.reading.unless(input.read(&mut self.buf));
+                if input.read(&mut self.buf) == Reading::Incomplete {
+                    self.reading = Reading::Incomplete;
+                }
             } else if ready.contains(&Slot::InputRoom) {
                 input.room();
             }
