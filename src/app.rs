@@ -14,10 +14,10 @@ use crate::filter::strip::AnsiStripper;
 use crate::format::{self, Context};
 use crate::preset::{self, Presets};
 use crate::sink::{self, Fanout, Sink};
-use crate::{Outcome, runner};
+use crate::runner;
 
 /// Runs the command `cli` describes, with its preset from `presets`, as `user`.
-pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outcome, Error> {
+pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Status, Error> {
     let preset = match (&cli.preset, presets) {
         (Some(name), Some(presets)) if cli.echo => Some(presets.get(name)?.echoing()?),
         (Some(name), Some(presets)) => Some(presets.get(name)?.clone()),
@@ -68,9 +68,10 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Outco
     };
     let ended = runner::run(&spec, &mut fanout)?;
     Ok(match ended.status {
-        Status::Code(0) if fanout.failed() || ended.trouble => Outcome::Exit(error::EXIT_FAILED),
-        Status::Code(code) => Outcome::Exit(code as u8),
-        Status::Signal(signal) => Outcome::Signal(signal),
+        Status::Code(0) if fanout.failed() || ended.reading == runner::Reading::Incomplete => {
+            Status::Code(error::EXIT_FAILED.into())
+        }
+        status => status,
     })
 }
 

@@ -115,7 +115,8 @@ pub struct Chunk<'a> {
     pub bytes: &'a [u8],
 }
 
-/// How the command ended.
+/// How a process ended: the command (in the logs and replay), and teelog itself (what
+/// `lib::run` returns and `main` turns into teelog's exit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     /// It exited with this code.
@@ -125,12 +126,30 @@ pub enum Status {
 }
 
 impl Status {
+    /// How a child process ended, as std reports it.
+    pub fn of(status: std::process::ExitStatus) -> Status {
+        use std::os::unix::process::ExitStatusExt;
+        match (status.code(), status.signal()) {
+            (Some(code), _) => Status::Code(code),
+            (None, Some(signal)) => Status::Signal(signal),
+            // Stopped or continued: only a waitpid with WUNTRACED/WCONTINUED reports these.
+            (None, None) => unreachable!("a process that has not ended: {status:?}"),
+        }
+    }
+
     /// The signal's name (`"SIGTERM"`, `"SIGRTMIN+3"`), or `None` when the command exited.
     pub fn signal_name(self) -> Option<String> {
         match self {
             Status::Code(_) => None,
             Status::Signal(n) => Some(crate::signal::name(n)),
         }
+    }
+}
+
+/// An exit code.
+impl From<i32> for Status {
+    fn from(code: i32) -> Status {
+        Status::Code(code)
     }
 }
 

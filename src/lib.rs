@@ -22,23 +22,16 @@ pub mod sys;
 
 use cli::Cli;
 use error::Error;
+use event::Status;
 use preset::Presets;
 
-/// How teelog should end.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Exit with this status.
-    Exit(u8),
-    /// Die of this signal, as the command did.
-    Signal(i32),
-}
-
-/// Runs what `cli` describes; returns how teelog should end.
-pub fn run(cli: Cli) -> Result<Outcome, Error> {
+/// Runs what `cli` describes; returns how teelog should end: exit with a code, or die of the
+/// signal the command died of.
+pub fn run(cli: Cli) -> Result<Status, Error> {
     match &cli.action {
         Some(cli::Action::Replay(args)) => {
             replay::replay(args)?;
-            return Ok(Outcome::Exit(0));
+            return Ok(Status::Code(0));
         }
         Some(cli::Action::Completions {
             shell,
@@ -55,14 +48,14 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
                     )));
                 }
             }
-            return Ok(Outcome::Exit(0));
+            return Ok(Status::Code(0));
         }
         None => {}
     }
     if cli.version {
         let version = format!("teelog {}\n", env!("CARGO_PKG_VERSION"));
         let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), version.as_bytes());
-        return Ok(Outcome::Exit(0));
+        return Ok(Status::Code(0));
     }
     let user = whoami::username().unwrap_or_else(|_| "unknown".into());
     let presets = if cli.preset.is_some() || cli.list_presets {
@@ -76,7 +69,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
             .map(|p| p.listing(&user))
             .unwrap_or_default();
         let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), list.as_bytes());
-        return Ok(Outcome::Exit(0));
+        return Ok(Status::Code(0));
     }
     app::record(cli, presets.as_ref(), user)
 }

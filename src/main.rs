@@ -2,10 +2,10 @@
 
 use std::process::ExitCode;
 
-use teelog::Outcome;
 use teelog::cli::Cli;
 use teelog::error::{Error, report};
-use teelog::runner::signals;
+use teelog::event::Status;
+use teelog::runner::relay;
 
 fn main() -> ExitCode {
     // clap's errors quote the flags: the values --redact-env names are masked from the start.
@@ -24,9 +24,10 @@ fn main() -> ExitCode {
         }
     };
     match teelog::run(cli) {
-        Ok(Outcome::Exit(code)) => ExitCode::from(code),
-        Ok(Outcome::Signal(signal)) => {
-            signals::die_by(signal);
+        // A code is a process's (0..=255): the command's passed through, or teelog's own.
+        Ok(Status::Code(code)) => ExitCode::from(code as u8),
+        Ok(Status::Signal(signal)) => {
+            relay::die_by(signal);
             // Only if the signal did not end teelog: the shell's way of saying the same.
             ExitCode::from((128 + signal) as u8)
         }

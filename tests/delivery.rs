@@ -11,7 +11,7 @@ use crate::util::*;
 
 /// What a run printed and how it ended, with a deadline (for runs that might hang).
 struct Ran {
-    end: End,
+    end: Status,
     stdout: Vec<u8>,
     stderr: String,
 }
@@ -125,7 +125,7 @@ fn a_local_reader_that_stops_reading_never_blocks_the_run_and_what_it_missed_is_
             "{local:?}: the console got every byte"
         );
         assert!(text(&read(&log)) == expected, "{local:?}: the file log too");
-        assert_eq!(ran.end, End::Code(125), "{local:?}: {}", ran.stderr);
+        assert_eq!(ran.end, Status::Code(125), "{local:?}: {}", ran.stderr);
         assert_eq!(ran.stderr.lines().count(), 2, "{local:?}: {}", ran.stderr);
         assert!(
             ran.stderr.lines().next().unwrap().contains("not reading"),
@@ -174,7 +174,7 @@ fn sigterm_ends_a_run_whose_local_reader_has_stopped_reading() {
         )
         .unwrap();
         let ran = ended(child, dir.path());
-        assert_eq!(ran.end, End::Signal(15), "{local:?}: {}", ran.stderr);
+        assert_eq!(ran.end, Status::Signal(15), "{local:?}: {}", ran.stderr);
         assert!(undelivered(&ran.stderr, &local.name(&socket)) > 0);
     }
 }
@@ -249,7 +249,7 @@ fn a_local_reader_that_restarts_gets_every_line_sent_after() {
             let ran = ended(child, dir.path());
             let after = reading.join().unwrap();
             let what = format!("{local:?} (removed: {remove}): {}", ran.stderr);
-            assert_eq!(ran.end, End::Code(125), "{what}");
+            assert_eq!(ran.end, Status::Code(125), "{what}");
             let lines = |records: &[Vec<u8>]| -> Vec<String> {
                 records.iter().filter_map(|r| local.line(r)).collect()
             };

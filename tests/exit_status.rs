@@ -32,7 +32,7 @@ fn a_signal_death_is_logged_and_teelog_dies_of_the_same_signal() {
             .arg("-o")
             .arg(&classic)
             .args(["sh", "-c", "echo before; kill -TERM $$"]),
-        End::Signal(15),
+        Status::Signal(15),
     );
     let records = records(&read(&jsonl));
     check_run(&records);

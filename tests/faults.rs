@@ -23,8 +23,8 @@ fn a_closed_console_is_dropped_and_the_logs_get_everything() {
     child.stdout.take().unwrap().read_exact(&mut head).unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(
-        End::of(out.status),
-        End::Code(0),
+        Status::of(out.status),
+        Status::Code(0),
         "a closed console is not a failure"
     );
     assert_eq!(text(&out.stderr), "", "nothing to report");

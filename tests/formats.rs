@@ -328,7 +328,7 @@ fn the_classic_console_is_coloured_on_a_terminal_only() {
         );
         let (mut child, master, console) =
             in_a_terminal(dir.path(), &["sh".as_ref(), "-c".as_ref(), script.as_ref()]);
-        assert_eq!(wait(&mut child), End::Code(0));
+        assert_eq!(wait(&mut child), Status::Code(0));
         drop(master);
         let shown = console.rest();
         assert!(shown.contains("status 0"), "{shown:?}");

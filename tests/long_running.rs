@@ -111,7 +111,7 @@ fn a_log_renamed_while_the_command_runs_is_reopened_and_nothing_is_lost() {
     }
     std::fs::rename(&log, &moved).unwrap();
     std::fs::write(&go, "").unwrap();
-    assert_eq!(wait(&mut child), End::Code(0));
+    assert_eq!(wait(&mut child), Status::Code(0));
     assert_eq!(text(&read(&moved)), "before\n");
     assert_eq!(text(&read(&log)), "after\n", "reopened at the path");
     use std::os::unix::fs::PermissionsExt;

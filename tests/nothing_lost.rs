@@ -25,7 +25,7 @@ fn behind_a_slow_console(args: &[&str], command: &[&str], expected: &[u8]) {
     let console = read_slowly(child.stdout.take().unwrap(), 400_000);
     let out = child.wait_with_output().unwrap();
     assert_eq!(text(&out.stderr), "", "{args:?}: nothing to report");
-    assert_eq!(End::of(out.status), End::Code(0), "{args:?}");
+    assert_eq!(Status::of(out.status), Status::Code(0), "{args:?}");
     assert!(
         console == expected,
         "{args:?}: the console lost {} bytes",
@@ -256,11 +256,18 @@ fn bytes_left_in_the_pipe_when_teelog_stops_are_reported_with_their_number() {
                 ),
                 "{err}"
             );
-            assert_eq!(End::of(out.status), End::Code(125), "the command succeeded");
+            assert_eq!(
+                Status::of(out.status),
+                Status::Code(125),
+                "the command succeeded"
+            );
             return;
         }
         // The rare stop with nothing left over: then nothing was lost, and nothing is said.
-        assert_eq!((End::of(out.status), err.as_str()), (End::Code(0), ""));
+        assert_eq!(
+            (Status::of(out.status), err.as_str()),
+            (Status::Code(0), "")
+        );
         attempts.push(err);
     }
     panic!("thirty stops with nothing left in the pipe behind six running `yes`: {attempts:?}");

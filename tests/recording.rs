@@ -36,7 +36,7 @@ fn under_pty_a_program_that_buffers_in_a_pipe_shows_each_line_at_once() {
     console.wait_for("ready True False");
     std::fs::write(&go, "").unwrap();
     console.wait_for("went");
-    assert_eq!(wait(&mut child), End::Code(0));
+    assert_eq!(wait(&mut child), Status::Code(0));
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(stderr, "to stderr\n", "stderr stays apart, unchanged");
@@ -109,7 +109,7 @@ fn the_pty_is_only_stdout_the_terminal_stays_the_commands() {
     master.write_all(b"\x03").unwrap();
     assert_eq!(
         wait_showing_session(&mut child),
-        End::Signal(2),
+        Status::Signal(2),
         "Ctrl-C stops the script too"
     );
     drop(master);
@@ -370,7 +370,7 @@ fn log_input_refuses_a_terminal_on_stdin() {
     let script = format!("{teelog} --log-input -- cat; echo \"status $?\"");
     let (mut child, master, console) =
         in_a_terminal(dir.path(), &["sh".as_ref(), "-c".as_ref(), script.as_ref()]);
-    assert_eq!(wait(&mut child), End::Code(0));
+    assert_eq!(wait(&mut child), Status::Code(0));
     drop(master);
     let shown = console.rest();
     assert!(
@@ -495,7 +495,7 @@ fn the_pty_follows_the_terminals_size() {
             )
             .unwrap();
         }
-        assert_eq!(wait_showing_session(&mut child), End::Code(0), "{name}");
+        assert_eq!(wait_showing_session(&mut child), Status::Code(0), "{name}");
         drop(master);
         let shown = console.rest();
         assert!(shown.contains("seen 40 100"), "{name}: {shown}");

@@ -201,7 +201,7 @@ fn asciinema_cat(dir: &Path, cast: &Path) -> String {
     let script = format!("asciinema cat {}; echo \"status $?\"", cast.display());
     let (mut child, master, console) =
         in_a_terminal(dir, &["sh".as_ref(), "-c".as_ref(), script.as_ref()]);
-    assert_eq!(wait(&mut child), End::Code(0));
+    assert_eq!(wait(&mut child), Status::Code(0));
     drop(master);
     console.rest()
 }
@@ -333,7 +333,7 @@ fn a_replay_into_a_closed_pipe_stops_instead_of_waiting_out_the_recording() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    assert_eq!(wait_showing_session(&mut child), End::Code(0));
+    assert_eq!(wait_showing_session(&mut child), Status::Code(0));
     let mut shown = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut shown).unwrap();
     assert_eq!(shown, "a\n");

@@ -78,7 +78,7 @@ fn under_logrotate(directives: &str) -> Option<Rotated> {
     }
     std::thread::sleep(Duration::from_millis(150));
     std::fs::write(&stop, "").unwrap();
-    assert_eq!(wait(&mut child), End::Code(0));
+    assert_eq!(wait(&mut child), Status::Code(0));
     Some(Rotated {
         plain: generations(&plain),
         jsonl: generations(&jsonl),

@@ -44,7 +44,7 @@ fn ctrl_c_in_a_terminal_reaches_the_command_once_and_teelog_ends_as_it_did() {
         master.write_all(key).unwrap();
         assert_eq!(
             wait(&mut child),
-            End::Signal(number),
+            Status::Signal(number),
             "teelog ends by SIG{name}"
         );
         let signals = format!("signals: 1 {name}");
@@ -91,7 +91,7 @@ fn signals_sent_to_teelog_are_forwarded_and_logged() {
                 let log = dir.path().join("k.jsonl");
                 let (mut child, console) = start_signals_fixture(&log);
                 kill(Pid::from_raw(child.id() as i32), signal).unwrap();
-                assert_eq!(wait(&mut child), End::Signal(signal as i32), "{signal}");
+                assert_eq!(wait(&mut child), Status::Signal(signal as i32), "{signal}");
                 let short = &signal.as_str()[3..];
                 assert!(
                     console.rest().contains(&format!("signals: 1 {short}")),
@@ -114,7 +114,7 @@ fn a_second_sigterm_does_not_cut_the_log_short() {
     kill(pid, Signal::SIGTERM).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     kill(pid, Signal::SIGTERM).unwrap();
-    assert_eq!(wait(&mut child), End::Signal(15));
+    assert_eq!(wait(&mut child), Status::Signal(15));
     assert!(
         console.rest().contains("signals: 2 TERM"),
         "both reached the command"
@@ -152,7 +152,7 @@ fn the_command_starts_with_default_dispositions_and_an_empty_mask() {
     // SIGPIPE is not ignored in the command (std ignores it in teelog itself).
     run(
         teelog().args(["--", "sh", "-c", "kill -PIPE $$; echo survived"]),
-        End::Signal(13),
+        Status::Signal(13),
     );
 }
 
@@ -212,7 +212,7 @@ fn stray_signals_do_not_kill_teelog_and_reach_the_command_once() {
                     0,
                     "kill {signal}"
                 );
-                assert_eq!(wait(&mut child), End::Code(0), "signal {signal}");
+                assert_eq!(wait(&mut child), Status::Code(0), "signal {signal}");
                 assert!(
                     console.rest().contains("caught 1\n"),
                     "signal {signal} reached the command once"
@@ -247,7 +247,7 @@ fn a_signal_sent_to_teelogs_process_group_reaches_the_command_once() {
     let (mut child, console) = start_job(&["signals.sh"], &log);
     let group = Pid::from_raw(child.id() as i32);
     nix::sys::signal::killpg(group, Signal::SIGTERM).unwrap();
-    assert_eq!(wait(&mut child), End::Signal(15));
+    assert_eq!(wait(&mut child), Status::Signal(15));
     assert!(console.rest().contains("signals: 1 TERM"));
     assert_eq!(exit_record(&log)["signal"], "SIGTERM");
 }
@@ -303,7 +303,7 @@ fn a_real_time_signal_death_is_named_and_mirrored() {
                 .arg("-o")
                 .arg(&classic)
                 .args(["--", "sh", "-c", &format!("kill -{signal} $$")]),
-            End::Signal(signal),
+            Status::Signal(signal),
         );
         let records = records(&read(&jsonl));
         assert_eq!(records.last().unwrap()["signal"], name);
@@ -336,7 +336,7 @@ fn the_command_has_the_terminal_and_teelog_takes_it_back_after() {
     console.wait_for("got secret");
     master.write_all(b"more\n").unwrap();
     console.wait_for("after more");
-    assert_eq!(wait(&mut child), End::Code(0));
+    assert_eq!(wait(&mut child), Status::Code(0));
 }
 
 fn state(pid: u32) -> char {
@@ -374,7 +374,7 @@ fn ctrl_z_stops_the_job_and_sigcont_resumes_it_in_the_foreground() {
     // Back in the foreground, the command gets the terminal's Ctrl-C, once.
     std::thread::sleep(Duration::from_millis(300));
     master.write_all(b"\x03").unwrap();
-    assert_eq!(wait(&mut child), End::Signal(2));
+    assert_eq!(wait(&mut child), Status::Signal(2));
     drop(master);
     assert!(console.rest().contains("signals: 1 INT"));
     assert_eq!(exit_record(&log)["signal"], "SIGINT");
@@ -394,7 +394,7 @@ fn ctrl_c_still_stops_the_script_that_runs_teelog() {
     master.write_all(b"\x03").unwrap();
     assert_eq!(
         wait_showing_session(&mut child),
-        End::Signal(2),
+        Status::Signal(2),
         "the script died of SIGINT"
     );
     drop(master);
@@ -446,7 +446,7 @@ fn without_a_terminal_stops_and_continues_reach_the_command_and_teelog_goes_on()
     assert_ne!(state(child.id()), 'T', "teelog goes on reading");
     kill(command, Signal::SIGCONT).unwrap();
     kill(teelog, Signal::SIGUSR1).unwrap();
-    assert_eq!(wait(&mut child), End::Code(0));
+    assert_eq!(wait(&mut child), Status::Code(0));
     assert!(console.rest().contains("caught 1"));
     assert_eq!(exit_record(&log)["code"], 0);
 }
@@ -481,7 +481,7 @@ fn a_shell_sees_teelog_stopped_by_the_signal_that_stopped_the_command() {
         console.wait_for(&format!("status {status}"));
         master.write_all(b"go\n").unwrap();
         console.wait_for("end 0");
-        assert_eq!(wait(&mut child), End::Code(0), "{stop}");
+        assert_eq!(wait(&mut child), Status::Code(0), "{stop}");
         drop(master);
         let shown = console.rest();
         assert!(shown.contains("resumed go"), "{stop}: {shown:?}");

@@ -59,7 +59,7 @@ fn plain_logs_and_a_slow_console_get_every_byte_of_both_streams() {
         let errors = std::thread::spawn(move || read_slowly(stderr, 4_000_000));
         let console = read_slowly(child.stdout.take().unwrap(), 1_500_000);
         let console_err = errors.join().unwrap();
-        assert_eq!(End::of(child.wait().unwrap()), End::Code(0));
+        assert_eq!(Status::of(child.wait().unwrap()), Status::Code(0));
         let twice = [out.as_slice(), out.as_slice()].concat();
         // The stderr stream carries teelog's own messages too: none are expected.
         assert!(console == twice, "grace {grace}: stdout differs");
@@ -118,7 +118,7 @@ fn a_program_appending_to_the_log_meanwhile_loses_nothing_and_neither_does_teelo
             n
         })
     };
-    assert_eq!(End::of(child.wait().unwrap()), End::Code(0));
+    assert_eq!(Status::of(child.wait().unwrap()), Status::Code(0));
     done.store(true, Ordering::Release);
     let markers = appender.join().unwrap();
     let got = read(&log);

@@ -244,7 +244,7 @@ impl Run {
 
     /// Waits for the end: the exit status, stderr, and the seq of every message teelog sent
     /// (as its jsonl log numbers them).
-    fn end(self) -> (End, String, BTreeSet<u64>) {
+    fn end(self) -> (Status, String, BTreeSet<u64>) {
         drop(self.stdin);
         let out = self.child.wait_with_output().unwrap();
         let sent: BTreeSet<u64> = records(&read(&self.dir.path().join("run.jsonl")))
@@ -253,14 +253,14 @@ impl Run {
             .collect();
         // Start, lines, exit (more when a line was logged in pieces).
         assert!(sent.len() as u64 >= self.lines + 2, "{}", text(&out.stderr));
-        (End::of(out.status), text(&out.stderr), sent)
+        (Status::of(out.status), text(&out.stderr), sent)
     }
 }
 
 /// The assertion of every test here: what rsyslogd lacks is at most what teelog counted, the run
 /// fails when anything was counted, and the line is there only then.
 #[track_caller]
-fn check(rsyslog: &Rsyslog, end: End, err: &str, sent: &BTreeSet<u64>) -> u64 {
+fn check(rsyslog: &Rsyslog, end: Status, err: &str, sent: &BTreeSet<u64>) -> u64 {
     let got = rsyslog.received();
     let missing = sent.difference(&got).count() as u64;
     let (lost, doubtful) = counted(err, rsyslog.port);
@@ -272,9 +272,9 @@ fn check(rsyslog: &Rsyslog, end: End, err: &str, sent: &BTreeSet<u64>) -> u64 {
     );
     assert!(counted <= sent.len() as u64, "{err}");
     if counted > 0 {
-        assert_eq!(end, End::Code(125), "{err}");
+        assert_eq!(end, Status::Code(125), "{err}");
     } else {
-        assert_eq!(end, End::Code(0), "{err}");
+        assert_eq!(end, Status::Code(0), "{err}");
     }
     eprintln!("missing {missing}, counted {lost} + {doubtful}: {err}");
     missing
@@ -331,7 +331,7 @@ fn a_server_stopped_until_the_run_ends_has_what_it_did_not_take_counted() {
     // What rsyslogd lacks only shrinks once it goes on: checked now, the bound holds later.
     check(&rsyslog, end, &err, &sent);
     rsyslog.signal(Signal::SIGCONT);
-    assert_eq!(end, End::Code(125), "{err}");
+    assert_eq!(end, Status::Code(125), "{err}");
 }
 
 fn a_server_that_shuts_down_cleanly_and_comes_back_loses_nothing() {
@@ -395,7 +395,7 @@ fn a_server_that_is_never_there_has_every_message_counted() {
         .port();
     let run = Run::start(port, 1);
     let (end, err, sent) = run.end();
-    assert_eq!(end, End::Code(125), "{err}");
+    assert_eq!(end, Status::Code(125), "{err}");
     assert_eq!(counted(&err, port), (sent.len() as u64, 0), "{err}");
 }
 

@@ -31,34 +31,14 @@ pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary directory")
 }
 
-/// How a process ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum End {
-    Code(i32),
-    Signal(i32),
-}
-
-impl End {
-    pub fn of(status: std::process::ExitStatus) -> End {
-        use std::os::unix::process::ExitStatusExt;
-        match status.code() {
-            Some(code) => End::Code(code),
-            None => End::Signal(status.signal().unwrap()),
-        }
-    }
-}
-
-impl From<i32> for End {
-    fn from(code: i32) -> End {
-        End::Code(code)
-    }
-}
+/// How a process ended: teelog's own type, so that the tests say it the way the logs do.
+pub use teelog::event::Status;
 
 /// Runs `cmd` to its end and checks how it ended; on a mismatch shows what it printed.
-pub fn run(cmd: &mut Command, end: impl Into<End>) -> Output {
+pub fn run(cmd: &mut Command, end: impl Into<Status>) -> Output {
     let out = cmd.output().expect("teelog runs");
     assert_eq!(
-        End::of(out.status),
+        Status::of(out.status),
         end.into(),
         "end of {cmd:?}\n--- stdout\n{}\n--- stderr\n{}",
         String::from_utf8_lossy(&out.stdout),
@@ -306,11 +286,11 @@ pub fn until_running(leader: &Child, name: &str) {
 
 /// Waits for `child` to end, at most [`PATIENCE`]; when it does not, shows the processes of its
 /// session (`child` is a session leader) to say what was left running, then fails.
-pub fn wait_showing_session(child: &mut Child) -> End {
+pub fn wait_showing_session(child: &mut Child) -> Status {
     let deadline = Instant::now() + PATIENCE;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            return End::of(status);
+            return Status::of(status);
         }
         if Instant::now() >= deadline {
             let ps = Command::new("ps")
@@ -326,11 +306,11 @@ pub fn wait_showing_session(child: &mut Child) -> End {
 }
 
 /// Waits for `child` to end, at most [`PATIENCE`].
-pub fn wait(child: &mut Child) -> End {
+pub fn wait(child: &mut Child) -> Status {
     let deadline = Instant::now() + PATIENCE;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            return End::of(status);
+            return Status::of(status);
         }
         assert!(Instant::now() < deadline, "teelog did not end");
         std::thread::sleep(Duration::from_millis(20));

@@ -39,7 +39,7 @@ fn long_lines_are_split_into_bounded_records_and_rebuilt() {
 
 /// Runs `cmd` with its stdout to /dev/null, sampling its peak RSS (`VmHWM`, a high-water mark
 /// of its own address space) until it ends; returns how it ended, its stderr and the peak in KiB.
-fn run_sampling_peak_rss(cmd: &mut std::process::Command) -> (End, String, i64) {
+fn run_sampling_peak_rss(cmd: &mut std::process::Command) -> (Status, String, i64) {
     use std::io::Read;
     let mut child = cmd
         .stdout(std::process::Stdio::null())
@@ -69,7 +69,7 @@ fn run_sampling_peak_rss(cmd: &mut std::process::Command) -> (End, String, i64) 
         peak = peak.max(hwm.unwrap_or(0));
         std::thread::sleep(std::time::Duration::from_millis(5));
     };
-    (End::of(status), errors.join().unwrap(), peak)
+    (Status::of(status), errors.join().unwrap(), peak)
 }
 
 const FLAT_MEMORY_KIB: i64 = 16 * 1024;
@@ -83,7 +83,7 @@ fn two_gib_in_plain_and_jsonl_with_flat_memory() {
                 .arg(format!("{format}=/dev/null"))
                 .args(["--", "sh", "-c", script]),
         );
-        assert_eq!((end, errors.as_str()), (End::Code(0), ""));
+        assert_eq!((end, errors.as_str()), (Status::Code(0), ""));
         eprintln!("peak RSS over 2 GiB in {format}: {peak} KiB");
         assert!(peak > 0 && peak < FLAT_MEMORY_KIB, "{format}: {peak} KiB");
     }
@@ -146,7 +146,7 @@ fn a_single_one_gib_line_becomes_bounded_records_that_rebuild_exactly() {
                 "head -c 1073741824 /dev/zero | tr '\\0' x",
             ]),
     );
-    assert_eq!((end, errors.as_str()), (End::Code(0), ""));
+    assert_eq!((end, errors.as_str()), (Status::Code(0), ""));
     assert!(
         peak > 0 && peak < FLAT_MEMORY_KIB,
         "a 1 GiB line: {peak} KiB"

@@ -19,7 +19,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use nix::libc;
 use nix::unistd::{Pid, getpgrp, tcgetpgrp, tcsetpgrp};
 
-use super::signals;
+use super::relay;
 use crate::sys::{self, Waited};
 
 use crate::event::Status;
@@ -52,7 +52,7 @@ impl Terminal {
     }
 
     /// Takes the foreground back from the command's group `pgid`, if it has it. SIGTTOU is
-    /// blocked in teelog's threads ([`signals::block_tty_stop`]), so this does not stop teelog.
+    /// blocked in teelog's threads ([`relay::block_tty_stop`]), so this does not stop teelog.
     fn take_back_from(&self, pgid: Pid) {
         if self.held_by(pgid) {
             let _ = tcsetpgrp(&self.tty, getpgrp());
@@ -69,7 +69,7 @@ pub fn wait(pid: i32, terminal: Option<&Terminal>) -> Result<Status, std::io::Er
             Ok(Waited::Exited(code)) => break finish(terminal, pgid, Status::Code(code)),
             Ok(Waited::Killed(signal)) => break finish(terminal, pgid, Status::Signal(signal)),
             // Without a terminal there is no job to show stopped: teelog goes on reading (and
-            // relays SIGCONT, see `signals`), so that whoever stopped the command can continue it.
+            // relays SIGCONT, see `relay`), so that whoever stopped the command can continue it.
             Ok(Waited::Stopped(signal)) => {
                 if let Some(t) = terminal {
                     t.take_back_from(pgid);
@@ -78,11 +78,11 @@ pub fn wait(pid: i32, terminal: Option<&Terminal>) -> Result<Status, std::io::Er
                     }
                     // The whole of teelog stops here until a SIGCONT, as the command did, and
                     // by the same signal, so that the shell reports the same stop.
-                    signals::stop_as(signal);
+                    relay::stop_as(signal);
                     if t.held_by(getpgrp()) {
                         let _ = tcsetpgrp(&t.tty, pgid);
                     }
-                    signals::relay(pid, libc::SIGCONT);
+                    relay::relay(pid, libc::SIGCONT);
                 }
             }
             Ok(Waited::Other) => {}
@@ -109,7 +109,7 @@ fn finish(
 /// Sends a terminal signal the command got on to teelog's own process group, unless teelog
 /// relayed it to the command itself (then it was meant for the command alone).
 fn pass_to_own_group(signal: i32) {
-    if !signals::relayed_lately(signal) {
+    if !relay::relayed_lately(signal) {
         let _ = sys::send(0, signal);
     }
 }

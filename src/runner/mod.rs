@@ -23,13 +23,16 @@
 //! it spends writing (a slow console). When teelog then stops, it first reads what the pipes
 //! hold at that moment; whatever is still there after that is reported, with its size.
 
+mod input;
 mod job;
-pub mod signals;
+mod pty;
+mod pump;
+pub mod relay;
 mod spawn;
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io;
 use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,23 +40,14 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-
 use crate::error::{EXIT_FAILED, Error, report};
-use crate::event::{Chunk, Events, Exit, SPLICE_MIN, Size, Start, Status, Stream};
+use crate::event::{Events, Exit, Size, Start, Status};
 use crate::sys;
+use input::Input;
+pub use pty::Resize;
+use pump::Pump;
+use spawn::Wired;
 pub use spawn::{INPUT_PIPE_SIZE, Stderr, Stdin, Stdout, Wiring};
-use spawn::{Source, Wired};
-
-/// The most bytes taken from a pipe in one go: what is ready is read up to this, without waiting
-/// for more, and goes out as one chunk (one `write` per sink).
-const BATCH: usize = 128 * 1024;
-
-/// How often, at most, teelog compares its terminal's size with the pty's while the command
-/// writes (a resize sends SIGWINCH to the terminal's foreground, which is the command, not
-/// teelog).
-const SIZE_CHECK: Duration = Duration::from_millis(200);
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -86,9 +80,43 @@ pub struct Who {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ended {
     pub status: Status,
-    /// teelog could not read everything (a failed read or poll, bytes left unread); it has said
-    /// so on stderr and, where it could, in the logs.
-    pub trouble: bool,
+    /// Whether teelog read everything it had to.
+    pub reading: Reading,
+}
+
+/// Whether teelog read everything it had to: the command's output, and with `--log-input`
+/// its own stdin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// Every byte, to the end of every output.
+    Complete,
+    /// Not all of it (a failed read or poll, output left unread): teelog has said so on stderr
+    /// and, where it could, in the logs.
+    Incomplete,
+}
+
+impl Reading {
+    /// `Incomplete` when `failed`, else as it was.
+    fn unless(self, failed: bool) -> Reading {
+        if failed { Reading::Incomplete } else { self }
+    }
+}
+
+/// How the command ended, and when: what the waiter thread sends.
+#[derive(Clone, Copy, Debug)]
+struct Exited {
+    time: SystemTime,
+    /// From spawn to the command's exit.
+    duration: Duration,
+    status: Status,
+}
+
+/// The waiter thread, as the loop sees it: a pipe that it closes once it has sent how the
+/// command ended (the loop's wake-up call), and the channel it sends that on.
+#[derive(Debug)]
+struct Waiter {
+    exited: std::io::PipeReader,
+    exits: mpsc::Receiver<Exited>,
 }
 
 /// The run's clock: wall-clock time at the start plus monotonic time since, so that times never
@@ -112,35 +140,6 @@ impl Clock {
     }
 }
 
-/// teelog's stdin passed on to the command (`--log-input`), one pipe-load at a time.
-struct Input {
-    /// teelog's stdin (a duplicate: its flags stay as they are, and reads wait for data only
-    /// after poll said there is some).
-    from: File,
-    /// The command's stdin; `None` once forwarding has ended (end of input, the command gone).
-    to: Option<File>,
-    /// Read but not yet taken by the pipe.
-    pending: Vec<u8>,
-    /// The pipe held nothing when last looked at: the command has taken everything.
-    empty: bool,
-    /// Written into the pipe but not known to be read by the command yet: recorded once it is
-    /// (see [`Input::settle`]); what is still there when the run ends was never read.
-    unrecorded: Vec<u8>,
-    /// The command's end of the pipe (a duplicate of it), to ask how much is unread.
-    probe: File,
-}
-
-/// What a polled descriptor is.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Slot {
-    Source(usize),
-    Waiter,
-    /// The pipe to the command's stdin, for room.
-    InputRoom,
-    /// teelog's stdin, for data.
-    InputData,
-}
-
 /// Runs `spec` to its end, pushing its events into `fanout`; returns how the command ended.
 /// Generic, not `dyn`: the one consumer is monomorphised, so a chunk costs no indirect call.
 /// A command that cannot be started is still on record: a start and an exit record (127 or
@@ -158,56 +157,26 @@ pub fn run(spec: &Spec, fanout: &mut impl Events) -> Result<Ended, Error> {
         .or_else(|| sys::window_size(io::stdout().as_fd()))
         .or_else(|| sys::window_size(io::stderr().as_fd()));
     let mut wired = Wired::new(spec.wiring, terminal_size.unwrap_or(Size::DEFAULT))?;
-    let mut input = match wired.input.take() {
-        Some((to, probe)) => Some(Input {
-            from: io::stdin()
-                .as_fd()
-                .try_clone_to_owned()
-                .map(File::from)
-                .map_err(Error::Input)?,
-            to: Some(to),
-            pending: Vec::new(),
-            empty: true,
-            unrecorded: Vec::new(),
-            probe,
-        }),
+    let input = match wired.input.take() {
+        Some((to, probe)) => Some(Input::new(to, probe)?),
         None => None,
     };
     // The waiter closes `exited_w` once it has the status: the loop's wake-up call.
     let (exited_r, exited_w) = std::io::pipe().map_err(Error::Pipe)?;
     let cont = match terminal {
-        Some(_) => signals::Continue::ByJobControl,
-        None => signals::Continue::Relayed,
+        Some(_) => relay::Continue::ByJobControl,
+        None => relay::Continue::Relayed,
     };
     // Installed while the command is being spawned; any signal that comes meanwhile waits.
-    let installing = signals::Catcher::install_meanwhile(cont);
+    let installing = relay::Catcher::install_meanwhile(cont);
 
     let clock = Clock::start();
-    let mut start = Start {
-        time: clock.wall,
-        session: spec.who.session.clone(),
-        user: spec.who.user.clone(),
-        host: spec.who.host.clone(),
-        size: wired.size.or(terminal_size),
-        command: spec.display.clone(),
-        cwd: std::env::current_dir()
-            .map(|d| d.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        pid: None,
-    };
+    let mut start = start_event(spec, &clock, wired.size.or(terminal_size));
     let pid = match wired.spawn(&spec.argv, terminal.as_ref()) {
         Ok(pid) => pid,
         Err(err) => {
             let _ = installing.finish();
-            let code = err.exit_code();
-            fanout.start(&start);
-            fanout.exit(&Exit {
-                time: clock.now(),
-                status: Status::Code(code.into()),
-                duration: clock.mono.elapsed(),
-                unread: 0,
-                error: Some(err.reason()),
-            });
+            record_failed_start(&start, &err, &clock, fanout);
             return Err(err);
         }
     };
@@ -221,17 +190,71 @@ pub fn run(spec: &Spec, fanout: &mut impl Events) -> Result<Ended, Error> {
             return Err(Error::Signals(err));
         }
     };
-    signals::block_tty_stop();
+    relay::block_tty_stop();
     let reaped = Arc::new(AtomicBool::new(false));
-    let resize = match (&size_tty, wired.sources.iter().find(|s| s.pty)) {
-        (Some(tty), Some(pty)) => match (tty.try_clone(), pty.file.try_clone()) {
-            (Ok(tty), Ok(pty)) => Some(Resize { tty, pty }),
-            _ => None,
-        },
-        _ => None,
-    };
-    catcher.relay_to(pid, Arc::clone(&reaped), resize);
+    catcher.relay_to(
+        pid,
+        Arc::clone(&reaped),
+        Resize::of(size_tty.as_ref(), &wired.sources),
+    );
+    let exits = wait_on_a_thread(pid, terminal, clock, reaped, exited_w);
 
+    start.pid = Some(pid as u32);
+    fanout.start(&start);
+    let waiter = Waiter {
+        exited: exited_r,
+        exits,
+    };
+    let pump = Pump::new(
+        spec,
+        clock,
+        wired,
+        input,
+        size_tty,
+        waiter,
+        fanout.splices(),
+    );
+    Ok(pump.run(fanout))
+}
+
+/// The start event, before the command has a pid; `size` is its pty's or teelog's terminal's.
+fn start_event(spec: &Spec, clock: &Clock, size: Option<Size>) -> Start {
+    Start {
+        time: clock.wall,
+        session: spec.who.session.clone(),
+        user: spec.who.user.clone(),
+        host: spec.who.host.clone(),
+        size,
+        command: spec.display.clone(),
+        cwd: std::env::current_dir()
+            .map(|d| d.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        pid: None,
+    }
+}
+
+/// Puts a command that could not be started on record: its start, and an exit with the code
+/// (127 or 126) and the reason.
+fn record_failed_start(start: &Start, err: &Error, clock: &Clock, fanout: &mut impl Events) {
+    fanout.start(start);
+    fanout.exit(&Exit {
+        time: clock.now(),
+        status: Status::Code(err.exit_code().into()),
+        duration: clock.mono.elapsed(),
+        unread: 0,
+        error: Some(err.reason()),
+    });
+}
+
+/// Waits for the command `pid` on a thread of its own, which sends how it ended (and when) and
+/// then closes `exited_w`; sets `reaped` before, so that no signal is relayed to a reused pid.
+fn wait_on_a_thread(
+    pid: i32,
+    terminal: Option<job::Terminal>,
+    clock: Clock,
+    reaped: Arc<AtomicBool>,
+    exited_w: std::io::PipeWriter,
+) -> mpsc::Receiver<Exited> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let status = match job::wait(pid, terminal.as_ref()) {
@@ -243,407 +266,14 @@ pub fn run(spec: &Spec, fanout: &mut impl Events) -> Result<Ended, Error> {
             }
         };
         reaped.store(true, Ordering::Release);
-        let _ = tx.send((clock.now(), clock.mono.elapsed(), status));
+        let _ = tx.send(Exited {
+            time: clock.now(),
+            duration: clock.mono.elapsed(),
+            status,
+        });
         drop(exited_w);
     });
-
-    start.pid = Some(pid as u32);
-    fanout.start(&start);
-
-    let mut sources = wired.sources;
-    let mut pty_size = wired.size;
-    let mut next_size_check = Instant::now() + SIZE_CHECK;
-    let mut buf = vec![0; BATCH];
-    let mut trouble = false;
-    let mut exited = None;
-    // When the sinks are owed a pause, unless output comes first.
-    let mut pause_at: Option<Instant> = None;
-    // Time spent waiting for output since the command exited: the grace period's clock.
-    let mut idle = Duration::ZERO;
-    let mut slots = Vec::new();
-    let splices = fanout.splices();
-    while !sources.is_empty() || exited.is_none() {
-        if exited.is_some() && idle >= spec.grace {
-            break;
-        }
-        let mut wake_at = pause_at;
-        if exited.is_some() {
-            let give_up = Instant::now() + (spec.grace - idle);
-            wake_at = Some(wake_at.map_or(give_up, |at| at.min(give_up)));
-        }
-        slots.clear();
-        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(sources.len() + 2);
-        for (i, source) in sources.iter().enumerate() {
-            fds.push(PollFd::new(source.file.as_fd(), PollFlags::POLLIN));
-            slots.push(Slot::Source(i));
-        }
-        if exited.is_none() {
-            fds.push(PollFd::new(exited_r.as_fd(), PollFlags::POLLIN));
-            slots.push(Slot::Waiter);
-        }
-        if let Some(input) = &input
-            && let Some(to) = &input.to
-        {
-            if !input.pending.is_empty() || !input.empty {
-                fds.push(PollFd::new(to.as_fd(), PollFlags::POLLOUT));
-                slots.push(Slot::InputRoom);
-            } else {
-                fds.push(PollFd::new(input.from.as_fd(), PollFlags::POLLIN));
-                slots.push(Slot::InputData);
-            }
-        }
-        let waiting_since = Instant::now();
-        let polled = poll(&mut fds, timeout_until(wake_at));
-        let now = Instant::now();
-        if exited.is_some() {
-            idle += now - waiting_since;
-        }
-        let ready: Vec<Slot> = match polled {
-            Ok(_) => fds
-                .iter()
-                .zip(&slots)
-                .filter(|(fd, _)| fd.revents().is_some_and(|r| !r.is_empty()))
-                .map(|(_, slot)| *slot)
-                .collect(),
-            Err(Errno::EINTR) => continue,
-            Err(err) => {
-                report(format_args!("cannot wait for the command's output: {err}"));
-                trouble = true;
-                break;
-            }
-        };
-        drop(fds);
-        // Input the command has read is recorded before the output it may have caused.
-        if let Some(input) = &mut input {
-            input.settle(&clock, fanout);
-        }
-
-        // A pty's output reaches its master a moment after the write (the kernel passes it on
-        // from a work queue), so a pipe can be readable before a pty written to earlier. Reading
-        // the pty first whenever anything is ready (a read waits for that work) keeps a
-        // statement on stdout ahead of the error it caused on stderr.
-        let any_source = ready.iter().any(|s| matches!(s, Slot::Source(_)));
-        let mut eof = Vec::new();
-        for (i, source) in sources.iter_mut().enumerate() {
-            let wanted = ready.contains(&Slot::Source(i))
-                || (source.pty && any_source)
-                || fanout.holding_input();
-            if !wanted {
-                continue;
-            }
-            loop {
-                let (read, at_end, failed) = if splices && !source.pty {
-                    splice_or_pass_on(source, &mut buf, &clock, fanout)
-                } else {
-                    pass_on(source, &mut buf, usize::MAX, &clock, fanout)
-                };
-                if read > 0 {
-                    pause_at = Some(now + spec.pause);
-                    if source.pty && now >= next_size_check {
-                        next_size_check = now + SIZE_CHECK;
-                        follow_size(size_tty.as_ref(), source, &mut pty_size);
-                    }
-                }
-                trouble |= failed;
-                if at_end {
-                    eof.push(i);
-                }
-                // While input is held, the round's output is read to what the pipe holds: a
-                // prompt behind more than one buffer of output would otherwise be seen a round
-                // late, and the answer typed at it recorded as it was.
-                if !fanout.holding_input() || read != buf.len() || at_end || failed {
-                    break;
-                }
-            }
-        }
-        for i in eof.into_iter().rev() {
-            sources.remove(i);
-        }
-        fanout.output_read();
-        if let Some(input) = &mut input {
-            if ready.contains(&Slot::InputData) {
-                trouble |= input.read(&mut buf);
-            } else if ready.contains(&Slot::InputRoom) {
-                input.room();
-            }
-        }
-        if ready.contains(&Slot::Waiter) {
-            // The waiter sends before it closes its pipe.
-            exited = rx.recv().ok();
-        }
-        if pause_at.is_some_and(|at| at <= now) {
-            fanout.pause();
-            pause_at = None;
-        }
-    }
-    if let Some(input) = &mut input {
-        input.settle(&clock, fanout);
-    }
-    drop(input);
-    let (time, duration, status) = match exited {
-        Some(exit) => exit,
-        // The loop failed before the command ended: its status is still the one to log.
-        None => rx.recv().unwrap_or((
-            clock.now(),
-            clock.mono.elapsed(),
-            Status::Code(EXIT_FAILED.into()),
-        )),
-    };
-    // Stopping with pipes still open: read what they hold now, then count what is left.
-    let mut unread = 0;
-    for source in &mut sources {
-        if source.pty && hung_up(source) {
-            // No process holds the pty's slave any more, so nothing more can come, but what
-            // was written may still be on its way to the master (FIONREAD counts only what has
-            // arrived): read to the end, EIO.
-            loop {
-                let (read, at_end, failed) = pass_on(source, &mut buf, usize::MAX, &clock, fanout);
-                trouble |= failed;
-                if at_end || read == 0 {
-                    break;
-                }
-            }
-        }
-        let mut owed = sys::bytes_ready(source.file.as_fd()).unwrap_or(0);
-        while owed > 0 {
-            let (read, at_end, failed) = pass_on(source, &mut buf, owed, &clock, fanout);
-            trouble |= failed;
-            owed = owed.saturating_sub(read);
-            if read == 0 || at_end {
-                break;
-            }
-        }
-        unread += sys::bytes_ready(source.file.as_fd()).unwrap_or(0) as u64;
-    }
-    if unread > 0 {
-        report(format_args!(
-            "stopped reading the command's output with {unread} bytes unread: processes it \
-             started still hold it open, and the grace period ({}) ran out",
-            seconds(spec.grace)
-        ));
-        trouble = true;
-    }
-    fanout.exit(&Exit {
-        time,
-        status,
-        duration,
-        unread,
-        error: None,
-    });
-    Ok(Ended { status, trouble })
-}
-
-/// teelog's terminal and the command's pty, for the signal thread to pass a resize on.
-#[derive(Debug)]
-pub struct Resize {
-    tty: File,
-    pty: File,
-}
-
-impl Resize {
-    /// Gives the pty the terminal's size.
-    pub fn follow(&self) {
-        if let Some(size) = sys::window_size(self.tty.as_fd()) {
-            let _ = sys::set_window_size(self.pty.as_fd(), size);
-        }
-    }
-}
-
-/// Whether `source`'s other side is closed by every process (poll's POLLHUP).
-fn hung_up(source: &Source) -> bool {
-    let mut fds = [PollFd::new(source.file.as_fd(), PollFlags::POLLIN)];
-    poll(&mut fds, PollTimeout::ZERO).is_ok()
-        && fds[0]
-            .revents()
-            .is_some_and(|r| r.contains(PollFlags::POLLHUP))
-}
-
-/// Gives the pty `source` the size of teelog's terminal when that changed.
-fn follow_size(tty: Option<&File>, source: &Source, size: &mut Option<Size>) {
-    let Some(now) = tty.and_then(|t| sys::window_size(t.as_fd())) else {
-        return;
-    };
-    if *size != Some(now) && sys::set_window_size(source.file.as_fd(), now).is_ok() {
-        *size = Some(now);
-    }
-}
-
-impl Input {
-    /// Reads what teelog's stdin has (at most what the pipe holds) and passes it on (it is
-    /// recorded once the command has read it). End of input closes the command's stdin. Returns true on a failure (reported).
-    fn read(&mut self, buf: &mut [u8]) -> bool {
-        let buf = &mut buf[..INPUT_PIPE_SIZE];
-        let n = match self.from.read(buf) {
-            Ok(0) => {
-                self.to = None;
-                return false;
-            }
-            Ok(n) => n,
-            Err(err)
-                if matches!(
-                    err.kind(),
-                    io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
-                ) =>
-            {
-                return false;
-            }
-            Err(err) => {
-                report(format_args!("cannot read standard input: {err}"));
-                self.to = None;
-                return true;
-            }
-        };
-        self.pending.extend_from_slice(&buf[..n]);
-        self.empty = false;
-        self.room();
-        false
-    }
-
-    /// Records what the command has read of what was written into its pipe: all of it but
-    /// what the pipe still holds (`true < drop.sql` reads nothing, and nothing is recorded).
-    fn settle(&mut self, clock: &Clock, fanout: &mut impl Events) {
-        if self.unrecorded.is_empty() {
-            return;
-        }
-        let Ok(unread) = sys::bytes_ready(self.probe.as_fd()) else {
-            return;
-        };
-        let read = self.unrecorded.len().saturating_sub(unread);
-        if read > 0 {
-            fanout.chunk(&Chunk {
-                stream: Stream::Stdin,
-                time: clock.now(),
-                bytes: &self.unrecorded[..read],
-            });
-            self.unrecorded.drain(..read);
-        }
-    }
-
-    /// Writes what is pending as far as the pipe takes it; when nothing is pending, the pipe
-    /// just polled writable, which for a one-page pipe means empty. A command that has closed its
-    /// stdin or exited (EPIPE) ends forwarding, quietly: that is its right.
-    fn room(&mut self) {
-        let Some(to) = &mut self.to else {
-            return;
-        };
-        if self.pending.is_empty() {
-            self.empty = true;
-            return;
-        }
-        match to.write(&self.pending) {
-            Ok(n) => {
-                self.unrecorded.extend(self.pending.drain(..n));
-            }
-            Err(err)
-                if matches!(
-                    err.kind(),
-                    io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
-                ) => {}
-            Err(_) => {
-                self.to = None;
-                self.pending.clear();
-            }
-        }
-    }
-}
-
-/// Reads what `pipe` has ready (up to `buf`'s size and `limit`, without waiting for more) and
-/// pushes it through the sinks as one chunk; returns how many bytes were read, whether the pipe
-/// is at its end, and whether reading failed (reported).
-fn pass_on(
-    source: &mut Source,
-    buf: &mut [u8],
-    limit: usize,
-    clock: &Clock,
-    fanout: &mut impl Events,
-) -> (usize, bool, bool) {
-    let time = clock.now();
-    let len = buf.len().min(limit);
-    let (n, at_end, failed) = read_ready(source, &mut buf[..len]);
-    if n > 0 {
-        fanout.chunk(&Chunk {
-            stream: source.stream,
-            time,
-            bytes: &buf[..n],
-        });
-    }
-    (n, at_end, failed)
-}
-
-/// As [`pass_on`], but a pipe holding at least [`SPLICE_MIN`] bytes goes to the sinks without
-/// being read into `buf` (see `Events::splice`). How much is ready costs a system call, so
-/// it is asked only while the command writes faster than small chunks: after a splice, or a read
-/// that filled `buf`. A command writing a little at a time is read as without splice.
-fn splice_or_pass_on(
-    source: &mut Source,
-    buf: &mut [u8],
-    clock: &Clock,
-    fanout: &mut impl Events,
-) -> (usize, bool, bool) {
-    if source.bulky {
-        let ready = sys::bytes_ready(source.file.as_fd()).unwrap_or(0);
-        if ready >= SPLICE_MIN {
-            let moved = fanout.splice(source.stream, &source.file, ready, buf);
-            if moved > 0 {
-                return (moved, false, false);
-            }
-        }
-    }
-    let taken = pass_on(source, buf, usize::MAX, clock, fanout);
-    source.bulky = taken.0 >= buf.len().min(SPLICE_MIN);
-    taken
-}
-
-/// Reads what `source` has ready, up to `buf`'s size, without waiting for more; returns how many
-/// bytes, whether it is at its end, and whether reading failed (then reported, and the source
-/// treated as ended). A pty master says EIO once the last process holding the slave has closed
-/// it, after everything written before that has been read: that is its end of file.
-fn read_ready(source: &mut Source, buf: &mut [u8]) -> (usize, bool, bool) {
-    let mut n = 0;
-    while n < buf.len() {
-        match source.file.read(&mut buf[n..]) {
-            Ok(0) => return (n, true, false),
-            // Less than asked for: a pipe was empty just now, so another read would only say
-            // EAGAIN. Not so a pty: a read returns what has reached the line discipline, and
-            // only a read that finds nothing there waits for what the kernel is still passing
-            // on (written before, say, the error the loop is about to read from stderr). So a
-            // pty is read until it says EAGAIN.
-            Ok(k) if k < buf.len() - n && !source.pty => return (n + k, false, false),
-            Ok(k) => n += k,
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) if source.pty && err.raw_os_error() == Some(nix::libc::EIO) => {
-                return (n, true, false);
-            }
-            Err(err) => {
-                report(format_args!(
-                    "cannot read the command's {}: {err}",
-                    source.stream.name()
-                ));
-                return (n, true, true);
-            }
-        }
-    }
-    (n, false, false)
-}
-
-/// A poll(2) timeout that ends at `at` (never early: rounded up to the millisecond).
-fn timeout_until(at: Option<Instant>) -> PollTimeout {
-    match at {
-        None => PollTimeout::NONE,
-        Some(at) => {
-            let ms = at
-                .saturating_duration_since(Instant::now())
-                .as_micros()
-                .div_ceil(1000);
-            PollTimeout::try_from(ms.min(i32::MAX as u128) as u64).unwrap_or(PollTimeout::MAX)
-        }
-    }
-}
-
-/// `1s`, `0.25s`
-fn seconds(d: Duration) -> String {
-    format!("{}s", d.as_secs_f64())
+    rx
 }
 
 #[cfg(test)]

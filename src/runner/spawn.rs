@@ -16,7 +16,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::process::{Command, Stdio};
 
-use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::spawn::{PosixSpawnAttr, PosixSpawnFileActions, PosixSpawnFlags, posix_spawnp};
 use nix::sys::signal::{SigSet, Signal};
 use nix::unistd::Pid;
@@ -113,7 +113,7 @@ impl Wired {
         };
         let mut sources = Vec::new();
         let (stdout, size) = if wiring.stdout == Stdout::Pty {
-            let (master, slave) = pty(size).map_err(Error::Pty)?;
+            let (master, slave) = super::pty::pty(size).map_err(Error::Pty)?;
             sources.push(Source {
                 file: master,
                 stream: Stream::Stdout,
@@ -228,7 +228,7 @@ struct Fds<'a> {
 /// `benches/compare.py --sections startup`). std's `Command` cannot do this here: it forks as
 /// soon as a `pre_exec` hook is set, and its own posix_spawn leaves the child the spawning
 /// thread's mask, in which every signal is blocked until the handlers are in place
-/// (`signals::Installing`).
+/// (`relay::Installing`).
 fn posix_spawn(argv: &[OsString], fds: &Fds<'_>) -> io::Result<i32> {
     let argv = c_strings(argv.iter().map(|a| a.as_bytes().to_vec()))?;
     let env = c_strings(std::env::vars_os().map(|(key, value)| {
@@ -293,27 +293,6 @@ fn set_nonblocking(fd: impl AsFd) -> io::Result<()> {
     Ok(())
 }
 
-/// A new pseudo-terminal of `size` with a raw line discipline: its master (for teelog) and slave
-/// (for the command's stdout), both closed on exec (the slave is duplicated onto fd 1).
-fn pty(size: Size) -> io::Result<(File, OwnedFd)> {
-    use nix::pty::{Winsize, openpty};
-    use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
-    let winsize = Winsize {
-        ws_row: size.rows,
-        ws_col: size.cols,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    let pty = openpty(&winsize, None)?;
-    for fd in [&pty.master, &pty.slave] {
-        fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
-    }
-    let mut termios = tcgetattr(&pty.slave)?;
-    cfmakeraw(&mut termios);
-    tcsetattr(&pty.slave, SetArg::TCSANOW, &termios)?;
-    Ok((File::from(pty.master), pty.slave))
-}
-
 /// Where the exec search finds `program`: itself when it names a path, else the first
 /// executable file of that name in `$PATH`.
 fn find_program(program: &OsString) -> Option<std::path::PathBuf> {
@@ -334,7 +313,6 @@ fn find_program(program: &OsString) -> Option<std::path::PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
 
     #[test]
     fn a_script_without_a_shebang_is_found_for_sh() {
@@ -347,44 +325,5 @@ mod tests {
             Some("sh".into())
         );
         assert_eq!(find_program(&"teelog-no-such-program".into()), None);
-    }
-
-    #[test]
-    fn the_pty_passes_bytes_unchanged_and_ends_with_eio() {
-        let (mut master, slave) = pty(Size::DEFAULT).unwrap();
-        let mut slave = File::from(slave);
-        let long = vec![b'x'; 10_000];
-        slave.write_all(b"a\nb\r\n").unwrap();
-        slave.write_all(&long).unwrap();
-        drop(slave);
-        let mut got = Vec::new();
-        let mut buf = [0; 4096];
-        loop {
-            match master.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-                Err(err) if err.raw_os_error() == Some(nix::libc::EIO) => break,
-                Err(err) => panic!("{err}"),
-            }
-        }
-        let mut want = b"a\nb\r\n".to_vec();
-        want.extend_from_slice(&long);
-        assert_eq!(got, want);
-    }
-
-    #[test]
-    fn the_pty_has_the_size_asked_for() {
-        let (master, _slave) = pty(Size {
-            cols: 132,
-            rows: 50,
-        })
-        .unwrap();
-        assert_eq!(
-            sys::window_size(master.as_fd()),
-            Some(Size {
-                cols: 132,
-                rows: 50
-            })
-        );
     }
 }
