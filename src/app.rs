@@ -13,8 +13,8 @@ use crate::filter::redact::{self, Redactor};
 use crate::filter::strip::AnsiStripper;
 use crate::format::{self, Context};
 use crate::preset::{self, Presets};
-use crate::sink::{self, Fanout, Sink};
 use crate::runner;
+use crate::sink::{self, Fanout, Sink};
 
 /// Runs the command `cli` describes, with its preset from `presets`, as `user`.
 pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Status, Error> {

@@ -13,6 +13,7 @@ mod files;
 mod filters;
 mod formats;
 mod harness;
+mod layout;
 mod live;
 mod long_running;
 mod man;
@@ -43,6 +44,7 @@ fn main() {
         files::trials(),
         filters::trials(),
         formats::trials(),
+        layout::trials(),
         live::trials(),
         long_running::trials(),
         man::trials(),
