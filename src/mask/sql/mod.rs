@@ -137,99 +137,127 @@ impl SqlMasker {
         self.identified = false;
     }
 
+    /// One byte, read in the state the bytes before it left.
     fn step(&mut self, b: u8, out: &mut Vec<u8>) {
         match &mut self.state {
             State::Text => self.text(b, out),
-            State::Word => {
-                if is_word_byte(b) {
-                    out.push(b);
-                } else {
-                    self.state = State::Text;
-                    self.text(b, out);
-                }
-            }
+            State::Word => self.word(b, out),
             State::Clause { keyword, sign } => {
                 let (keyword, seen_sign) = (*keyword, *sign);
-                if b.is_ascii_whitespace() && self.held.len() < MAX_BLANKS {
-                    self.held.push(b);
-                } else if matches!(b, b'=' | b'(') && !seen_sign && keyword != Keyword::Replace {
-                    self.held.push(b);
-                    self.state = State::Clause {
-                        keyword,
-                        sign: true,
-                    };
-                } else if matches!(b, b'\'' | b'"') {
-                    self.open(keyword, &[b], Close::quote(b), out);
-                } else if matches!(b, b'e' | b'E' | b'n' | b'N' | b'u' | b'U' | b'$' | b'_') {
-                    self.state = State::Opener {
-                        keyword,
-                        opener: vec![b],
-                    };
-                } else {
-                    self.not_a_clause(keyword, &[b], out);
-                }
+                self.clause(keyword, seen_sign, b, out);
             }
             State::Opener { keyword, opener } => {
                 let keyword = *keyword;
-                let mut opener = std::mem::take(opener);
-                opener.push(b);
-                match opening(&opener) {
-                    Opening::Done(close) => self.open(keyword, &opener, close, out),
-                    Opening::More => self.state = State::Opener { keyword, opener },
-                    Opening::No => self.not_a_clause(keyword, &opener, out),
+                let opener = std::mem::take(opener);
+                self.opener(keyword, opener, b, out);
+            }
+            State::Literal { .. } => self.literal(b, out),
+            State::ForUser { .. } => self.for_user(b, out),
+        }
+    }
+
+    /// A byte in a word that is no keyword: copied; its end is read as text.
+    fn word(&mut self, b: u8, out: &mut Vec<u8>) {
+        if is_word_byte(b) {
+            out.push(b);
+        } else {
+            self.state = State::Text;
+            self.text(b, out);
+        }
+    }
+
+    /// A byte after `keyword` and the blanks (and sign) held since: more of them, the start
+    /// of a literal, or the proof that no literal follows.
+    fn clause(&mut self, keyword: Keyword, seen_sign: bool, b: u8, out: &mut Vec<u8>) {
+        if b.is_ascii_whitespace() && self.held.len() < MAX_BLANKS {
+            self.held.push(b);
+        } else if matches!(b, b'=' | b'(') && !seen_sign && keyword != Keyword::Replace {
+            self.held.push(b);
+            self.state = State::Clause {
+                keyword,
+                sign: true,
+            };
+        } else if matches!(b, b'\'' | b'"') {
+            self.open(keyword, &[b], Close::quote(b), out);
+        } else if matches!(b, b'e' | b'E' | b'n' | b'N' | b'u' | b'U' | b'$' | b'_') {
+            self.state = State::Opener {
+                keyword,
+                opener: vec![b],
+            };
+        } else {
+            self.not_a_clause(keyword, &[b], out);
+        }
+    }
+
+    /// A byte of a literal's opening (`E'`, `U&'`, `$tag$`, `_charset'`), begun after `keyword`.
+    fn opener(&mut self, keyword: Keyword, mut opener: Vec<u8>, b: u8, out: &mut Vec<u8>) {
+        opener.push(b);
+        match opening(&opener) {
+            Opening::Done(close) => self.open(keyword, &opener, close, out),
+            Opening::More => self.state = State::Opener { keyword, opener },
+            Opening::No => self.not_a_clause(keyword, &opener, out),
+        }
+    }
+
+    /// A byte inside a password literal: dropped (and kept to learn the secret), unless it
+    /// closes the literal; past [`MAX_LITERAL`], a newline closes it too.
+    fn literal(&mut self, b: u8, out: &mut Vec<u8>) {
+        let State::Literal { close, len, learn } = &mut self.state else {
+            unreachable!("called in State::Literal only");
+        };
+        let learn = *learn;
+        *len += 1;
+        let too_long = *len > MAX_LITERAL;
+        match close.step(b) {
+            Step::In => {
+                if self.secret.len() <= MAX_LEARNED {
+                    self.secret.push(b);
+                }
+                if too_long && b == b'\n' {
+                    out.push(b);
+                    self.secret.clear();
+                    self.state = State::Text;
                 }
             }
-            State::Literal { close, len, learn } => {
-                let learn = *learn;
-                *len += 1;
-                let too_long = *len > MAX_LITERAL;
-                match close.step(b) {
-                    Step::In => {
-                        if self.secret.len() <= MAX_LEARNED {
-                            self.secret.push(b);
-                        }
-                        if too_long && b == b'\n' {
-                            out.push(b);
-                            self.secret.clear();
-                            self.state = State::Text;
-                        }
-                    }
-                    Step::Skip => {}
-                    Step::Closed => {
-                        close.write_end(out);
-                        if let Close::Dollar { tag, .. } = close {
-                            let partial = tag.len() - 1;
-                            self.secret
-                                .truncate(self.secret.len().saturating_sub(partial));
-                        }
-                        self.learn(learn);
-                        self.state = State::Text;
-                    }
-                    Step::ClosedBefore => {
-                        close.write_end(out);
-                        self.learn(learn);
-                        self.state = State::Text;
-                        self.step(b, out);
-                    }
+            Step::Skip => {}
+            Step::Closed => {
+                close.write_end(out);
+                if let Close::Dollar { tag, .. } = close {
+                    let partial = tag.len() - 1;
+                    self.secret
+                        .truncate(self.secret.len().saturating_sub(partial));
+                }
+                self.learn(learn);
+                self.state = State::Text;
+            }
+            Step::ClosedBefore => {
+                close.write_end(out);
+                self.learn(learn);
+                self.state = State::Text;
+                self.step(b, out);
+            }
+        }
+    }
+
+    /// A byte of `SET PASSWORD FOR <user>`: copied; an `=` outside quotes is the clause's sign.
+    fn for_user(&mut self, b: u8, out: &mut Vec<u8>) {
+        let State::ForUser { quote, len } = &mut self.state else {
+            unreachable!("called in State::ForUser only");
+        };
+        out.push(b);
+        *len += 1;
+        match *quote {
+            Some(q) if b == q => *quote = None,
+            Some(_) => {}
+            None if matches!(b, b'\'' | b'"' | b'`') => *quote = Some(b),
+            None if b == b'=' => {
+                self.state = State::Clause {
+                    keyword: Keyword::Assigned,
+                    sign: true,
                 }
             }
-            State::ForUser { quote, len } => {
-                out.push(b);
-                *len += 1;
-                match *quote {
-                    Some(q) if b == q => *quote = None,
-                    Some(_) => {}
-                    None if matches!(b, b'\'' | b'"' | b'`') => *quote = Some(b),
-                    None if b == b'=' => {
-                        self.state = State::Clause {
-                            keyword: Keyword::Assigned,
-                            sign: true,
-                        }
-                    }
-                    None if b == b';' || *len > MAX_BLANKS => self.state = State::Text,
-                    None => {}
-                }
-            }
+            None if b == b';' || *len > MAX_BLANKS => self.state = State::Text,
+            None => {}
         }
     }
 
