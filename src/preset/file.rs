@@ -42,6 +42,68 @@ struct PresetsFile {
     presets: BTreeMap<String, UserPreset>,
 }
 
+/// The checks of a row that name the field's line; `wrong` makes the error of a mistake at a
+/// span of the file (see [`Presets::add_file`]).
+impl UserPreset {
+    /// `program` is not blank, and no word of the command holds a NUL byte.
+    fn check_command(
+        &self,
+        wrong: &impl Fn(std::ops::Range<usize>, String) -> Error,
+    ) -> Result<(), Error> {
+        let program = self.program.get_ref();
+        if program.trim().is_empty() {
+            return Err(wrong(self.program.span(), "`program` is empty".into()));
+        }
+        for word in std::iter::once(&self.program).chain(&self.args) {
+            if word.get_ref().contains('\0') {
+                return Err(wrong(
+                    word.span(),
+                    format!(
+                        "{} holds a NUL byte, which no command line can carry",
+                        quote(word.get_ref())
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The console format the row names (plain if none): a destination's name or an unknown
+    /// one is a mistake.
+    fn console_format(
+        &self,
+        wrong: &impl Fn(std::ops::Range<usize>, String) -> Error,
+    ) -> Result<Format, Error> {
+        let format = match &self.format {
+            None => Format::Plain,
+            Some(f) => match Format::from_name(f.get_ref()) {
+                Some(format) if format.is_service() => {
+                    return Err(wrong(
+                        f.span(),
+                        format!(
+                            "`format = \"{0}\"`: {0} is a destination, not a console format \
+                             (for a default log there, write `log = \"{0}\"`)",
+                            format.name()
+                        ),
+                    ));
+                }
+                Some(format) => format,
+                None => {
+                    return Err(wrong(
+                        f.span(),
+                        format!(
+                            "unknown format {} in field `format` (console formats: {})",
+                            quote(f.get_ref()),
+                            console_format_names()
+                        ),
+                    ));
+                }
+            },
+        };
+        Ok(format)
+    }
+}
+
 impl Presets {
     /// The built-in presets with the user's file on top: `explicit` (which must exist), else
     /// `$XDG_CONFIG_HOME/teelog/presets.toml` or `~/.config/teelog/presets.toml` if it exists.
@@ -61,6 +123,8 @@ impl Presets {
         Ok(presets)
     }
 
+    /// The rows of the presets file at `path`, whose contents are `text`, over those there are
+    /// (a row of the same name replaces one).
     fn add_file(&mut self, path: &Path, text: &str) -> Result<(), Error> {
         let bad = |detail: String| Error::PresetsFile {
             path: path.to_owned(),
@@ -82,52 +146,13 @@ impl Presets {
                     quote(&name)
                 ))
             };
-            let program = row.program.get_ref();
-            if program.trim().is_empty() {
-                return Err(wrong(row.program.span(), "`program` is empty".into()));
-            }
-            for word in std::iter::once(&row.program).chain(&row.args) {
-                if word.get_ref().contains('\0') {
-                    return Err(wrong(
-                        word.span(),
-                        format!(
-                            "{} holds a NUL byte, which no command line can carry",
-                            quote(word.get_ref())
-                        ),
-                    ));
-                }
-            }
-            let format = match &row.format {
-                None => Format::Plain,
-                Some(f) => match Format::from_name(f.get_ref()) {
-                    Some(format) if format.is_service() => {
-                        return Err(wrong(
-                            f.span(),
-                            format!(
-                                "`format = \"{0}\"`: {0} is a destination, not a console format \
-                                 (for a default log there, write `log = \"{0}\"`)",
-                                format.name()
-                            ),
-                        ));
-                    }
-                    Some(format) => format,
-                    None => {
-                        return Err(wrong(
-                            f.span(),
-                            format!(
-                                "unknown format {} in field `format` (console formats: {})",
-                                quote(f.get_ref()),
-                                console_format_names()
-                            ),
-                        ));
-                    }
-                },
-            };
+            row.check_command(&wrong)?;
+            let format = row.console_format(&wrong)?;
             if let Some(log) = &row.log {
                 crate::dest::spec::LogSpec::parse(log)
                     .map_err(|e| bad(format!("preset '{name}': field `log`: {e}")))?;
             }
-            let program = program.clone();
+            let program = row.program.get_ref().clone();
             let sql = row.sql.unwrap_or_else(|| {
                 Secrets::of(&program) != Secrets::Generic
                     || Path::new(&program).file_name() == Some("sqlite3".as_ref())
