@@ -372,91 +372,94 @@ pub(super) fn mask_sql(line: &str) -> String {
 pub(super) mod tests {
     use super::*;
 
+    /// Each statement form with its masked result.
+    const CLAUSES: &[(&str, &str)] = &[
+        (
+            "CREATE USER 'app'@'%' IDENTIFIED BY 'S3cret!';\n",
+            "CREATE USER 'app'@'%' IDENTIFIED BY '***';\n",
+        ),
+        (
+            "alter user app identified with mysql_native_password by \"it's\";",
+            "alter user app identified with mysql_native_password by \"***\";",
+        ),
+        (
+            "SET PASSWORD = PASSWORD('x''y');",
+            "SET PASSWORD = PASSWORD('***');",
+        ),
+        (
+            "ALTER ROLE app WITH ENCRYPTED PASSWORD 'md5abc';",
+            "ALTER ROLE app WITH ENCRYPTED PASSWORD '***';",
+        ),
+        (
+            "CHANGE MASTER TO MASTER_PASSWORD='repl', MASTER_USER='r';",
+            "CHANGE MASTER TO MASTER_PASSWORD='***', MASTER_USER='r';",
+        ),
+        (
+            "select 'by the way', password_hash from users where name = 'o''brien';\n",
+            "select 'by the way', password_hash from users where name = 'o''brien';\n",
+        ),
+        ("ORDER BY 'x'", "ORDER BY '***'"),
+        // The password on the next line, after blank lines.
+        (
+            "CREATE USER a IDENTIFIED BY\n\n  'S3cret';\n",
+            "CREATE USER a IDENTIFIED BY\n\n  '***';\n",
+        ),
+        (
+            "ALTER ROLE a PASSWORD\n'S3cret';\n",
+            "ALTER ROLE a PASSWORD\n'***';\n",
+        ),
+        // A literal over lines, escapes, PostgreSQL's quotings.
+        ("PASSWORD 'S3\ncr\net' x", "PASSWORD '***' x"),
+        ("PASSWORD E'S3\\'cr\\\\et' x", "PASSWORD E'***' x"),
+        ("PASSWORD e'S3''cret';", "PASSWORD e'***';"),
+        ("PASSWORD $$S3'c$r$$;", "PASSWORD $$***$$;"),
+        ("PASSWORD $tag$S3$ta$cret$tag$;", "PASSWORD $tag$***$tag$;"),
+        ("PASSWORD U&'S3\\0063ret';", "PASSWORD U&'***';"),
+        (
+            "IDENTIFIED BY _utf8mb4'S3cret';",
+            "IDENTIFIED BY _utf8mb4'***';",
+        ),
+        // SET PASSWORD FOR, with the user quoted, and the old function.
+        (
+            "SET PASSWORD FOR 'u'@'h=x' = 'S3cret';",
+            "SET PASSWORD FOR 'u'@'h=x' = '***';",
+        ),
+        (
+            "set password for u@localhost = password('S3cret');",
+            "set password for u@localhost = password('***');",
+        ),
+        (
+            "SET PASSWORD FOR u = OLD_PASSWORD('S3cret');",
+            "SET PASSWORD FOR u = OLD_PASSWORD('***');",
+        ),
+        (
+            "ALTER USER u IDENTIFIED BY 'new1' REPLACE 'old1';",
+            "ALTER USER u IDENTIFIED BY '***' REPLACE '***';",
+        ),
+        // mysql's error quotes the rest of the statement.
+        (
+            "near 'REPLACE 'old1' garbage' at line 1",
+            "near 'REPLACE '***' garbage' at line 1",
+        ),
+        (
+            "select replace('a', 'b', 'c'), password_expired from t;",
+            "select replace('a', 'b', 'c'), password_expired from t;",
+        ),
+        ("PASSWORD EXPIRE NEVER;", "PASSWORD EXPIRE NEVER;"),
+        ("\\password app\nS3cret\n", "\\password app\nS3cret\n"),
+        (
+            "\u{e9} by '\u{e9}t\u{e9}' \u{20ac}",
+            "\u{e9} by '***' \u{20ac}",
+        ),
+        // Unterminated: masked to the end.
+        ("IDENTIFIED BY 'S3cret", "IDENTIFIED BY '***"),
+        ("IDENTIFIED BY 'S3cret'", "IDENTIFIED BY '***'"),
+    ];
+
     /// Every statement form, masked alone and fed in two pieces cut at every byte.
     #[test]
     fn sql_password_clauses_are_masked_in_every_form_and_at_every_cut() {
-        for (text, masked) in [
-            (
-                "CREATE USER 'app'@'%' IDENTIFIED BY 'S3cret!';\n",
-                "CREATE USER 'app'@'%' IDENTIFIED BY '***';\n",
-            ),
-            (
-                "alter user app identified with mysql_native_password by \"it's\";",
-                "alter user app identified with mysql_native_password by \"***\";",
-            ),
-            (
-                "SET PASSWORD = PASSWORD('x''y');",
-                "SET PASSWORD = PASSWORD('***');",
-            ),
-            (
-                "ALTER ROLE app WITH ENCRYPTED PASSWORD 'md5abc';",
-                "ALTER ROLE app WITH ENCRYPTED PASSWORD '***';",
-            ),
-            (
-                "CHANGE MASTER TO MASTER_PASSWORD='repl', MASTER_USER='r';",
-                "CHANGE MASTER TO MASTER_PASSWORD='***', MASTER_USER='r';",
-            ),
-            (
-                "select 'by the way', password_hash from users where name = 'o''brien';\n",
-                "select 'by the way', password_hash from users where name = 'o''brien';\n",
-            ),
-            ("ORDER BY 'x'", "ORDER BY '***'"),
-            // The password on the next line, after blank lines.
-            (
-                "CREATE USER a IDENTIFIED BY\n\n  'S3cret';\n",
-                "CREATE USER a IDENTIFIED BY\n\n  '***';\n",
-            ),
-            (
-                "ALTER ROLE a PASSWORD\n'S3cret';\n",
-                "ALTER ROLE a PASSWORD\n'***';\n",
-            ),
-            // A literal over lines, escapes, PostgreSQL's quotings.
-            ("PASSWORD 'S3\ncr\net' x", "PASSWORD '***' x"),
-            ("PASSWORD E'S3\\'cr\\\\et' x", "PASSWORD E'***' x"),
-            ("PASSWORD e'S3''cret';", "PASSWORD e'***';"),
-            ("PASSWORD $$S3'c$r$$;", "PASSWORD $$***$$;"),
-            ("PASSWORD $tag$S3$ta$cret$tag$;", "PASSWORD $tag$***$tag$;"),
-            ("PASSWORD U&'S3\\0063ret';", "PASSWORD U&'***';"),
-            (
-                "IDENTIFIED BY _utf8mb4'S3cret';",
-                "IDENTIFIED BY _utf8mb4'***';",
-            ),
-            // SET PASSWORD FOR, with the user quoted, and the old function.
-            (
-                "SET PASSWORD FOR 'u'@'h=x' = 'S3cret';",
-                "SET PASSWORD FOR 'u'@'h=x' = '***';",
-            ),
-            (
-                "set password for u@localhost = password('S3cret');",
-                "set password for u@localhost = password('***');",
-            ),
-            (
-                "SET PASSWORD FOR u = OLD_PASSWORD('S3cret');",
-                "SET PASSWORD FOR u = OLD_PASSWORD('***');",
-            ),
-            (
-                "ALTER USER u IDENTIFIED BY 'new1' REPLACE 'old1';",
-                "ALTER USER u IDENTIFIED BY '***' REPLACE '***';",
-            ),
-            // mysql's error quotes the rest of the statement.
-            (
-                "near 'REPLACE 'old1' garbage' at line 1",
-                "near 'REPLACE '***' garbage' at line 1",
-            ),
-            (
-                "select replace('a', 'b', 'c'), password_expired from t;",
-                "select replace('a', 'b', 'c'), password_expired from t;",
-            ),
-            ("PASSWORD EXPIRE NEVER;", "PASSWORD EXPIRE NEVER;"),
-            ("\\password app\nS3cret\n", "\\password app\nS3cret\n"),
-            (
-                "\u{e9} by '\u{e9}t\u{e9}' \u{20ac}",
-                "\u{e9} by '***' \u{20ac}",
-            ),
-            // Unterminated: masked to the end.
-            ("IDENTIFIED BY 'S3cret", "IDENTIFIED BY '***"),
-            ("IDENTIFIED BY 'S3cret'", "IDENTIFIED BY '***'"),
-        ] {
+        for &(text, masked) in CLAUSES {
             assert_eq!(mask_sql(text), masked, "{text:?}");
             let bytes = text.as_bytes();
             for cut in 0..=bytes.len() {

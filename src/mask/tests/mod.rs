@@ -17,7 +17,7 @@ fn shown(line: &str) -> Vec<String> {
     shown
 }
 
-/// Words that look like the forms above and must stay as they are.
+/// Words that look like the masked forms and must stay as they are.
 #[test]
 fn look_alikes_stay_unchanged() {
     for line in [

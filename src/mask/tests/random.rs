@@ -3,7 +3,7 @@
 
 use super::super::*;
 
-/// Random scripts made of the forms above, joined by every operator, nested in every
+/// Random scripts made of the masked forms, joined by every operator, nested in every
 /// construct: the secret never shows, nothing panics, and only masked bytes change (the
 /// masked script without its `***` is a subsequence of the script).
 #[test]
