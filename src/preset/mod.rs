@@ -2,7 +2,7 @@
 //! built-in rows (each flag justified beside it), rows from the user's TOML file on top, and the
 //! rules that keep each program's secrets out of the logged command line.
 //!
-//! The table is in [`table`], the user's file in [`file`], `--list-presets` in [`listing`].
+//! The table is in [`table`], the user's file in [`mod@file`], `--list-presets` in [`listing`].
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
