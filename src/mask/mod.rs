@@ -18,6 +18,7 @@ use std::ops::Range;
 use std::path::Path;
 
 mod clients;
+mod line;
 pub mod prompt;
 mod shell;
 mod sql;
@@ -27,7 +28,7 @@ mod walk;
 mod word;
 
 use clients::Client;
-pub use sql::{LineMasker, text_line};
+pub use line::{LineMasker, text_line};
 use walk::Walk;
 use word::{Edit, apply, assignment_ranges, conninfo_ranges, uri_ranges, word_edits};
 

@@ -98,84 +98,94 @@ impl Lexer<'_> {
         let mut i = 0;
         while i < b.len() {
             let next = b.get(i + 1).copied();
-            if matches!(self.nest.last(), Some(Nest::Double)) {
-                i = self.double_quoted(i, next);
-                continue;
-            }
-            i = match b[i] {
-                b' ' | b'\t' => {
-                    self.end_word();
-                    i + 1
-                }
-                b'&' if next == Some(b'>') => self.redirect(i),
-                b'\n' => {
-                    self.operator();
-                    if self.nest.is_empty() && !self.heredocs.is_empty() {
-                        self.heredoc_bodies(i + 1)
-                    } else {
-                        i + 1
-                    }
-                }
-                b';' | b'&' | b'|' => {
-                    self.operator();
-                    i + 1
-                }
-                // `{` and `}` are reserved words: alone, not in `${X}` or `{a,b}`.
-                b'{' | b'}'
-                    if self.word.is_none()
-                        && next.is_none_or(|n| n.is_ascii_whitespace() || b";&|)".contains(&n)) =>
-                {
-                    self.operator();
-                    i + 1
-                }
-                b'(' => {
-                    if let Some(Nest::Substitution(n)) = self.nest.last_mut() {
-                        *n += 1;
-                    }
-                    self.operator();
-                    i + 1
-                }
-                b')' => {
-                    match self.nest.last_mut() {
-                        Some(Nest::Substitution(0)) => {
-                            self.nest.pop();
-                        }
-                        Some(Nest::Substitution(n)) => *n -= 1,
-                        _ => {}
-                    }
-                    self.operator();
-                    i + 1
-                }
-                b'`' => {
-                    if matches!(self.nest.last(), Some(Nest::Backtick)) {
-                        self.nest.pop();
-                    } else {
-                        self.nest.push(Nest::Backtick);
-                    }
-                    self.operator();
-                    i + 1
-                }
-                b'$' if next == Some(b'(') => {
-                    self.operator();
-                    self.nest.push(Nest::Substitution(0));
-                    i + 2
-                }
-                b'<' | b'>' => self.redirect(i),
-                b'\'' => self.single_quoted(i + 1, false),
-                b'$' if next == Some(b'\'') => self.single_quoted(i + 2, true),
-                b'"' => {
-                    self.open_part();
-                    self.nest.push(Nest::Double);
-                    i + 1
-                }
-                b'\\' if next == Some(b'\n') => i + 2,
-                b'\\' if next.is_some() => self.push_char(i + 1, i),
-                b'#' if self.word.is_none() => self.comment(i),
-                _ => self.push_char(i, i),
+            i = if matches!(self.nest.last(), Some(Nest::Double)) {
+                self.double_quoted(i, next)
+            } else {
+                self.unquoted(i, next)
             };
         }
         self.end_word();
         self.tokens
+    }
+
+    /// One step outside quotes; returns where the next one starts.
+    fn unquoted(&mut self, i: usize, next: Option<u8>) -> usize {
+        match self.s.as_bytes()[i] {
+            b' ' | b'\t' => {
+                self.end_word();
+                i + 1
+            }
+            b'&' if next == Some(b'>') => self.redirect(i),
+            b'\n' => {
+                self.operator();
+                if self.nest.is_empty() && !self.heredocs.is_empty() {
+                    self.heredoc_bodies(i + 1)
+                } else {
+                    i + 1
+                }
+            }
+            b';' | b'&' | b'|' => {
+                self.operator();
+                i + 1
+            }
+            // `{` and `}` are reserved words: alone, not in `${X}` or `{a,b}`.
+            b'{' | b'}'
+                if self.word.is_none()
+                    && next.is_none_or(|n| n.is_ascii_whitespace() || b";&|)".contains(&n)) =>
+            {
+                self.operator();
+                i + 1
+            }
+            c @ (b'(' | b')' | b'`') => {
+                self.nesting(c);
+                i + 1
+            }
+            b'$' if next == Some(b'(') => {
+                self.operator();
+                self.nest.push(Nest::Substitution(0));
+                i + 2
+            }
+            b'<' | b'>' => self.redirect(i),
+            b'\'' => self.single_quoted(i + 1, false),
+            b'$' if next == Some(b'\'') => self.single_quoted(i + 2, true),
+            b'"' => {
+                self.open_part();
+                self.nest.push(Nest::Double);
+                i + 1
+            }
+            b'\\' if next == Some(b'\n') => i + 2,
+            b'\\' if next.is_some() => self.push_char(i + 1, i),
+            b'#' if self.word.is_none() => self.comment(i),
+            _ => self.push_char(i, i),
+        }
+    }
+
+    /// `(`, `)` or a backtick outside double quotes: a command ends there, and a parenthesis
+    /// is counted in the substitution it stands in (its last `)` closes it), a backtick opens
+    /// or closes one.
+    fn nesting(&mut self, c: u8) {
+        match c {
+            b'(' => {
+                if let Some(Nest::Substitution(n)) = self.nest.last_mut() {
+                    *n += 1;
+                }
+            }
+            b')' => match self.nest.last_mut() {
+                Some(Nest::Substitution(0)) => {
+                    self.nest.pop();
+                }
+                Some(Nest::Substitution(n)) => *n -= 1,
+                _ => {}
+            },
+            _ => {
+                if matches!(self.nest.last(), Some(Nest::Backtick)) {
+                    self.nest.pop();
+                } else {
+                    self.nest.push(Nest::Backtick);
+                }
+            }
+        }
+        self.operator();
     }
 
     /// One step inside `"..."`.
