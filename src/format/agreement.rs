@@ -9,7 +9,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::Value;
 
 use super::testing::{ctx, exit, start, xorshift};
-use super::{ClassicFormatter, Formatter, JsonlFormatter, MAX_LINE, Out};
+use super::{ClassicFormatter, Formatter, JsonlFormatter, MAX_LINE};
+use crate::dest::Out;
 use crate::event::{Chunk, Exit, Status, Stream};
 
 enum Event {

@@ -18,7 +18,8 @@ use chrono::{DateTime, Local, Utc};
 
 use super::lines::{MAX_LINE, long_partial, piece};
 use super::utf8::{cut_point, incomplete_tail};
-use super::{Context, Flush, Formatter, Out};
+use super::{Context, Flush, Formatter};
+use crate::dest::Out;
 use crate::event::{Chunk, Exit, Start, Status, Stream};
 
 /// strftime of the prompt: `Tue Oct 30 22:13:13 2012`.

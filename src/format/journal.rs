@@ -11,7 +11,8 @@
 //! length-prefixed binary form; the others as `NAME=value`.
 
 use super::lines::{Line, Lines, Seq};
-use super::{Context, Flush, Format, Formatter, Out};
+use super::{Context, Flush, Format, Formatter};
+use crate::dest::Out;
 use crate::event::{Chunk, Exit, Start, Status, Stream};
 
 #[derive(Debug)]

@@ -14,7 +14,8 @@ use chrono::{DateTime, Local, SecondsFormat, Utc};
 
 use super::lines::{Line, Lines, Seq};
 use super::utf8::cut_point;
-use super::{Context, Flush, Format, Formatter, Out};
+use super::{Context, Flush, Format, Formatter};
+use crate::dest::Out;
 use crate::event::{Chunk, Exit, Start, Stream};
 
 /// How messages are written for a transport.

@@ -5,8 +5,9 @@
 use std::fs::File;
 
 use super::Sink;
+use crate::dest::Out;
 use crate::event::{Chunk, Exit, Start, Stream};
-use crate::format::{Formatter, Out};
+use crate::format::Formatter;
 use crate::mask::LineMasker;
 use crate::mask::prompt::Prompts;
 use crate::redact::Redactor;

@@ -17,7 +17,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::lines::{Line, Lines, Seq};
-use super::{Context, Flush, Formatter, Out};
+use super::{Context, Flush, Formatter};
+use crate::dest::Out;
 use crate::event::{Chunk, Exit, Start, Stream};
 use wire::{Common, ExitRecord, StartRecord};
 
