@@ -8,15 +8,16 @@ mod journal;
 mod jsonl;
 mod lines;
 mod plain;
+mod shell;
 pub mod syslog;
 mod utf8;
 
 pub use asciicast::AsciicastFormatter;
 pub use classic::ClassicFormatter;
-pub(crate) use classic::shell_word;
 pub use journal::JournalFormatter;
 pub use jsonl::{JsonlFormatter, MAX_LINE};
 pub use plain::PlainFormatter;
+pub(crate) use shell::shell_word;
 
 use crate::dest::Out;
 use crate::event::{Chunk, Exit, Start};
