@@ -5,7 +5,7 @@ mod agreement;
 mod asciicast;
 mod classic;
 mod journal;
-mod jsonl;
+pub mod jsonl;
 mod lines;
 mod plain;
 mod shell;

@@ -24,7 +24,10 @@ use crate::format::{Context, Format};
 use crate::sink::{Fanout, Sink};
 
 mod recording;
-use recording::{Flow, Record, Recording, Run};
+use recording::{Flow, Recording, Run};
+
+/// A record as `teelog replay` reads it: owning its text.
+type Record = crate::format::jsonl::wire::Record<'static>;
 
 /// Runs `teelog replay`.
 pub fn replay(args: &ReplayArgs) -> Result<(), Error> {
@@ -218,7 +221,7 @@ impl Player<'_> {
                 return Ok(Flow::Go);
             }
         }
-        match r.kind.as_str() {
+        match r.kind.as_ref() {
             "output" => {
                 if self.output(line, &r, time)? == Flow::Stop {
                     return Ok(Flow::Stop);
@@ -266,12 +269,18 @@ impl Player<'_> {
         self.marks_pauses = r.marks_pauses;
         self.fanout.start(&Start {
             time,
-            session: r.session.clone(),
-            user: r.user.clone(),
-            host: r.host.clone(),
-            size: r.cols.zip(r.rows).map(|(cols, rows)| Size { cols, rows }),
-            command: r.command.clone(),
-            cwd: r.cwd.clone(),
+            session: r.session.to_string(),
+            user: r.user.to_string(),
+            host: r.host.to_string(),
+            size: (r.cols.flatten())
+                .zip(r.rows.flatten())
+                .map(|(cols, rows)| Size { cols, rows }),
+            command: r
+                .command
+                .as_deref()
+                .map(<[String]>::to_vec)
+                .unwrap_or_default(),
+            cwd: r.cwd.as_deref().unwrap_or_default().to_owned(),
             pid: r.pid,
         });
         self.started = true;
@@ -290,7 +299,7 @@ impl Player<'_> {
         match (&r.bytes, &r.message) {
             (Some(b64), _) => self.bytes.extend(
                 BASE64
-                    .decode(b64)
+                    .decode(b64.as_bytes())
                     .map_err(|_| self.bad(line, "`bytes` is not base64"))?,
             ),
             (None, Some(message)) => self.bytes.extend_from_slice(message.as_bytes()),
@@ -329,7 +338,10 @@ impl Player<'_> {
 
     /// Ends the run with its exit record.
     fn exit(&mut self, line: usize, r: &Record, time: SystemTime) -> Result<(), Error> {
-        let status = match (r.code, &r.signal) {
+        let status = match (
+            r.code.flatten(),
+            r.signal.as_ref().and_then(|s| s.as_deref()),
+        ) {
             (Some(code), _) => Status::Code(code),
             (None, Some(name)) => Status::Signal(
                 crate::signal::number(name).ok_or_else(|| self.bad(line, "unknown signal"))?,
@@ -341,7 +353,7 @@ impl Player<'_> {
             status,
             duration: crate::format::duration_of(r.duration_s.unwrap_or(0.0)),
             unread: r.unread_bytes,
-            error: r.error.clone(),
+            error: r.error.as_deref().map(str::to_owned),
         });
         self.ended = true;
         Ok(())

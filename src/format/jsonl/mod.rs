@@ -10,8 +10,9 @@
 //! what `teelog replay` needs to rebuild a classic log, whose prompts follow the pauses.
 
 mod escape;
-mod wire;
+pub mod wire;
 
+use std::borrow::Cow;
 use std::time::SystemTime;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -22,7 +23,7 @@ use super::{Context, Flush, Formatter};
 use crate::dest::Out;
 use crate::event::{Chunk, Exit, Start, Stream};
 use escape::{is_plain_ascii, push_json_value, push_lossy, push_str};
-use wire::{Common, ExitRecord, StartRecord};
+use wire::Record;
 
 pub use super::lines::MAX_LINE;
 
@@ -73,18 +74,19 @@ impl JsonlFormatter {
 }
 
 impl Records {
-    /// Advances `seq` and returns the fields a start or exit record starts with.
-    fn common(&mut self, kind: &'static str, time: SystemTime) -> Common<'_> {
+    /// Advances `seq` and returns a start or exit record with the fields every record has.
+    fn head(&mut self, kind: &'static str, time: SystemTime) -> Record<'_> {
         let seq = self.seq.next();
         self.stamp(time);
-        Common {
-            kind,
-            timestamp: &self.stamp.1,
-            session: &self.session,
-            host: &self.host,
-            user: &self.user,
+        Record {
+            kind: Cow::Borrowed(kind),
+            timestamp: Cow::Borrowed(&self.stamp.1),
+            session: Cow::Borrowed(&self.session),
+            host: Cow::Borrowed(&self.host),
+            user: Cow::Borrowed(&self.user),
             pid: self.pid,
-            seq,
+            seq: Some(seq),
+            ..Record::default()
         }
     }
 
@@ -101,7 +103,7 @@ impl Records {
     }
 
     /// Writes one output record. This is the hot path, so rather than serializing a
-    /// [`wire::OutputRecord`] it appends the same bytes directly (a unit test holds it to that):
+    /// output [`Record`] it appends the same bytes directly (a unit test holds it to that):
     /// a prefix shared by every line of a chunk, then `seq`, `message` and, where needed, `bytes`
     /// and `eol`.
     fn record(&mut self, line: Line<'_>, out: &mut Vec<u8>) {
@@ -172,13 +174,13 @@ impl Formatter for JsonlFormatter {
         r.session.clone_from(&ev.session);
         r.host.clone_from(&ev.host);
         r.user.clone_from(&ev.user);
-        let record = StartRecord {
-            common: r.common("start", ev.time),
-            command: &ev.command,
-            cwd: &ev.cwd,
-            cols: ev.size.map(|s| s.cols),
-            rows: ev.size.map(|s| s.rows),
+        let record = Record {
+            command: Some(Cow::Borrowed(&ev.command)),
+            cwd: Some(Cow::Borrowed(&ev.cwd)),
+            cols: Some(ev.size.map(|s| s.cols)),
+            rows: Some(ev.size.map(|s| s.rows)),
             marks_pauses: true,
+            ..r.head("start", ev.time)
         };
         push_json(out, &record);
     }
@@ -197,16 +199,16 @@ impl Formatter for JsonlFormatter {
     fn exit(&mut self, ev: &Exit, out: &mut Out) {
         self.lines
             .flush(Flush::All, |line| self.records.record(line, out));
-        let record = ExitRecord {
-            common: self.records.common("exit", ev.time),
-            code: match ev.status {
+        let record = Record {
+            code: Some(match ev.status {
                 crate::event::Status::Code(code) => Some(code),
                 crate::event::Status::Signal(_) => None,
-            },
-            signal: ev.status.signal_name(),
-            duration_s: ev.duration.as_micros() as f64 / 1e6,
+            }),
+            signal: Some(ev.status.signal_name().map(Cow::Owned)),
+            duration_s: Some(ev.duration.as_micros() as f64 / 1e6),
             unread_bytes: ev.unread,
-            error: ev.error.as_deref(),
+            error: ev.error.as_deref().map(Cow::Borrowed),
+            ..self.records.head("exit", ev.time)
         };
         push_json(out, &record);
     }
@@ -507,19 +509,20 @@ mod tests {
                 let bytes = std::str::from_utf8(line)
                     .is_err()
                     .then(|| BASE64.encode(line));
-                let expected = wire::OutputRecord {
-                    kind: "output",
-                    timestamp: "2012-10-30T22:13:13.000005Z",
-                    session: "S",
-                    host: "db1",
-                    user: "ops",
-                    pid: 42,
-                    stream: "stderr",
-                    seq: 7,
-                    message: &String::from_utf8_lossy(line),
-                    bytes: bytes.as_deref(),
-                    eol,
+                let expected = Record {
+                    kind: "output".into(),
+                    timestamp: "2012-10-30T22:13:13.000005Z".into(),
+                    session: "S".into(),
+                    host: "db1".into(),
+                    user: "ops".into(),
+                    pid: Some(42),
+                    stream: Some("stderr".into()),
+                    seq: Some(7),
+                    message: Some(String::from_utf8_lossy(line)),
+                    bytes: bytes.as_deref().map(Cow::Borrowed),
+                    eol: (!eol).then_some(false),
                     after_pause,
+                    ..Record::default()
                 };
                 let mut slow = serde_json::to_vec(&expected).unwrap();
                 slow.push(b'\n');
