@@ -6,6 +6,7 @@ mod asciicast;
 mod classic;
 mod journal;
 pub mod jsonl;
+mod line_records;
 mod lines;
 mod plain;
 mod shell;
@@ -16,6 +17,7 @@ pub use asciicast::AsciicastFormatter;
 pub use classic::ClassicFormatter;
 pub use journal::JournalFormatter;
 pub use jsonl::{JsonlFormatter, MAX_LINE};
+pub use line_records::{LineFormatter, LineRecords};
 pub use plain::PlainFormatter;
 pub(crate) use shell::shell_word;
 

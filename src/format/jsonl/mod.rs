@@ -18,27 +18,22 @@ use std::time::SystemTime;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::lines::{Line, Lines, Seq};
-use super::{Context, Flush, Formatter};
+use super::Context;
+use super::line_records::{LineFormatter, LineRecords};
+use super::lines::{Line, Seq};
 use crate::dest::Out;
-use crate::event::{Chunk, Exit, Start, Stream};
+use crate::event::{Exit, Start, Stream};
 use escape::{is_plain_ascii, push_json_value, push_lossy, push_str};
 use wire::Record;
 
 pub use super::lines::MAX_LINE;
 
-#[derive(Debug)]
-pub struct JsonlFormatter {
-    /// Chunks to lines.
-    lines: Lines,
-    /// Lines to records.
-    records: Records,
-}
+/// The jsonl formatter: [`Lines`] and [`JsonlRecords`].
+pub type JsonlFormatter = LineFormatter<JsonlRecords>;
 
-/// What writes the records of one run (apart from [`Lines`], so that lines can be handed to
-/// it while `Lines` is busy).
+/// What writes the jsonl records of one run.
 #[derive(Debug)]
-struct Records {
+pub struct JsonlRecords {
     session: String,
     host: String,
     user: String,
@@ -56,24 +51,21 @@ struct Records {
 
 impl JsonlFormatter {
     pub fn new(_ctx: &Context) -> JsonlFormatter {
-        JsonlFormatter {
-            lines: Lines::default(),
-            records: Records {
-                session: String::new(),
-                host: String::new(),
-                user: String::new(),
-                pid: None,
-                seq: Seq::after(0),
-                stamp: (SystemTime::UNIX_EPOCH, String::new()),
-                prefix: Vec::new(),
-                prefix_key: None,
-                paused: false,
-            },
-        }
+        LineFormatter::with(JsonlRecords {
+            session: String::new(),
+            host: String::new(),
+            user: String::new(),
+            pid: None,
+            seq: Seq::after(0),
+            stamp: (SystemTime::UNIX_EPOCH, String::new()),
+            prefix: Vec::new(),
+            prefix_key: None,
+            paused: false,
+        })
     }
 }
 
-impl Records {
+impl JsonlRecords {
     /// Advances `seq` and returns a start or exit record with the fields every record has.
     fn head(&mut self, kind: &'static str, time: SystemTime) -> Record<'_> {
         let seq = self.seq.next();
@@ -167,38 +159,33 @@ impl Records {
     }
 }
 
-impl Formatter for JsonlFormatter {
+impl LineRecords for JsonlRecords {
     fn start(&mut self, ev: &Start, out: &mut Out) {
-        let r = &mut self.records;
-        r.pid = ev.pid;
-        r.session.clone_from(&ev.session);
-        r.host.clone_from(&ev.host);
-        r.user.clone_from(&ev.user);
+        self.pid = ev.pid;
+        self.session.clone_from(&ev.session);
+        self.host.clone_from(&ev.host);
+        self.user.clone_from(&ev.user);
         let record = Record {
             command: Some(Cow::Borrowed(&ev.command)),
             cwd: Some(Cow::Borrowed(&ev.cwd)),
             cols: Some(ev.size.map(|s| s.cols)),
             rows: Some(ev.size.map(|s| s.rows)),
             marks_pauses: true,
-            ..r.head("start", ev.time)
+            ..self.head("start", ev.time)
         };
         push_json(out, &record);
     }
 
-    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Out) {
-        self.lines.chunk(ev, |line| self.records.record(line, out));
+    fn line(&mut self, line: Line<'_>, out: &mut Out) {
+        self.record(line, out);
     }
 
-    fn pause(&mut self, out: &mut Out) {
-        self.lines
-            .flush(Flush::Characters, |line| self.records.record(line, out));
+    fn paused(&mut self) {
         // What the pause wrote came before it; what comes next, after it.
-        self.records.paused = true;
+        self.paused = true;
     }
 
     fn exit(&mut self, ev: &Exit, out: &mut Out) {
-        self.lines
-            .flush(Flush::All, |line| self.records.record(line, out));
         let record = Record {
             code: Some(match ev.status {
                 crate::event::Status::Code(code) => Some(code),
@@ -208,7 +195,7 @@ impl Formatter for JsonlFormatter {
             duration_s: Some(ev.duration.as_micros() as f64 / 1e6),
             unread_bytes: ev.unread,
             error: ev.error.as_deref().map(Cow::Borrowed),
-            ..self.records.head("exit", ev.time)
+            ..self.head("exit", ev.time)
         };
         push_json(out, &record);
     }
@@ -230,6 +217,7 @@ mod tests {
     use super::super::testing::{Step::*, ctx, run, xorshift};
     use super::*;
     use crate::event::{Status, Stream::*};
+    use crate::format::Formatter;
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD as BASE64;
     use serde_json::Value;
