@@ -90,3 +90,83 @@ fn is_zero(n: &u64) -> bool {
 fn is_false(b: &bool) -> bool {
     !*b
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::JsonlFormatter;
+    use super::*;
+    use crate::dest::Out;
+    use crate::event::Stream::*;
+    use crate::format::Formatter;
+    use crate::format::lines::{Line, Seq};
+    use crate::format::testing::ctx;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as BASE64;
+
+    #[test]
+    fn the_fast_path_writes_exactly_what_serde_writes_for_the_wire_struct() {
+        let lines: [&[u8]; 7] = [
+            b"",
+            b"plain",
+            b"tab\there \"quoted\" \\ \x01\x1f\x7f",
+            "é € 😀".as_bytes(),
+            b"\xff\xfe",
+            b"ok\xc3(",
+            b"\r",
+        ];
+        // And lines longer than the plain-ASCII scan's block, with the byte that needs care in
+        // every position of it and of its remainder.
+        let base =
+            b"2026-11-25 20:13:13 INFO request served in 12 ms by worker 7 for /api?id=42\x7f";
+        let mut long: Vec<Vec<u8>> = vec![base.to_vec()];
+        for special in [b'"', b'\\', b'\x1f', 0x80, 0xc3, 0xff] {
+            for at in 0..base.len() {
+                let mut line = base.to_vec();
+                line[at] = special;
+                long.push(line);
+            }
+        }
+        for line in lines.into_iter().chain(long.iter().map(Vec::as_slice)) {
+            for (eol, after_pause) in [(true, false), (false, false), (true, true), (false, true)] {
+                let mut f = JsonlFormatter::new(&ctx());
+                f.start(&crate::format::testing::start(), &mut Out::default());
+                f.records.seq = Seq::after(6);
+                f.records.paused = after_pause;
+                let mut fast = Vec::new();
+                f.records.record(
+                    Line {
+                        stream: Stderr,
+                        bytes: line,
+                        time: crate::format::testing::at(5),
+                        eol,
+                    },
+                    &mut fast,
+                );
+                let bytes = std::str::from_utf8(line)
+                    .is_err()
+                    .then(|| BASE64.encode(line));
+                let expected = Record {
+                    kind: "output".into(),
+                    timestamp: "2012-10-30T22:13:13.000005Z".into(),
+                    session: "S".into(),
+                    host: "db1".into(),
+                    user: "ops".into(),
+                    pid: Some(42),
+                    stream: Some("stderr".into()),
+                    seq: Some(7),
+                    message: Some(String::from_utf8_lossy(line)),
+                    bytes: bytes.as_deref().map(Cow::Borrowed),
+                    eol: (!eol).then_some(false),
+                    after_pause,
+                    ..Record::default()
+                };
+                let mut slow = serde_json::to_vec(&expected).unwrap();
+                slow.push(b'\n');
+                assert_eq!(
+                    String::from_utf8_lossy(&fast),
+                    String::from_utf8_lossy(&slow)
+                );
+            }
+        }
+    }
+}
