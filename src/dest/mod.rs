@@ -18,17 +18,18 @@ use std::io::{self, Write};
 use std::os::fd::AsFd;
 
 use crate::error::report;
-use crate::format::Out;
 
 pub mod datagram;
 pub mod file;
 pub mod opening;
+mod out;
 pub mod remote;
 pub mod spec;
 pub mod watch;
 pub(crate) use file::{FileLog, open_log};
 pub use file::{Rotation, file_identity};
 pub use opening::Opening;
+pub use out::Out;
 
 /// Where a destination's bytes go.
 #[derive(Debug)]

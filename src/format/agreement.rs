@@ -9,7 +9,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::Value;
 
 use super::testing::{ctx, exit, start, xorshift};
-use super::{ClassicFormatter, Formatter, JsonlFormatter, MAX_LINE, Out};
+use super::{ClassicFormatter, Formatter, JsonlFormatter, MAX_LINE};
+use crate::dest::Out;
 use crate::event::{Chunk, Exit, Status, Stream};
 
 enum Event {
@@ -120,56 +121,7 @@ fn classic_rebuilt_from_the_jsonl_records_is_the_live_classic() {
         b"\t",
     ];
     for round in 0..300 {
-        let mut events = Vec::new();
-        let mut pending: [Vec<u8>; 3] = Default::default();
-        let long_stream = Stream::ALL[round % 3];
-        // From 22:13:13 on, steps of up to 0.7 s: prompts cross seconds at every place.
-        let mut t = super::testing::at(next() % 1_000_000);
-        for _ in 0..(next() % 30) {
-            t += Duration::from_micros(next() % 700_000);
-            let stream = match next() % 7 {
-                0 | 1 => Stream::Stderr,
-                2 => Stream::Stdin,
-                _ => Stream::Stdout,
-            };
-            let bytes = &mut pending[stream.index()];
-            for _ in 0..next() % 8 {
-                bytes.extend_from_slice(tokens[(next() % tokens.len() as u64) as usize]);
-            }
-            // Now and then a long run without a newline: pieces, cut anywhere in a character.
-            // On one stream a round: two streams each in the middle of a line over 64 KiB, one
-            // of them cut a few bytes short to keep a character whole, are not rebuilt exactly
-            // in every order (see `super::lines::long_partial`).
-            if stream == long_stream && next().is_multiple_of(6) {
-                let fill = if next().is_multiple_of(2) {
-                    "x"
-                } else {
-                    "é€"
-                };
-                bytes.extend(
-                    fill.repeat((next() % (3 * MAX_LINE as u64)) as usize / 3)
-                        .bytes(),
-                );
-            }
-            let take = (next() as usize % (bytes.len() + 1)).max(bytes.len().min(1));
-            let chunk: Vec<u8> = bytes.drain(..take).collect();
-            if !chunk.is_empty() {
-                events.push(Event::Chunk(stream, t, chunk));
-            }
-            if next().is_multiple_of(3) {
-                events.push(Event::Pause);
-            }
-        }
-        for stream in Stream::ALL {
-            let rest = std::mem::take(&mut pending[stream.index()]);
-            if !rest.is_empty() {
-                events.push(Event::Chunk(stream, t, rest));
-            }
-        }
-        let mut end = exit(Status::Code(0));
-        end.time = t + Duration::from_micros(next() % 3_000);
-        // Durations that round differently from nanoseconds and from the float read back.
-        end.duration = Duration::from_nanos(1_000_000_000 + (next() % 4) * 500_000 + next() % 999);
+        let (events, end) = random_run(&mut next, &tokens, round);
         let classic = live(&mut ClassicFormatter::new(&ctx()), &events, &end);
         let jsonl = live(&mut JsonlFormatter::new(&ctx()), &events, &end);
         let rebuilt = replayed(&jsonl);
@@ -193,4 +145,64 @@ fn classic_rebuilt_from_the_jsonl_records_is_the_live_classic() {
             );
         }
     }
+}
+
+/// The events of one random run for [`classic_rebuilt_from_the_jsonl_records_is_the_live_classic`]:
+/// chunks of `tokens` on every stream, pauses, long lines on one stream a round, and the exit.
+fn random_run(
+    next: &mut impl FnMut() -> u64,
+    tokens: &[&[u8]],
+    round: usize,
+) -> (Vec<Event>, Exit) {
+    let mut events = Vec::new();
+    let mut pending: [Vec<u8>; 3] = Default::default();
+    let long_stream = Stream::ALL[round % 3];
+    // From 22:13:13 on, steps of up to 0.7 s: prompts cross seconds at every place.
+    let mut t = super::testing::at(next() % 1_000_000);
+    for _ in 0..(next() % 30) {
+        t += Duration::from_micros(next() % 700_000);
+        let stream = match next() % 7 {
+            0 | 1 => Stream::Stderr,
+            2 => Stream::Stdin,
+            _ => Stream::Stdout,
+        };
+        let bytes = &mut pending[stream.index()];
+        for _ in 0..next() % 8 {
+            bytes.extend_from_slice(tokens[(next() % tokens.len() as u64) as usize]);
+        }
+        // Now and then a long run without a newline: pieces, cut anywhere in a character.
+        // On one stream a round: two streams each in the middle of a line over 64 KiB, one
+        // of them cut a few bytes short to keep a character whole, are not rebuilt exactly
+        // in every order (see `super::lines::long_partial`).
+        if stream == long_stream && next().is_multiple_of(6) {
+            let fill = if next().is_multiple_of(2) {
+                "x"
+            } else {
+                "é€"
+            };
+            bytes.extend(
+                fill.repeat((next() % (3 * MAX_LINE as u64)) as usize / 3)
+                    .bytes(),
+            );
+        }
+        let take = (next() as usize % (bytes.len() + 1)).max(bytes.len().min(1));
+        let chunk: Vec<u8> = bytes.drain(..take).collect();
+        if !chunk.is_empty() {
+            events.push(Event::Chunk(stream, t, chunk));
+        }
+        if next().is_multiple_of(3) {
+            events.push(Event::Pause);
+        }
+    }
+    for stream in Stream::ALL {
+        let rest = std::mem::take(&mut pending[stream.index()]);
+        if !rest.is_empty() {
+            events.push(Event::Chunk(stream, t, rest));
+        }
+    }
+    let mut end = exit(Status::Code(0));
+    end.time = t + Duration::from_micros(next() % 3_000);
+    // Durations that round differently from nanoseconds and from the float read back.
+    end.duration = Duration::from_nanos(1_000_000_000 + (next() % 4) * 500_000 + next() % 999);
+    (events, end)
 }

@@ -14,8 +14,9 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use super::Formatter;
 use super::utf8::incomplete_tail;
-use super::{Formatter, Out};
+use crate::dest::Out;
 use crate::event::{Chunk, Exit, Size, Start, Status, Stream};
 
 #[derive(Debug, Default)]

@@ -17,8 +17,10 @@ use std::time::SystemTime;
 use chrono::{DateTime, Local, Utc};
 
 use super::lines::{MAX_LINE, long_partial, piece};
+use super::shell::shell_word;
 use super::utf8::{cut_point, incomplete_tail};
-use super::{Context, Flush, Formatter, Out};
+use super::{Context, Flush, Formatter};
+use crate::dest::Out;
 use crate::event::{Chunk, Exit, Start, Status, Stream};
 
 /// strftime of the prompt: `Tue Oct 30 22:13:13 2012`.
@@ -177,36 +179,6 @@ impl ClassicFormatter {
         }
         self.held[stream.index()] = (held, time);
     }
-}
-
-/// `word` as a POSIX shell would read it back, on one line: bare when it is made of safe
-/// characters, in single quotes otherwise, and in bash's `$'...'` with escapes when it holds a
-/// control character (a newline in an argument must not forge a log line).
-pub(crate) fn shell_word(word: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
-    if !word.is_empty() && word.chars().all(safe) {
-        return word.to_owned();
-    }
-    if !word.chars().any(char::is_control) {
-        return format!("'{}'", word.replace('\'', "'\\''"));
-    }
-    let mut quoted = String::from("$'");
-    for c in word.chars() {
-        match c {
-            '\\' => quoted.push_str("\\\\"),
-            '\'' => quoted.push_str("\\'"),
-            '\n' => quoted.push_str("\\n"),
-            '\t' => quoted.push_str("\\t"),
-            '\r' => quoted.push_str("\\r"),
-            c if c.is_control() && (c as u32) < 0x80 => {
-                quoted.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if c.is_control() => quoted.push_str(&format!("\\u{:04x}", c as u32)),
-            c => quoted.push(c),
-        }
-    }
-    quoted.push('\'');
-    quoted
 }
 
 impl Formatter for ClassicFormatter {

@@ -10,19 +10,18 @@
 //! `TEELOG_DURATION_S`. A value that is not UTF-8 or holds a newline goes in the protocol's
 //! length-prefixed binary form; the others as `NAME=value`.
 
-use super::lines::{Line, Lines, Seq};
-use super::{Context, Flush, Format, Formatter, Out};
-use crate::event::{Chunk, Exit, Start, Status, Stream};
+use super::line_records::{LineFormatter, LineRecords};
+use super::lines::{Line, Seq};
+use super::{Context, Format};
+use crate::dest::Out;
+use crate::event::{Exit, Start, Status, Stream};
 
-#[derive(Debug)]
-pub struct JournalFormatter {
-    lines: Lines,
-    entries: Entries,
-}
+/// The journal formatter: [`Lines`](super::lines::Lines) and [`JournalEntries`].
+pub type JournalFormatter = LineFormatter<JournalEntries>;
 
-/// What writes the entries (apart from [`Lines`], which hands it lines).
+/// What writes the journal entries of one run.
 #[derive(Debug)]
-struct Entries {
+pub struct JournalEntries {
     /// `SYSLOG_IDENTIFIER`, when a preset names it.
     preset: Option<String>,
     /// jsonl's `seq`, entry for record.
@@ -33,18 +32,15 @@ struct Entries {
 
 impl JournalFormatter {
     pub fn new(ctx: &Context) -> JournalFormatter {
-        JournalFormatter {
-            lines: Lines::default(),
-            entries: Entries {
-                preset: ctx.preset.clone(),
-                seq: Seq::after(0),
-                shared: Vec::new(),
-            },
-        }
+        LineFormatter::with(JournalEntries {
+            preset: ctx.preset.clone(),
+            seq: Seq::after(0),
+            shared: Vec::new(),
+        })
     }
 }
 
-impl Entries {
+impl JournalEntries {
     /// Starts an entry: the next `seq` and the shared fields.
     fn begin(&mut self, priority: u8, out: &mut Out) {
         self.seq.next();
@@ -53,7 +49,7 @@ impl Entries {
         field(out, "TEELOG_SEQ", self.seq.digits());
     }
 
-    fn line(&mut self, line: Line<'_>, out: &mut Out) {
+    fn entry(&mut self, line: Line<'_>, out: &mut Out) {
         let priority = match line.stream {
             Stream::Stderr => 3,
             Stream::Stdout | Stream::Stdin => 6,
@@ -82,9 +78,9 @@ fn field(out: &mut Vec<u8>, name: &str, value: &[u8]) {
     out.push(b'\n');
 }
 
-impl Formatter for JournalFormatter {
+impl LineRecords for JournalEntries {
     fn start(&mut self, ev: &Start, out: &mut Out) {
-        let e = &mut self.entries;
+        let e = self;
         let ident = super::identifier(e.preset.as_deref(), ev);
         e.shared.clear();
         field(&mut e.shared, "SYSLOG_IDENTIFIER", ident.as_bytes());
@@ -99,19 +95,12 @@ impl Formatter for JournalFormatter {
         out.end_record();
     }
 
-    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Out) {
-        self.lines.chunk(ev, |line| self.entries.line(line, out));
-    }
-
-    fn pause(&mut self, out: &mut Out) {
-        self.lines
-            .flush(Flush::Characters, |line| self.entries.line(line, out));
+    fn line(&mut self, line: Line<'_>, out: &mut Out) {
+        self.entry(line, out);
     }
 
     fn exit(&mut self, ev: &Exit, out: &mut Out) {
-        self.lines
-            .flush(Flush::All, |line| self.entries.line(line, out));
-        let e = &mut self.entries;
+        let e = self;
         e.begin(5, out);
         match ev.status {
             Status::Code(code) => field(out, "TEELOG_EXIT_CODE", code.to_string().as_bytes()),
@@ -137,6 +126,7 @@ mod tests {
     use super::super::testing::{ctx, start};
     use super::*;
     use crate::event::Stream::*;
+    use crate::format::Formatter;
 
     /// The entries `f` wrote, each as (name, value) pairs, decoding the binary form.
     fn entries(out: &Out) -> Vec<Vec<(String, Vec<u8>)>> {

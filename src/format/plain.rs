@@ -1,7 +1,8 @@
 //! `plain`: the bytes exactly as the command wrote them, nothing added. Recorded input
 //! (`--log-input`) is not output, and is left out.
 
-use super::{Formatter, Out};
+use super::Formatter;
+use crate::dest::Out;
 use crate::event::{Chunk, Stream};
 
 #[derive(Debug, Default)]

@@ -12,10 +12,12 @@
 
 use chrono::{DateTime, Local, SecondsFormat, Utc};
 
-use super::lines::{Line, Lines, Seq};
+use super::line_records::{LineFormatter, LineRecords};
+use super::lines::{Line, Seq};
 use super::utf8::cut_point;
-use super::{Context, Flush, Format, Formatter, Out};
-use crate::event::{Chunk, Exit, Start, Stream};
+use super::{Context, Format};
+use crate::dest::Out;
+use crate::event::{Exit, Start, Stream};
 
 /// How messages are written for a transport.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,14 +45,12 @@ impl Wire {
 /// sets aside for documentation: teelog has none of its own).
 pub const SD_ID: &str = "teelog@32473";
 
-#[derive(Debug)]
-pub struct SyslogFormatter {
-    lines: Lines,
-    messages: Messages,
-}
+/// The syslog formatter: [`Lines`](super::lines::Lines) and [`SyslogMessages`].
+pub type SyslogFormatter = LineFormatter<SyslogMessages>;
 
+/// What writes the syslog messages of one run.
 #[derive(Debug)]
-struct Messages {
+pub struct SyslogMessages {
     wire: Wire,
     facility: u8,
     preset: Option<String>,
@@ -67,24 +67,21 @@ struct Messages {
 
 impl SyslogFormatter {
     pub fn new(ctx: &Context, wire: Wire, facility: u8) -> SyslogFormatter {
-        SyslogFormatter {
-            lines: Lines::default(),
-            messages: Messages {
-                wire,
-                facility,
-                preset: ctx.preset.clone(),
-                app: String::new(),
-                host: String::new(),
-                session: String::new(),
-                pid: None,
-                seq: Seq::after(0),
-                message: Vec::new(),
-            },
-        }
+        LineFormatter::with(SyslogMessages {
+            wire,
+            facility,
+            preset: ctx.preset.clone(),
+            app: String::new(),
+            host: String::new(),
+            session: String::new(),
+            pid: None,
+            seq: Seq::after(0),
+            message: Vec::new(),
+        })
     }
 }
 
-impl Messages {
+impl SyslogMessages {
     /// Writes one message (several when `text` is longer than the transport takes; each piece
     /// carries the same `seq`, the one jsonl gives the line's record).
     fn write(
@@ -149,7 +146,7 @@ impl Messages {
         out.end_record();
     }
 
-    fn line(&mut self, line: Line<'_>, out: &mut Out) {
+    fn message(&mut self, line: Line<'_>, out: &mut Out) {
         let severity = match line.stream {
             Stream::Stderr => 3,
             Stream::Stdout | Stream::Stdin => 6,
@@ -169,9 +166,9 @@ fn header_field(text: &str, max: usize) -> String {
     if field.is_empty() { "-".into() } else { field }
 }
 
-impl Formatter for SyslogFormatter {
+impl LineRecords for SyslogMessages {
     fn start(&mut self, ev: &Start, out: &mut Out) {
-        let m = &mut self.messages;
+        let m = self;
         let app = super::identifier(m.preset.as_deref(), ev);
         m.app = header_field(&app, 48);
         m.host = header_field(&ev.host, 255);
@@ -181,20 +178,13 @@ impl Formatter for SyslogFormatter {
         m.write(5, None, ev.time, text.as_bytes(), out);
     }
 
-    fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Out) {
-        self.lines.chunk(ev, |line| self.messages.line(line, out));
-    }
-
-    fn pause(&mut self, out: &mut Out) {
-        self.lines
-            .flush(Flush::Characters, |line| self.messages.line(line, out));
+    fn line(&mut self, line: Line<'_>, out: &mut Out) {
+        self.message(line, out);
     }
 
     fn exit(&mut self, ev: &Exit, out: &mut Out) {
-        self.lines
-            .flush(Flush::All, |line| self.messages.line(line, out));
         let text = super::exit_summary(ev);
-        self.messages.write(5, None, ev.time, text.as_bytes(), out);
+        self.write(5, None, ev.time, text.as_bytes(), out);
     }
 }
 
@@ -228,6 +218,7 @@ mod tests {
     use super::*;
     use crate::event::Status;
     use crate::event::Stream::*;
+    use crate::format::Formatter;
 
     fn messages(wire: Wire, steps: impl Fn(&mut SyslogFormatter, &mut Out)) -> Vec<String> {
         let mut f = SyslogFormatter::new(&ctx(), wire, 1);

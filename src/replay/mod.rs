@@ -25,7 +25,10 @@ use crate::format::{Context, Format};
 use crate::sink::{Fanout, Sink};
 
 mod recording;
-use recording::{Flow, Record, Recording, Run};
+use recording::{Flow, Recording, Run};
+
+/// A record as `teelog replay` reads it: owning its text.
+type Record = crate::format::jsonl::wire::Record<'static>;
 
 /// Runs `teelog replay`.
 pub fn replay(args: &ReplayArgs) -> Result<(), Error> {
@@ -153,21 +156,94 @@ fn play(
     timing: Option<Timing>,
     pause: Duration,
 ) -> Result<(), Error> {
-    let bad = |line: usize, what: &str| Error::Replay(format!("{}:{line}: {what}", recording.name));
-    let mut started = false;
-    let mut marks_pauses = false;
-    // The previous output's time, and whether a pause is owed before the next one.
-    let mut last: Option<SystemTime> = None;
-    let mut owed_pause = false;
-    let mut bytes = Vec::new();
-    let mut ended = false;
+    let mut player = Player {
+        recording,
+        session,
+        format,
+        fanout,
+        timing,
+        pause,
+        started: false,
+        marks_pauses: false,
+        last: None,
+        owed_pause: false,
+        bytes: Vec::new(),
+        ended: false,
+    };
     recording.each(false, |line, r: Record| {
         if r.session != session {
             return Ok(Flow::Go);
         }
-        let line = &line;
-        let time = time(&r.timestamp).ok_or_else(|| bad(*line, "bad timestamp"))?;
-        if !started && r.kind != "start" {
+        player.record(line, r)
+    })?;
+    if !player.ended {
+        // A run cut short (teelog was killed): what the views hold goes out as at a pause.
+        player.fanout.pause();
+    }
+    Ok(())
+}
+
+/// What [`play`] keeps while it feeds one session's records to the sinks.
+struct Player<'a> {
+    recording: &'a Recording,
+    session: &'a str,
+    format: Format,
+    fanout: &'a mut Fanout,
+    timing: Option<Timing>,
+    pause: Duration,
+    started: bool,
+    marks_pauses: bool,
+    /// The previous output's time.
+    last: Option<SystemTime>,
+    /// Whether a pause is owed before the next output.
+    owed_pause: bool,
+    /// The bytes of the output being fed.
+    bytes: Vec<u8>,
+    ended: bool,
+}
+
+impl Player<'_> {
+    fn bad(&self, line: usize, what: &str) -> Error {
+        Error::Replay(format!("{}:{line}: {what}", self.recording.name))
+    }
+
+    /// Feeds one record of the session, on line `line` of the recording.
+    fn record(&mut self, line: usize, r: Record) -> Result<Flow, Error> {
+        let time = time(&r.timestamp).ok_or_else(|| self.bad(line, "bad timestamp"))?;
+        if !self.started {
+            self.start(line, &r, time)?;
+            if r.kind == "start" {
+                return Ok(Flow::Go);
+            }
+        }
+        match r.kind.as_ref() {
+            "output" => {
+                if self.output(line, &r, time)? == Flow::Stop {
+                    return Ok(Flow::Stop);
+                }
+            }
+            "exit" => {
+                self.exit(line, &r, time)?;
+                return Ok(Flow::Stop);
+            }
+            "start" => return Err(self.bad(line, "a second start record for the session")),
+            other => {
+                return Err(self.bad(line, &format!("unknown record type {}", quote(other))));
+            }
+        }
+        // Nobody reads any more (`teelog replay x | head`): stop, as a pipeline ends.
+        Ok(if self.fanout.closed() {
+            Flow::Stop
+        } else {
+            Flow::Go
+        })
+    }
+
+    /// Starts the run with the session's first record: its start, or (a later file of a
+    /// rotation) whatever comes first, which only plain may play.
+    fn start(&mut self, line: usize, r: &Record, time: SystemTime) -> Result<(), Error> {
+        let (recording, session, format) = (self.recording, self.session, self.format);
+        if r.kind != "start" {
             let seq = r.seq.map_or_else(|| "?".to_owned(), |n| n.to_string());
             if format != Format::Plain {
                 return Err(Error::Replay(format!(
@@ -185,103 +261,98 @@ fn play(
                 recording.name
             ));
         }
-        if !started {
-            marks_pauses = r.marks_pauses;
-            fanout.start(&Start {
-                time,
-                session: r.session.clone(),
-                user: r.user.clone(),
-                host: r.host.clone(),
-                size: r.cols.zip(r.rows).map(|(cols, rows)| Size { cols, rows }),
-                command: r.command.clone(),
-                cwd: r.cwd.clone(),
-                pid: r.pid,
-            });
-            started = true;
-            last = Some(time);
-            if r.kind == "start" {
-                return Ok(Flow::Go);
-            }
-        }
-        match r.kind.as_str() {
-            "output" => {
-                let stream = r
-                    .stream
-                    .as_deref()
-                    .and_then(Stream::from_name)
-                    .ok_or_else(|| bad(*line, "output record without a known stream"))?;
-                bytes.clear();
-                match (&r.bytes, &r.message) {
-                    (Some(b64), _) => bytes.extend(
-                        BASE64
-                            .decode(b64)
-                            .map_err(|_| bad(*line, "`bytes` is not base64"))?,
-                    ),
-                    (None, Some(message)) => bytes.extend_from_slice(message.as_bytes()),
-                    (None, None) => return Err(bad(*line, "output record without a message")),
-                }
-                let eol = r.eol != Some(false);
-                if eol {
-                    bytes.push(b'\n');
-                }
-                let gap = last.and_then(|l| time.duration_since(l).ok());
-                let paused = if marks_pauses {
-                    r.after_pause
-                } else {
-                    owed_pause || gap.is_some_and(|g| g >= pause)
-                };
-                if paused {
-                    fanout.pause();
-                }
-                if let (Some(timing), Some(gap)) = (timing, gap)
-                    && timing.wait(gap) == Flow::Stop
-                {
-                    return Ok(Flow::Stop);
-                }
-                last = Some(time);
-                fanout.chunk(&Chunk {
-                    stream,
-                    time,
-                    bytes: &bytes,
-                });
-                // A line written without its newline, and short of the split length, was
-                // written because the command paused (or ended): so was its view.
-                // (A split piece ends at a character boundary, up to 3 bytes short.)
-                owed_pause = !eol && bytes.len() + 3 < crate::format::MAX_LINE;
-            }
-            "exit" => {
-                let status = match (r.code, &r.signal) {
-                    (Some(code), _) => Status::Code(code),
-                    (None, Some(name)) => Status::Signal(
-                        crate::signal::number(name).ok_or_else(|| bad(*line, "unknown signal"))?,
-                    ),
-                    (None, None) => return Err(bad(*line, "exit record without code or signal")),
-                };
-                fanout.exit(&Exit {
-                    time,
-                    status,
-                    duration: crate::format::duration_of(r.duration_s.unwrap_or(0.0)),
-                    unread: r.unread_bytes,
-                    error: r.error.clone(),
-                });
-                ended = true;
-                return Ok(Flow::Stop);
-            }
-            "start" => return Err(bad(*line, "a second start record for the session")),
-            other => return Err(bad(*line, &format!("unknown record type {}", quote(other)))),
-        }
-        // Nobody reads any more (`teelog replay x | head`): stop, as a pipeline ends.
-        Ok(if fanout.closed() {
-            Flow::Stop
-        } else {
-            Flow::Go
-        })
-    })?;
-    if !ended {
-        // A run cut short (teelog was killed): what the views hold goes out as at a pause.
-        fanout.pause();
+        self.marks_pauses = r.marks_pauses;
+        self.fanout.start(&Start {
+            time,
+            session: r.session.to_string(),
+            user: r.user.to_string(),
+            host: r.host.to_string(),
+            size: (r.cols.flatten())
+                .zip(r.rows.flatten())
+                .map(|(cols, rows)| Size { cols, rows }),
+            command: r
+                .command
+                .as_deref()
+                .map(<[String]>::to_vec)
+                .unwrap_or_default(),
+            cwd: r.cwd.as_deref().unwrap_or_default().to_owned(),
+            pid: r.pid,
+        });
+        self.started = true;
+        self.last = Some(time);
+        Ok(())
     }
-    Ok(())
+
+    /// Feeds an output record, after the pause it follows and the wait its time asks for.
+    fn output(&mut self, line: usize, r: &Record, time: SystemTime) -> Result<Flow, Error> {
+        let stream = r
+            .stream
+            .as_deref()
+            .and_then(Stream::from_name)
+            .ok_or_else(|| self.bad(line, "output record without a known stream"))?;
+        self.bytes.clear();
+        match (&r.bytes, &r.message) {
+            (Some(b64), _) => self.bytes.extend(
+                BASE64
+                    .decode(b64.as_bytes())
+                    .map_err(|_| self.bad(line, "`bytes` is not base64"))?,
+            ),
+            (None, Some(message)) => self.bytes.extend_from_slice(message.as_bytes()),
+            (None, None) => return Err(self.bad(line, "output record without a message")),
+        }
+        let eol = r.eol != Some(false);
+        if eol {
+            self.bytes.push(b'\n');
+        }
+        let gap = self.last.and_then(|l| time.duration_since(l).ok());
+        let paused = if self.marks_pauses {
+            r.after_pause
+        } else {
+            self.owed_pause || gap.is_some_and(|g| g >= self.pause)
+        };
+        if paused {
+            self.fanout.pause();
+        }
+        if let (Some(timing), Some(gap)) = (self.timing, gap)
+            && timing.wait(gap) == Flow::Stop
+        {
+            return Ok(Flow::Stop);
+        }
+        self.last = Some(time);
+        self.fanout.chunk(&Chunk {
+            stream,
+            time,
+            bytes: &self.bytes,
+        });
+        // A line written without its newline, and short of the split length, was
+        // written because the command paused (or ended): so was its view.
+        // (A split piece ends at a character boundary, up to 3 bytes short.)
+        self.owed_pause = !eol && self.bytes.len() + 3 < crate::format::MAX_LINE;
+        Ok(Flow::Go)
+    }
+
+    /// Ends the run with its exit record.
+    fn exit(&mut self, line: usize, r: &Record, time: SystemTime) -> Result<(), Error> {
+        let status = match (
+            r.code.flatten(),
+            r.signal.as_ref().and_then(|s| s.as_deref()),
+        ) {
+            (Some(code), _) => Status::Code(code),
+            (None, Some(name)) => Status::Signal(
+                crate::signal::number(name).ok_or_else(|| self.bad(line, "unknown signal"))?,
+            ),
+            (None, None) => return Err(self.bad(line, "exit record without code or signal")),
+        };
+        self.fanout.exit(&Exit {
+            time,
+            status,
+            duration: crate::format::duration_of(r.duration_s.unwrap_or(0.0)),
+            unread: r.unread_bytes,
+            error: r.error.as_deref().map(str::to_owned),
+        });
+        self.ended = true;
+        Ok(())
+    }
 }
 
 fn time(stamp: &str) -> Option<SystemTime> {

@@ -11,45 +11,6 @@ use serde::Deserialize;
 use crate::error::{Error, quote, report};
 use crate::format::Format;
 
-/// One jsonl record, as written by `format::jsonl` (unknown fields are ignored).
-#[derive(Debug, Deserialize)]
-pub(super) struct Record {
-    #[serde(rename = "type")]
-    pub(super) kind: String,
-    pub(super) timestamp: String,
-    pub(super) session: String,
-    #[serde(default)]
-    pub(super) host: String,
-    #[serde(default)]
-    pub(super) user: String,
-    pub(super) pid: Option<u32>,
-    pub(super) seq: Option<u64>,
-    // start
-    #[serde(default)]
-    pub(super) command: Vec<String>,
-    #[serde(default)]
-    pub(super) cwd: String,
-    pub(super) cols: Option<u16>,
-    pub(super) rows: Option<u16>,
-    // output
-    pub(super) stream: Option<String>,
-    pub(super) message: Option<String>,
-    pub(super) bytes: Option<String>,
-    pub(super) eol: Option<bool>,
-    #[serde(default)]
-    pub(super) after_pause: bool,
-    // start: whether output records say where the command paused (`after_pause`)
-    #[serde(default)]
-    pub(super) marks_pauses: bool,
-    // exit
-    pub(super) code: Option<i32>,
-    pub(super) signal: Option<String>,
-    pub(super) duration_s: Option<f64>,
-    #[serde(default)]
-    pub(super) unread_bytes: u64,
-    pub(super) error: Option<String>,
-}
-
 /// Just what `--list` and the choice of a run need from a record: the rest (the output itself)
 /// is skipped by the parser without being kept.
 #[derive(Debug, Deserialize)]

@@ -5,9 +5,10 @@
 use std::fs::File;
 
 use super::Sink;
+use crate::dest::Out;
 use crate::event::{Chunk, Exit, Start, Stream};
 use crate::filter::{Audience, Chain};
-use crate::format::{Formatter, Out};
+use crate::format::Formatter;
 use crate::mask::prompt::Prompts;
 
 /// Every sink of a run, fed the same events in the same order; output goes through the

@@ -5,9 +5,10 @@
 use std::io;
 use std::os::unix::fs::MetadataExt;
 
+use crate::dest::Out;
 use crate::error::{Error, quote};
 use crate::event::Stream;
-use crate::format::{Context, Format, Formatter, Out};
+use crate::format::{Context, Format, Formatter};
 
 mod fanout;
 pub mod spec;
