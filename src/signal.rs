@@ -1,5 +1,5 @@
 //! Signal names both ways, as bash's `kill -l` gives them (`SIGTERM`, `SIGRTMIN+3`): data, no
-//! behaviour. Logs, formatters and replay name signals; the runner (`runner::signals`) catches,
+//! behaviour. Logs, formatters and replay name signals; the runner (`runner::relay`) catches,
 //! relays and dies of them.
 
 use nix::libc;
