@@ -11,7 +11,7 @@ use std::path::Path;
 use nix::libc;
 
 use super::{Dest, Kind, opening, watch, write_all_waiting};
-use crate::error::{Error, quote, report};
+use crate::error::{Error, quote};
 
 /// How file logs rotate (`--max-size`, `--keep`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,17 +142,17 @@ impl Dest {
     /// When the log's path no longer names the file open (logrotate renamed or removed it),
     /// opens the path again. Looks when the watch says something happened (checked before
     /// every write: one read(2), EAGAIN when nothing did), and once a second whatever it says.
-    /// Returns true on a failure to report.
-    pub(crate) fn follow_path(&mut self) -> bool {
+    /// A path that cannot be opened again drops the log ([`Dest::lose`]).
+    pub(crate) fn follow_path(&mut self) {
         let Some(log) = &mut self.log else {
-            return false;
+            return;
         };
         if self.to.is_none() {
-            return false;
+            return;
         }
         let moved = log.watch.as_ref().is_some_and(watch::Watch::moved);
         if !moved && log.checked.elapsed() < REOPEN_CHECK {
-            return false;
+            return;
         }
         log.checked = std::time::Instant::now();
         let now = std::fs::metadata(&log.path);
@@ -168,20 +168,16 @@ impl Dest {
             {
                 log.warned = opening::warn_if_open_to_others(&log.path, file);
             }
-            return false;
+            return;
         }
         if now.is_err()
             && let Some(watch) = &log.watch
         {
             watch.wait_for_name(CREATE_WAIT);
         }
-        match self.reopen() {
-            Ok(()) => false,
-            Err(err) => {
-                self.to = None;
-                report(format_args!("cannot open {} again: {err}", self.name));
-                true
-            }
+        if let Err(err) = self.reopen() {
+            let message = format!("cannot open {} again: {err}", self.name);
+            self.lose(&message, err.kind());
         }
     }
 }

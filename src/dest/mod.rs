@@ -46,8 +46,11 @@ pub(crate) enum Kind {
 /// One open destination.
 #[derive(Debug)]
 pub(crate) struct Dest {
-    /// `None` once writing to it has failed.
+    /// `None` once writing to it has failed, or its reader (a console's) went away.
     pub(crate) to: Option<Kind>,
+    /// Whether it failed, which teelog has said: the run then ends in failure. Set in one place,
+    /// [`Dest::fail`], where the destination is dropped.
+    pub(crate) failed: bool,
     /// For a log file (not a FIFO or a device): its path, to reopen and rotate.
     pub(crate) log: Option<FileLog>,
     /// How error messages name it.
@@ -78,12 +81,12 @@ impl Dest {
     }
 
     /// Writes `out` (with the piece it lent of `chunk`, the event's): to a file in one `write`
-    /// or `writev` (bar a short write), to a datagram socket one record per datagram. Returns
-    /// true on a failure to report.
-    pub(crate) fn write(&mut self, out: &Out, chunk: &[u8]) -> bool {
+    /// or `writev` (bar a short write), to a datagram socket one record per datagram. A failure
+    /// drops it ([`Dest::fail`]).
+    pub(crate) fn write(&mut self, out: &Out, chunk: &[u8]) {
         let rotating = self.rotating();
         let written = match &mut self.to {
-            None => return false,
+            None => return,
             Some(Kind::File(file)) => match out.slices(chunk) {
                 [bytes, [], []] => return self.write_bytes(bytes),
                 // A sink with --max-size does not lend (see `Sink::log`); were it to, the bytes
@@ -100,19 +103,23 @@ impl Dest {
                 Ok(())
             }
         };
-        written.is_err_and(|err| self.fail(err))
+        if let Err(err) = written {
+            self.fail(err);
+        }
     }
 
     /// Writes `bytes` to a file destination, in one `write` (bar a short write), or in whole
-    /// lines between rotations with `--max-size`. Returns true on a failure to report.
-    pub(crate) fn write_bytes(&mut self, bytes: &[u8]) -> bool {
+    /// lines between rotations with `--max-size`. A failure drops it ([`Dest::fail`]).
+    pub(crate) fn write_bytes(&mut self, bytes: &[u8]) {
         let rotating = self.rotating();
         let written = match &mut self.to {
             Some(Kind::File(_)) if rotating => self.write_rotating(bytes),
             Some(Kind::File(file)) => write_all_waiting(file, bytes),
-            _ => return false,
+            _ => return,
         };
-        written.is_err_and(|err| self.fail(err))
+        if let Err(err) = written {
+            self.fail(err);
+        }
     }
 
     /// Whether it is a log file with `--max-size`, written through [`Dest::write_rotating`].
@@ -123,14 +130,21 @@ impl Dest {
     }
 
     /// Drops the destination after `err`, and says so unless it is a console whose reader went
-    /// away. Returns true when that is a failure to report (it has been reported).
-    pub(crate) fn fail(&mut self, err: io::Error) -> bool {
+    /// away (as `tee` does on SIGPIPE: not a failure).
+    pub(crate) fn fail(&mut self, err: io::Error) {
+        let message = format!("cannot write to {}: {err}", self.name);
+        self.lose(&message, err.kind());
+    }
+
+    /// Drops the destination, and unless it is a console whose reader went away, says
+    /// `message` and marks it [`failed`](Dest::failed).
+    pub(crate) fn lose(&mut self, message: &str, kind: io::ErrorKind) {
         self.to = None;
-        if self.console && err.kind() == io::ErrorKind::BrokenPipe {
-            return false;
+        if self.console && kind == io::ErrorKind::BrokenPipe {
+            return;
         }
-        report(format_args!("cannot write to {}: {err}", self.name));
-        true
+        report(message);
+        self.failed = true;
     }
 
     /// At the end of the run, for a datagram or remote destination: delivers what it still can,
@@ -152,6 +166,7 @@ impl Dest {
                 .try_clone_to_owned()
                 .ok()
                 .map(|fd| Kind::File(File::from(fd))),
+            failed: false,
             log: None,
             name: name.to_owned(),
             console: true,

@@ -16,7 +16,10 @@ use crate::mask::prompt::Prompts;
 #[derive(Debug, Default)]
 pub struct Fanout {
     pub(super) sinks: Vec<Sink>,
-    pub(super) failed: bool,
+    /// Messages the logging services did not take, counted at the end (each sink says how many).
+    lost: u64,
+    /// Output spliced to the logs could not be read from its pipe (said when it happened).
+    pub(super) unread: bool,
     /// What the command's streams go through on their way to the sinks.
     pub(super) chain: Chain,
     /// Pipes of teelog's own that tee(2) duplicates output into, one per destination beyond
@@ -47,7 +50,8 @@ impl Fanout {
         let prompts = chain.masks(Stream::Stdin).then(Box::default);
         Fanout {
             sinks,
-            failed: false,
+            lost: 0,
+            unread: false,
             chain,
             spares: Vec::new(),
             prompts,
@@ -137,13 +141,8 @@ impl Fanout {
 
     /// Passes a chunk through the filters to the sinks.
     fn filter(&mut self, ev: &Chunk<'_>) {
-        let Fanout {
-            chain,
-            sinks,
-            failed,
-            ..
-        } = self;
-        chain.chunk(ev, |ev, audience| each_chunk(sinks, failed, ev, audience));
+        let Fanout { chain, sinks, .. } = self;
+        chain.chunk(ev, |ev, audience| each_chunk(sinks, ev, audience));
     }
 
     pub fn pause(&mut self) {
@@ -159,20 +158,13 @@ impl Fanout {
             prompts.finish(decided);
             self.release(&mut round);
         }
-        let Fanout {
-            chain,
-            sinks,
-            failed,
-            ..
-        } = self;
-        chain.flush(ev.time, |ev, audience| {
-            each_chunk(sinks, failed, ev, audience)
-        });
+        let Fanout { chain, sinks, .. } = self;
+        chain.flush(ev.time, |ev, audience| each_chunk(sinks, ev, audience));
         self.all(|f, out| f.exit(ev, out));
         // Syslog servers and the journal get a last chance to take what they were sent;
         // messages that were lost fail the run as a failed log does.
         for sink in &mut self.sinks {
-            self.failed |= sink.out.finish() > 0;
+            self.lost += sink.out.finish();
         }
     }
 
@@ -182,29 +174,27 @@ impl Fanout {
         self.sinks.iter().all(|sink| sink.out.to.is_none())
     }
 
-    /// Whether writing to a log (or to a console that did not just go away) failed.
+    /// Whether writing to a log (or to a console that did not just go away) failed, messages
+    /// for a logging service were lost, or output could not be read on its way to the logs.
     pub fn failed(&self) -> bool {
-        self.failed
+        self.lost > 0
+            || self.unread
+            || self
+                .sinks
+                .iter()
+                .any(|sink| sink.out.failed || sink.err.as_ref().is_some_and(|err| err.failed))
     }
 
     /// Has every sink format an event that is not a chunk, and writes what it made.
     fn all(&mut self, format: impl FnMut(&mut dyn Formatter, &mut Out)) {
-        each(
-            &mut self.sinks,
-            &mut self.failed,
-            None,
-            Audience::All,
-            format,
-            None,
-        );
+        each(&mut self.sinks, None, Audience::All, format, None);
     }
 }
 
 /// Hands a chunk to every sink of `audience`; a plain sink writes its bytes as they are.
-fn each_chunk(sinks: &mut [Sink], failed: &mut bool, ev: &Chunk<'_>, audience: Audience) {
+fn each_chunk(sinks: &mut [Sink], ev: &Chunk<'_>, audience: Audience) {
     each(
         sinks,
-        failed,
         Some(ev.stream),
         audience,
         |f, out| f.chunk(ev, out),
@@ -214,11 +204,10 @@ fn each_chunk(sinks: &mut [Sink], failed: &mut bool, ev: &Chunk<'_>, audience: A
 
 /// Has every sink of `audience` format an event and writes what it made to its destination
 /// for `stream`; `raw`, for a chunk, is what a plain sink writes without formatting (the
-/// output unchanged, recorded input left out, as `PlainFormatter` would). A failure to write
-/// sets `failed`.
+/// output unchanged, recorded input left out, as `PlainFormatter` would). A destination that
+/// fails is dropped where it failed ([`crate::dest`]'s `Dest::fail`).
 fn each(
     sinks: &mut [Sink],
-    failed: &mut bool,
     stream: Option<Stream>,
     audience: Audience,
     mut format: impl FnMut(&mut dyn Formatter, &mut Out),
@@ -231,19 +220,19 @@ fn each(
             _ => {}
         }
         sink.buf.clear();
-        *failed |= sink.out.follow_path();
+        sink.out.follow_path();
         if let (true, Some(bytes), Some(stream)) = (sink.plain, raw, stream) {
             if stream == Stream::Stdin || bytes.is_empty() {
                 continue;
             }
             let dest = sink.dest(Some(stream));
-            *failed |= dest.write_bytes(bytes);
+            dest.write_bytes(bytes);
             continue;
         }
         // What a formatter lent of a chunk comes from the chunk itself.
         let chunk = raw.unwrap_or_default();
         if sink.out.shared.is_some() {
-            *failed |= sink.write_shared(&mut format, chunk);
+            sink.write_shared(&mut format, chunk);
             continue;
         }
         format(&mut *sink.formatter, &mut sink.buf);
@@ -255,7 +244,7 @@ fn each(
             (Some(Stream::Stderr), Some(err)) => err,
             _ => &mut sink.out,
         };
-        *failed |= dest.write(&sink.buf, chunk);
+        dest.write(&sink.buf, chunk);
     }
 }
 

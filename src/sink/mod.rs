@@ -98,6 +98,7 @@ impl Sink {
             formatter: format.formatter(ctx),
             plain: format == Format::Plain,
             out: Dest {
+                failed: false,
                 to: Some(Kind::File(file)),
                 log,
                 name: format!("log {}", quote(path)),
@@ -135,6 +136,7 @@ impl Sink {
             formatter: Box::new(crate::format::JournalFormatter::new(ctx)),
             plain: false,
             out: Dest {
+                failed: false,
                 to: Some(Kind::Datagram(socket)),
                 log: None,
                 name,
@@ -184,6 +186,7 @@ impl Sink {
             formatter: Box::new(SyslogFormatter::new(ctx, wire, ctx.facility)),
             plain: false,
             out: Dest {
+                failed: false,
                 to: Some(to),
                 log: None,
                 name,
@@ -221,15 +224,15 @@ impl Sink {
     /// Formats and writes one event to a log other runs may append to: under an exclusive lock
     /// (`flock`, which every teelog takes), checks whether the file grew since this run's last
     /// write, and if so tells the formatter, so that its next line starts under a prompt of its
-    /// own instead of under another run's. Returns true on a failure to report.
+    /// own instead of under another run's.
     fn write_shared(
         &mut self,
         format: &mut impl FnMut(&mut dyn Formatter, &mut Out),
         chunk: &[u8],
-    ) -> bool {
+    ) {
         let Some(file) = self.out.file() else {
             format(&mut *self.formatter, &mut self.buf);
-            return false;
+            return;
         };
         // A lock that cannot be taken (a filesystem without flock) only costs the check's
         // certainty: go on without it.
@@ -240,7 +243,9 @@ impl Sink {
             self.formatter.interleaved();
         }
         format(&mut *self.formatter, &mut self.buf);
-        let failed = self.buf.total() > 0 && self.out.write(&self.buf, chunk);
+        if self.buf.total() > 0 {
+            self.out.write(&self.buf, chunk);
+        }
         // Under the lock the file now ends where this write did: no second fstat needed.
         if let Some(shared) = &mut self.out.shared {
             shared.end = size.map(|size| size + self.buf.total() as u64);
@@ -248,6 +253,5 @@ impl Sink {
         if locked && let Some(file) = self.out.file() {
             let _ = file.unlock();
         }
-        failed
     }
 }

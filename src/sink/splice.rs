@@ -80,12 +80,12 @@ impl Fanout {
         let Fanout {
             sinks,
             spares,
-            failed,
+            unread,
             ..
         } = self;
         let mut dests: Vec<&mut Dest> = Vec::with_capacity(sinks.len());
         for sink in sinks.iter_mut() {
-            *failed |= sink.out.follow_path();
+            sink.out.follow_path();
             let dest = sink.dest(Some(stream));
             if dest.to.is_some() {
                 dests.push(dest);
@@ -115,12 +115,12 @@ impl Fanout {
             }
         }
         match dests.first_mut() {
-            Some(dest) => *failed |= move_out(dest, from, len, buf),
+            Some(dest) => *unread |= move_out(dest, from, len, buf).is_err(),
             None => drop_bytes(from, len, buf),
         }
         for (k, dest) in dests.iter_mut().skip(1).enumerate() {
             let (r, _) = &spares[k];
-            *failed |= move_out(dest, r, len, buf);
+            *unread |= move_out(dest, r, len, buf).is_err();
             drop_bytes(r, teed[k] - len, buf);
         }
         len
@@ -140,9 +140,9 @@ fn spare(spares: &mut Vec<(File, File)>, k: usize) -> io::Result<&(File, File)> 
 
 /// Moves `len` bytes from the pipe `from` into `dest`: spliced where it takes that, else read
 /// into `buf` and written. Bytes `dest` cannot take (it failed, or has gone) are read and
-/// dropped, so that the pipe is left as if they were written. Returns true on a failure to
-/// report (reported).
-fn move_out(dest: &mut Dest, from: &File, len: usize, buf: &mut [u8]) -> bool {
+/// dropped, so that the pipe is left as if they were written. A pipe that cannot be read is an
+/// error, said here.
+fn move_out(dest: &mut Dest, from: &File, len: usize, buf: &mut [u8]) -> io::Result<()> {
     let mut left = len;
     if dest.spliceable {
         match splice_into(dest, from, &mut left) {
@@ -150,26 +150,25 @@ fn move_out(dest: &mut Dest, from: &File, len: usize, buf: &mut [u8]) -> bool {
             Err(Refused::Now) => {}
             Err(Refused::Always) => dest.spliceable = false,
             Err(Refused::Failed(err)) => {
-                let failed = dest.fail(err);
+                dest.fail(err);
                 drop_bytes(from, left, buf);
-                return failed;
+                return Ok(());
             }
         }
     }
-    let mut failed = false;
     while left > 0 {
         let room = left.min(buf.len());
         let n = match read_some(from, &mut buf[..room]) {
             Ok(n) => n,
             Err(err) => {
                 crate::error::report(format_args!("cannot read the command's output: {err}"));
-                return true;
+                return Err(err);
             }
         };
-        failed |= dest.write_bytes(&buf[..n]);
+        dest.write_bytes(&buf[..n]);
         left -= n;
     }
-    failed
+    Ok(())
 }
 
 /// Splices `left` bytes from `from` into `dest`, counting down `left` as they go.
