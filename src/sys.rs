@@ -282,3 +282,18 @@ pub fn stop_by(signal: i32) {
         libc::pthread_sigmask(libc::SIG_SETMASK, &mask, std::ptr::null_mut());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_ready_counts_what_a_pipe_holds() {
+        use std::io::Write;
+        use std::os::fd::AsFd;
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        assert_eq!(bytes_ready(reader.as_fd()).unwrap(), 0);
+        writer.write_all(&[7; 1000]).unwrap();
+        assert_eq!(bytes_ready(reader.as_fd()).unwrap(), 1000);
+    }
+}

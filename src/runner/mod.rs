@@ -96,9 +96,12 @@ pub enum Reading {
 }
 
 impl Reading {
-    /// `Incomplete` when `failed`, else as it was.
-    fn unless(self, failed: bool) -> Reading {
-        if failed { Reading::Incomplete } else { self }
+    /// `Incomplete` once a read has failed, else as it was.
+    fn after(self, taken: pump::Taken) -> Reading {
+        match taken.source {
+            pump::Left::Failed => Reading::Incomplete,
+            pump::Left::Open | pump::Left::AtEnd => self,
+        }
     }
 }
 
@@ -274,18 +277,4 @@ fn wait_on_a_thread(
         drop(exited_w);
     });
     rx
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_ready_counts_what_a_pipe_holds() {
-        use std::io::Write;
-        let (reader, mut writer) = std::io::pipe().unwrap();
-        assert_eq!(sys::bytes_ready(reader.as_fd()).unwrap(), 0);
-        writer.write_all(&[7; 1000]).unwrap();
-        assert_eq!(sys::bytes_ready(reader.as_fd()).unwrap(), 1000);
-    }
 }

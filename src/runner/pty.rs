@@ -64,7 +64,7 @@ pub(super) fn follow_size(tty: Option<&File>, source: &Source, size: &mut Option
 
 /// A new pseudo-terminal of `size` with a raw line discipline: its master (for teelog) and slave
 /// (for the command's stdout), both closed on exec (the slave is duplicated onto fd 1).
-pub(super) fn pty(size: Size) -> io::Result<(File, OwnedFd)> {
+pub(super) fn open(size: Size) -> io::Result<(File, OwnedFd)> {
     use nix::pty::{Winsize, openpty};
     use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
     let winsize = Winsize {
@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn the_pty_passes_bytes_unchanged_and_ends_with_eio() {
-        let (mut master, slave) = pty(Size::DEFAULT).unwrap();
+        let (mut master, slave) = open(Size::DEFAULT).unwrap();
         let mut slave = File::from(slave);
         let long = vec![b'x'; 10_000];
         slave.write_all(b"a\nb\r\n").unwrap();
@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn the_pty_has_the_size_asked_for() {
-        let (master, _slave) = pty(Size {
+        let (master, _slave) = open(Size {
             cols: 132,
             rows: 50,
         })

@@ -205,26 +205,26 @@ impl<'s> Pump<'s> {
                 continue;
             }
             loop {
-                let (read, at_end, failed) = if self.splices && !source.pty {
+                let taken = if self.splices && !source.pty {
                     splice_or_pass_on(source, &mut self.buf, &self.clock, fanout)
                 } else {
                     pass_on(source, &mut self.buf, usize::MAX, &self.clock, fanout)
                 };
-                if read > 0 {
+                if taken.bytes > 0 {
                     self.pause_at = Some(now + self.spec.pause);
                     if source.pty && now >= self.next_size_check {
                         self.next_size_check = now + SIZE_CHECK;
                         follow_size(self.size_tty.as_ref(), source, &mut self.pty_size);
                     }
                 }
-                self.reading = self.reading.unless(failed);
-                if at_end {
+                self.reading = self.reading.after(taken);
+                if taken.ended() {
                     eof.push(i);
                 }
                 // While input is held, the round's output is read to what the pipe holds: a
                 // prompt behind more than one buffer of output would otherwise be seen a round
                 // late, and the answer typed at it recorded as it was.
-                if !fanout.holding_input() || read != self.buf.len() || at_end || failed {
+                if !fanout.holding_input() || taken.bytes != self.buf.len() || taken.ended() {
                     break;
                 }
             }
@@ -282,21 +282,19 @@ impl<'s> Pump<'s> {
                 // was written may still be on its way to the master (FIONREAD counts only what
                 // has arrived): read to the end, EIO.
                 loop {
-                    let (read, at_end, failed) =
-                        pass_on(source, &mut self.buf, usize::MAX, &self.clock, fanout);
-                    self.reading = self.reading.unless(failed);
-                    if at_end || read == 0 {
+                    let taken = pass_on(source, &mut self.buf, usize::MAX, &self.clock, fanout);
+                    self.reading = self.reading.after(taken);
+                    if taken.ended() || taken.bytes == 0 {
                         break;
                     }
                 }
             }
             let mut owed = sys::bytes_ready(source.file.as_fd()).unwrap_or(0);
             while owed > 0 {
-                let (read, at_end, failed) =
-                    pass_on(source, &mut self.buf, owed, &self.clock, fanout);
-                self.reading = self.reading.unless(failed);
-                owed = owed.saturating_sub(read);
-                if read == 0 || at_end {
+                let taken = pass_on(source, &mut self.buf, owed, &self.clock, fanout);
+                self.reading = self.reading.after(taken);
+                owed = owed.saturating_sub(taken.bytes);
+                if taken.bytes == 0 || taken.ended() {
                     break;
                 }
             }
@@ -321,27 +319,58 @@ fn seconds(d: Duration) -> String {
     format!("{}s", d.as_secs_f64())
 }
 
+/// What one read took from a source, and how it left the source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Taken {
+    pub(super) bytes: usize,
+    pub(super) source: Left,
+}
+
+/// How a read left a source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Left {
+    /// More may come.
+    Open,
+    /// At its end: nothing more will.
+    AtEnd,
+    /// Reading it failed (reported); treated as ended.
+    Failed,
+}
+
+impl Taken {
+    fn open(bytes: usize) -> Taken {
+        Taken {
+            bytes,
+            source: Left::Open,
+        }
+    }
+
+    /// Whether the source is done with (at its end, or failed).
+    pub(super) fn ended(self) -> bool {
+        self.source != Left::Open
+    }
+}
+
 /// Reads what `pipe` has ready (up to `buf`'s size and `limit`, without waiting for more) and
-/// pushes it through the sinks as one chunk; returns how many bytes were read, whether the pipe
-/// is at its end, and whether reading failed (reported).
+/// pushes it through the sinks as one chunk.
 fn pass_on(
     source: &mut Source,
     buf: &mut [u8],
     limit: usize,
     clock: &Clock,
     fanout: &mut impl Events,
-) -> (usize, bool, bool) {
+) -> Taken {
     let time = clock.now();
     let len = buf.len().min(limit);
-    let (n, at_end, failed) = read_ready(source, &mut buf[..len]);
-    if n > 0 {
+    let taken = read_ready(source, &mut buf[..len]);
+    if taken.bytes > 0 {
         fanout.chunk(&Chunk {
             stream: source.stream,
             time,
-            bytes: &buf[..n],
+            bytes: &buf[..taken.bytes],
         });
     }
-    (n, at_end, failed)
+    taken
 }
 
 /// As [`pass_on`], but a pipe holding at least [`SPLICE_MIN`] bytes goes to the sinks without
@@ -353,52 +382,52 @@ fn splice_or_pass_on(
     buf: &mut [u8],
     clock: &Clock,
     fanout: &mut impl Events,
-) -> (usize, bool, bool) {
+) -> Taken {
     if source.bulky {
         let ready = sys::bytes_ready(source.file.as_fd()).unwrap_or(0);
         if ready >= SPLICE_MIN {
             let moved = fanout.splice(source.stream, &source.file, ready, buf);
             if moved > 0 {
-                return (moved, false, false);
+                return Taken::open(moved);
             }
         }
     }
     let taken = pass_on(source, buf, usize::MAX, clock, fanout);
-    source.bulky = taken.0 >= buf.len().min(SPLICE_MIN);
+    source.bulky = taken.bytes >= buf.len().min(SPLICE_MIN);
     taken
 }
 
-/// Reads what `source` has ready, up to `buf`'s size, without waiting for more; returns how many
-/// bytes, whether it is at its end, and whether reading failed (then reported, and the source
-/// treated as ended). A pty master says EIO once the last process holding the slave has closed
+/// Reads what `source` has ready, up to `buf`'s size, without waiting for more (a failure is
+/// reported here). A pty master says EIO once the last process holding the slave has closed
 /// it, after everything written before that has been read: that is its end of file.
-fn read_ready(source: &mut Source, buf: &mut [u8]) -> (usize, bool, bool) {
+fn read_ready(source: &mut Source, buf: &mut [u8]) -> Taken {
+    let end = |bytes, source| Taken { bytes, source };
     let mut n = 0;
     while n < buf.len() {
         match source.file.read(&mut buf[n..]) {
-            Ok(0) => return (n, true, false),
+            Ok(0) => return end(n, Left::AtEnd),
             // Less than asked for: a pipe was empty just now, so another read would only say
             // EAGAIN. Not so a pty: a read returns what has reached the line discipline, and
             // only a read that finds nothing there waits for what the kernel is still passing
             // on (written before, say, the error the loop is about to read from stderr). So a
             // pty is read until it says EAGAIN.
-            Ok(k) if k < buf.len() - n && !source.pty => return (n + k, false, false),
+            Ok(k) if k < buf.len() - n && !source.pty => return Taken::open(n + k),
             Ok(k) => n += k,
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             Err(err) if source.pty && err.raw_os_error() == Some(nix::libc::EIO) => {
-                return (n, true, false);
+                return end(n, Left::AtEnd);
             }
             Err(err) => {
                 report(format_args!(
                     "cannot read the command's {}: {err}",
                     source.stream.name()
                 ));
-                return (n, true, true);
+                return end(n, Left::Failed);
             }
         }
     }
-    (n, false, false)
+    Taken::open(n)
 }
 
 /// A poll(2) timeout that ends at `at` (never early: rounded up to the millisecond).

@@ -113,7 +113,7 @@ impl Wired {
         };
         let mut sources = Vec::new();
         let (stdout, size) = if wiring.stdout == Stdout::Pty {
-            let (master, slave) = super::pty::pty(size).map_err(Error::Pty)?;
+            let (master, slave) = super::pty::open(size).map_err(Error::Pty)?;
             sources.push(Source {
                 file: master,
                 stream: Stream::Stdout,
