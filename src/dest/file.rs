@@ -129,12 +129,15 @@ impl Dest {
         if log.whole_lines {
             opening::end_cut_record(&file)?;
         }
-        log.warned = opening::warn_if_open_to_others(&log.path, &file);
-        log.identity = (meta.dev(), meta.ino());
-        log.checked = std::time::Instant::now();
+        // Watched before its mode is looked at: logrotate's `create MODE OWNER` sets them just
+        // after making the file, and a change made between the look and the watch would go
+        // unseen, the file never said to be open to others.
         if let Some(watch) = &mut log.watch {
             watch.follow(&file);
         }
+        log.warned = opening::warn_if_open_to_others(&log.path, &file);
+        log.identity = (meta.dev(), meta.ino());
+        log.checked = std::time::Instant::now();
         self.to = Some(Kind::File(file));
         Ok(())
     }

@@ -82,15 +82,18 @@ impl Sink {
         if whole_lines && regular {
             opening::end_cut_record(&file).map_err(failed)?;
         }
-        let warned = opening::warn_if_open_to_others(path, &file);
         // An asciicast file is one recording: never rotated, and never continued in a new file
         // (which would lack its header) when its path is moved away.
-        let log = (regular && !format.one_recording_per_file()).then(|| FileLog {
+        let followed = regular && !format.one_recording_per_file();
+        // Watched before its mode is looked at (see `Dest::reopen`).
+        let watch = followed.then(|| opening.watch(path, &file)).flatten();
+        let warned = opening::warn_if_open_to_others(path, &file);
+        let log = followed.then(|| FileLog {
             path: path.to_owned(),
             identity: (meta.dev(), meta.ino()),
             checked: std::time::Instant::now(),
             rotation,
-            watch: opening.watch(path, &file),
+            watch,
             whole_lines,
             warned,
         });
