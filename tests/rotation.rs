@@ -75,6 +75,20 @@ fn under_logrotate(directives: &str) -> Option<Rotated> {
             "logrotate: {}",
             text(&[out.stdout, out.stderr].concat())
         );
+        // The next rotation only once teelog has written to the file at each path: on a busy
+        // machine a stall of the command or of teelog longer than the pause above would
+        // otherwise rotate a file teelog never opened (and so never warned about).
+        for path in [&plain, &jsonl] {
+            let deadline = std::time::Instant::now() + PATIENCE;
+            while std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "teelog never wrote to {} after a rotation",
+                    path.display()
+                );
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
     }
     std::thread::sleep(Duration::from_millis(150));
     std::fs::write(&stop, "").unwrap();
