@@ -14,10 +14,11 @@ use crate::filter::strip::AnsiStripper;
 use crate::format::{self, Context};
 use crate::preset::{self, Presets};
 use crate::runner;
+use crate::sink::spec::LogSpec;
 use crate::sink::{self, Fanout, Sink};
 
 /// Runs the command `cli` describes, with its preset from `presets`, as `user`.
-pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Status, Error> {
+pub fn record(mut cli: Cli, presets: Option<&Presets>, user: String) -> Result<Status, Error> {
     let preset = match (&cli.preset, presets) {
         (Some(name), Some(presets)) if cli.echo => Some(presets.get(name)?.echoing()?),
         (Some(name), Some(presets)) => Some(presets.get(name)?.clone()),
@@ -33,7 +34,7 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Statu
     }
     let argv = match preset {
         Some(preset) => preset.command(cli.program.as_deref(), &cli.command),
-        None => cli.command.clone(),
+        None => std::mem::take(&mut cli.command),
     };
     if argv.is_empty() {
         return Err(Error::NoCommand);
@@ -52,7 +53,8 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Statu
         facility: cli.syslog_facility,
         colour: false,
     };
-    let sinks = sinks(&cli, preset, &user, &ctx)?;
+    let logs = std::mem::take(&mut cli.logs);
+    let sinks = sinks(&cli, logs, preset, &user, &ctx)?;
     let mut fanout = Fanout::new(sinks, chain(&cli, preset, redactor));
     let spec = runner::Spec {
         argv,
@@ -75,15 +77,15 @@ pub fn record(cli: Cli, presets: Option<&Presets>, user: String) -> Result<Statu
     })
 }
 
-/// The run's sinks: the console unless `--quiet`, then every log (`-o`, else the preset's
-/// default log), all opened or none.
+/// The run's sinks: the console unless `--quiet`, then every log (`logs`, the `-o`s, else the
+/// preset's default log), all opened or none.
 fn sinks(
     cli: &Cli,
+    mut logs: Vec<LogSpec>,
     preset: Option<&preset::Preset>,
     user: &str,
     ctx: &Context,
 ) -> Result<Vec<Sink>, Error> {
-    let mut logs = cli.logs.clone();
     if logs.is_empty()
         && let Some(template) = preset.and_then(|p| p.log.as_deref())
     {
@@ -101,9 +103,7 @@ fn sinks(
     }
     if cli.max_size.is_some()
         && let Some(cast) = logs.iter().find_map(|l| match l {
-            sink::spec::LogSpec::File { format, path } if format.one_recording_per_file() => {
-                Some(path)
-            }
+            LogSpec::File { format, path } if format.one_recording_per_file() => Some(path),
             _ => None,
         })
     {
@@ -200,7 +200,7 @@ fn console(
 /// removed again. A log that is a file already in `seen` (the console, or another log) is an
 /// error.
 fn open_logs(
-    logs: &[crate::sink::spec::LogSpec],
+    logs: &[LogSpec],
     ctx: &Context,
     rotation: sink::Rotation,
     seen: &mut std::collections::HashMap<(u64, u64), String>,
@@ -259,10 +259,12 @@ fn redactor(names: &[String], preset: Option<&preset::Preset>) -> Result<Redacto
 }
 
 /// Until the flags are read and checked (clap's errors quote them), teelog's own messages mask
-/// the values of the variables that `--redact-env` names in `args`.
-pub fn redact_messages_named(args: impl IntoIterator<Item = OsString>) {
-    let secrets = secrets_named(args);
-    error::redact_messages(Box::new(move |message| secrets.text(message)));
+/// the values of the variables that `--redact-env` names on teelog's command line, looked up
+/// when a message is written: a run that says nothing before then does none of that work.
+pub fn redact_messages_named() {
+    error::redact_messages(Box::new(|message| {
+        secrets_named(std::env::args_os()).text(message)
+    }));
 }
 
 /// The values, long enough to mask, of the variables named by `--redact-env NAME` or

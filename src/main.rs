@@ -9,7 +9,7 @@ use teelog::runner::relay;
 
 fn main() -> ExitCode {
     // clap's errors quote the flags: the values --redact-env names are masked from the start.
-    teelog::app::redact_messages_named(std::env::args_os());
+    teelog::app::redact_messages_named();
     let cli = match Cli::parse_checked(std::env::args_os()) {
         Ok(cli) => cli,
         // --help

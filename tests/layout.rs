@@ -26,8 +26,6 @@ const FLOORS: &[(&str, u8)] = &[
     ("signal", 0),
     ("sys", 0),
     ("error", 0),
-    ("text", 0),
-    ("paths", 0),
 ];
 
 /// The top-level module each file of src/ belongs to, and the top-level modules its code (not its

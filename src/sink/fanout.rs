@@ -74,17 +74,16 @@ impl Fanout {
         let Some(mut round) = self.prompts.take() else {
             return;
         };
-        round.decided.clear();
-        let PromptRound {
-            prompts, decided, ..
-        } = &mut *round;
-        prompts.decide(decided);
-        self.release(&mut round);
+        self.release(&mut round, Prompts::decide);
         self.prompts = Some(round);
     }
 
-    /// Records what `round` decided, then the output queued behind it.
-    fn release(&mut self, round: &mut PromptRound) {
+    /// Has `round` decide its input with `decide` ([`Prompts::decide`] at the end of a round,
+    /// [`Prompts::finish`] at the exit), records what it decided, then the output queued
+    /// behind it.
+    fn release(&mut self, round: &mut PromptRound, decide: fn(&mut Prompts, &mut Vec<u8>)) {
+        round.decided.clear();
+        decide(&mut round.prompts, &mut round.decided);
         if !round.decided.is_empty() {
             self.filter(&Chunk {
                 stream: Stream::Stdin,
@@ -151,12 +150,7 @@ impl Fanout {
 
     pub fn exit(&mut self, ev: &Exit) {
         if let Some(mut round) = self.prompts.take() {
-            round.decided.clear();
-            let PromptRound {
-                prompts, decided, ..
-            } = &mut *round;
-            prompts.finish(decided);
-            self.release(&mut round);
+            self.release(&mut round, Prompts::finish);
         }
         let Fanout { chain, sinks, .. } = self;
         chain.flush(ev.time, |ev, audience| each_chunk(sinks, ev, audience));
