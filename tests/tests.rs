@@ -2,6 +2,8 @@
 //! is `harness` (libtest-mimic): each module ends with `trials![...]`, which lists its tests and
 //! what each needs from the machine, so that a missing program shows as an ignored test.
 
+mod certs;
+mod collector;
 mod command_line;
 mod completions;
 mod delivery;
@@ -34,6 +36,7 @@ mod volume;
 
 fn main() {
     let tests = [
+        collector::trials(),
         command_line::trials(),
         completions::trials(),
         delivery::trials(),
