@@ -95,7 +95,6 @@ struct Output {
     path: PathBuf,
     read: u64,
     partial: Vec<u8>,
-    lines: usize,
     messages: Vec<Message>,
     seqs: HashSet<u64>,
 }
@@ -115,7 +114,6 @@ impl Output {
         };
         let whole: Vec<u8> = self.partial.drain(..=end).collect();
         for line in whole[..whole.len() - 1].split(|b| *b == b'\n') {
-            self.lines += 1;
             if let Some(message) = parse(line) {
                 self.seqs.insert(message.seq);
                 self.messages.push(message);
@@ -216,7 +214,6 @@ impl Rsyslog {
                 path,
                 read: 0,
                 partial: Vec::new(),
-                lines: 0,
                 messages: Vec::new(),
                 seqs: HashSet::new(),
             },
@@ -323,12 +320,6 @@ impl Rsyslog {
     pub fn messages(&mut self) -> &[Message] {
         self.output.refresh();
         &self.output.messages
-    }
-
-    /// How many lines the output file has, teelog's or not.
-    pub fn lines(&mut self) -> usize {
-        self.output.refresh();
-        self.output.lines
     }
 
     /// Waits until messages of `count` different seqs are written out, at most `limit`.
@@ -480,7 +471,30 @@ fn the_collectors_tls_inputs_take_an_openssl_client_with_a_permitted_certificate
     }
 }
 
+fn the_collector_reads_teelogs_structured_data_and_text_back() {
+    let line = b"<14>1 2026-12-03T13:20:00.000001Z db1 sh 42 - [teelog@32473 session=\"S\\\"x\" \
+                 seq=\"12\" stream=\"stderr\"][other a=\"x\\]y\"] \xef\xbb\xbf \xff] text";
+    let message = parse(line).unwrap();
+    assert_eq!(message.session, "S\"x");
+    assert_eq!(
+        (message.seq, message.stream.as_deref()),
+        (12, Some("stderr"))
+    );
+    assert_eq!(message.text, b" \xff] text");
+    let start =
+        parse(b"<13>1 - h sh 42 - [teelog@32473 session=\"S\" seq=\"1\"] start: sh").unwrap();
+    assert_eq!(
+        (start.seq, start.stream, start.text),
+        (1, None, b"start: sh".to_vec())
+    );
+    let empty =
+        parse(b"<14>1 - h sh 42 - [teelog@32473 session=\"S\" seq=\"2\" stream=\"stdout\"]");
+    assert_eq!(empty.unwrap().text, b"");
+    assert_eq!(parse(b"<13>1 - - probe - - - ready 1"), None);
+}
+
 crate::trials![
+    the_collector_reads_teelogs_structured_data_and_text_back,
     the_collector_takes_a_relp_exchange_by_hand[RSYSLOG, RSYSLOG_RELP],
     the_collectors_tls_inputs_take_an_openssl_client_with_a_permitted_certificate_only[
         RSYSLOG, RSYSLOG_RELP, RSYSLOG_TLS, OPENSSL

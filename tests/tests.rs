@@ -27,6 +27,9 @@ mod recording;
 mod replay;
 mod rotation;
 mod secrets;
+mod shipped;
+mod shipping;
+mod shipping_tls;
 mod signals;
 mod splice;
 mod tcp_syslog;
@@ -59,6 +62,8 @@ fn main() {
         replay::trials(),
         rotation::trials(),
         secrets::trials(),
+        shipping::trials(),
+        shipping_tls::trials(),
         signals::trials(),
         splice::trials(),
         tcp_syslog::trials(),
