@@ -418,6 +418,12 @@ fn the_collector_takes_a_relp_exchange_by_hand() {
     assert_eq!((got.session.as_str(), got.seq), ("hand", 7));
     assert_eq!(got.stream.as_deref(), Some("stdout"));
     assert_eq!(got.text, PROBE_TEXT);
+    // Killed, a new one takes the same port (the probe of start() is such an exchange again).
+    rsyslog.kill();
+    rsyslog.start();
+    relp_by_hand(rsyslog.port, &probe("again", 8)).unwrap();
+    rsyslog.wait_for(2, PATIENCE);
+    assert_eq!(rsyslog.messages()[1].session, "again");
 }
 
 /// The octet-counted frame (RFC 5425) of `message`, or the RELP frames of a session with it.
@@ -452,14 +458,16 @@ fn the_collectors_tls_inputs_take_an_openssl_client_with_a_permitted_certificate
             ClientCert::Permitted,
             &framed(input, &probe("tls", 2)),
         );
-        assert!(taken.status.success(), "{input:?}: {}", text(&taken.stderr));
+        // Not its exit status: after RELP's serverclose, librelp ends the connection without a
+        // close_notify, which s_client counts as an error once in a while.
+        let taken = text(&taken.stderr);
         rsyslog.wait_for(1, PATIENCE);
         std::thread::sleep(Duration::from_millis(300));
         let got = rsyslog.messages().to_vec();
         assert_eq!(
             got.len(),
             1,
-            "{input:?}: {got:?}\n{}",
+            "{input:?}: {got:?}\n{}\n{taken}",
             text(&refused.stderr)
         );
         assert_eq!(
