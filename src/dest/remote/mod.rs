@@ -29,6 +29,7 @@ use nix::sys::socket::{
 use crate::error::report;
 
 mod flight;
+pub mod tls;
 
 use flight::{Ending, Flight, MessageEnd, ended};
 
