@@ -24,6 +24,7 @@ done
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=Other CA" -keyout other-ca.key -out other-ca.pem
 "#;
 
+/// The files the tests use, of those the commands make.
 const MATERIAL: [&str; 6] = [
     "ca.pem",
     "other-ca.pem",
@@ -49,13 +50,11 @@ fn material() -> &'static Vec<(&'static str, Vec<u8>)> {
             "openssl is needed for these tests and failed: {}",
             String::from_utf8_lossy(&made.stderr)
         );
-        let read = |name| {
-            (
-                name,
-                fs::read(dir.path().join(name)).expect("made by openssl"),
-            )
-        };
-        MATERIAL.into_iter().map(read).collect()
+        let read = |name| fs::read(dir.path().join(name)).expect("made by openssl");
+        MATERIAL
+            .into_iter()
+            .map(|name| (name, read(name)))
+            .collect()
     })
 }
 
@@ -187,11 +186,8 @@ fn server_names_are_dns_names_or_ip_literals() {
         server_name("server.test"),
         Ok(ServerName::DnsName(_))
     ));
-    assert!(matches!(
-        server_name("127.0.0.1"),
-        Ok(ServerName::IpAddress(_))
-    ));
-    assert!(matches!(server_name("[::1]"), Ok(ServerName::IpAddress(_))));
+    let is_ip = |name| matches!(server_name(name), Ok(ServerName::IpAddress(_)));
+    assert!(is_ip("127.0.0.1") && is_ip("[::1]"));
     assert_eq!(
         server_name("bad name\n").expect_err("not a name"),
         "'bad name\\n': not a host name or an IP address to check the server's certificate against"
@@ -401,6 +397,30 @@ fn a_missing_client_certificate_is_refused_on_the_first_read() {
         "the server refused teelog's certificate (or its absence): alert CertificateRequired"
     );
     assert!(is_refusal(&err));
+}
+
+#[test]
+fn a_server_gone_after_the_handshake_is_an_end_of_file_on_the_read() {
+    let dir = material_dir();
+    let server = Server::start(&dir, ClientCertificate::NotAsked);
+    let config = client_config(&tls_files(&dir, "ca.pem", None)).expect("a config");
+    let name = server_name("server.test").expect("a name");
+    let mut stream =
+        Stream::connect(server.addr, Some((&config, &name)), soon()).expect("handshake");
+    stream
+        .write_all(b"read all\n")
+        .and_then(|()| stream.flush())
+        .expect("written");
+    assert_eq!(server.received_until(b"read all\n"), b"read all\n");
+    // Killed with nothing unread, its socket ends without close_notify (and without a reset):
+    // what a GnuTLS server's refusal looks like.
+    drop(server);
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("a timeout");
+    let err = stream.read(&mut [0u8; 64]).expect_err("an unclean end");
+    assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    assert!(reason(&err).starts_with("the server closed the connection during the TLS handshake"));
 }
 
 /// A listener on a port of its own whose one connection gets `answer`, on a thread.
