@@ -24,7 +24,7 @@ _teelog_words() {
 # Succeeds when option word $2 (`--long`, `-s`) of scope $1 takes a value.
 _teelog_takes_value() {
     case $1,$2 in
-    main,-f|main,--format|main,-o|main,--log|main,--max-size|main,--keep|main,--color|main,--syslog-facility|main,--pause|main,--grace|main,--redact-env|main,--preset|main,--program|main,--presets-file|replay,-f|replay,--format|replay,--speed|replay,--idle-limit|replay,--session|replay,--pause) return 0 ;;
+    main,-f|main,--format|main,-o|main,--log|main,--max-size|main,--keep|main,--color|main,--syslog-facility|main,--tls-ca|main,--tls-cert|main,--tls-key|main,--tls-name|main,--ship-timeout|main,--spool-dir|main,--max-message|main,--pause|main,--grace|main,--redact-env|main,--preset|main,--program|main,--presets-file|replay,-f|replay,--format|replay,--speed|replay,--idle-limit|replay,--session|replay,--pause|ship,--ship-timeout) return 0 ;;
     esac
     return 1
 }
@@ -87,6 +87,27 @@ _teelog_value() {
     main,--syslog-facility)
         _teelog_reply $'kern\nuser\nmail\ndaemon\nauth\nsyslog\nlpr\nnews\nuucp\ncron\nauthpriv\nftp\nlocal0\nlocal1\nlocal2\nlocal3\nlocal4\nlocal5\nlocal6\nlocal7' "$value"
         ;;
+    main,--tls-ca)
+        _teelog_files "$value"
+        ;;
+    main,--tls-cert)
+        _teelog_files "$value"
+        ;;
+    main,--tls-key)
+        _teelog_files "$value"
+        ;;
+    main,--tls-name)
+        compopt +o default +o bashdefault 2>/dev/null
+        ;;
+    main,--ship-timeout)
+        compopt +o default +o bashdefault 2>/dev/null
+        ;;
+    main,--spool-dir)
+        _teelog_files "$value"
+        ;;
+    main,--max-message)
+        compopt +o default +o bashdefault 2>/dev/null
+        ;;
     main,--pause)
         compopt +o default +o bashdefault 2>/dev/null
         ;;
@@ -118,6 +139,9 @@ _teelog_value() {
         compopt +o default +o bashdefault 2>/dev/null
         ;;
     replay,--pause)
+        compopt +o default +o bashdefault 2>/dev/null
+        ;;
+    ship,--ship-timeout)
         compopt +o default +o bashdefault 2>/dev/null
         ;;
     esac
@@ -178,7 +202,7 @@ _teelog() {
             fi
             ;;
         main,*)
-            if ((i == 1)) && [[ $word == @(replay|completions) ]]; then
+            if ((i == 1)) && [[ $word == @(replay|ship|completions) ]]; then
                 scope=$word
             else
                 _teelog_command "$i"
@@ -196,8 +220,9 @@ _teelog() {
         ;;
     -*)
         case $scope in
-        main) local opts=$'-f\n--format\n-o\n--log\n--max-size\n--keep\n-q\n--quiet\n--utc\n--color\n--syslog-facility\n--merge\n--pty\n--echo\n--log-input\n--strip-ansi\n--pause\n--grace\n--redact-env\n--preset\n--program\n--presets-file\n--list-presets\n-V\n--version\n-h\n--help' ;;
+        main) local opts=$'-f\n--format\n-o\n--log\n--max-size\n--keep\n-q\n--quiet\n--utc\n--color\n--syslog-facility\n--tls-ca\n--tls-cert\n--tls-key\n--tls-name\n--ship-timeout\n--spool-dir\n--max-message\n--merge\n--pty\n--echo\n--log-input\n--strip-ansi\n--pause\n--grace\n--redact-env\n--preset\n--program\n--presets-file\n--list-presets\n-V\n--version\n-h\n--help' ;;
         replay) local opts=$'-f\n--format\n--speed\n--no-wait\n--idle-limit\n--session\n--list\n--pause\n--utc\n-h\n--help' ;;
+        ship) local opts=$'--ship-timeout\n--follow\n-h\n--help' ;;
         completions) local opts=$'-h\n--help' ;;
         esac
         _teelog_reply "$opts" "$cur"
@@ -209,12 +234,15 @@ _teelog() {
         _teelog_command "$cword"
         if ((cword == 1)); then
             local commands=("${COMPREPLY[@]}")
-            _teelog_reply $'replay\ncompletions' "$cur"
+            _teelog_reply $'replay\nship\ncompletions' "$cur"
             COMPREPLY+=("${commands[@]}")
         fi
         return
         ;;
     replay)
+        _teelog_files "$cur"
+        ;;
+    ship)
         _teelog_files "$cur"
         ;;
     completions)

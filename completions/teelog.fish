@@ -58,7 +58,7 @@ function __teelog_where
                     and set -g __teelog_presets_file $words[$i]
                 end
             case 'main,*'
-                if test $i -eq 2; and contains -- $word replay completions
+                if test $i -eq 2; and contains -- $word replay ship completions
                     set scope $word
                 else
                     set -g __teelog_command_at $i
@@ -108,18 +108,25 @@ function __teelog_command
     test -n "$joined"; and complete -C"$joined"
 end
 
-set -g __teelog_takes_value main,-f main,--format main,-o main,--log main,--max-size main,--keep main,--color main,--syslog-facility main,--pause main,--grace main,--redact-env main,--preset main,--program main,--presets-file replay,-f replay,--format replay,--speed replay,--idle-limit replay,--session replay,--pause
+set -g __teelog_takes_value main,-f main,--format main,-o main,--log main,--max-size main,--keep main,--color main,--syslog-facility main,--tls-ca main,--tls-cert main,--tls-key main,--tls-name main,--ship-timeout main,--spool-dir main,--max-message main,--pause main,--grace main,--redact-env main,--preset main,--program main,--presets-file replay,-f replay,--format replay,--speed replay,--idle-limit replay,--session replay,--pause ship,--ship-timeout
 
 complete -c teelog -n '__teelog_scope command' -f -a '(__teelog_command)'
 complete -c teelog -n '__teelog_scope main-positional' -f -a '(__teelog_command)'
 complete -c teelog -n '__teelog_scope main' -s f -l format -x -a 'plain classic jsonl asciicast' -d 'How the console shows the output'
-complete -c teelog -n '__teelog_scope main' -s o -l log -r -F -d 'Also append to PATH, in FORMAT (classic, jsonl, plain or asciicast; default classic), or send to the systemd journal with `-o journal`, or to syslog with `-o syslog[=TARGET]` (unix:PATH, default /dev/log; udp:HOST:PORT; tcp:HOST:PORT), one entry per line'
+complete -c teelog -n '__teelog_scope main' -s o -l log -r -F -d 'Also append to PATH, in FORMAT (classic, jsonl, plain or asciicast; default classic), or send to the systemd journal with `-o journal`, to syslog with `-o syslog[=TARGET]` (unix:PATH, default /dev/log; udp:HOST:PORT and tcp:HOST:PORT, best effort; tls:HOST:PORT, RFC 5425), or to a RELP collector with `-o relp=[tls:]HOST:PORT` (acknowledged), one message per line'
 complete -c teelog -n '__teelog_scope main' -l max-size -x -d 'Rotate each file log before a write would take it past SIZE bytes (K, M, G'
 complete -c teelog -n '__teelog_scope main' -l keep -x -d 'With --max-size'
 complete -c teelog -n '__teelog_scope main' -s q -l quiet -d 'Show nothing on the console; write the logs only'
 complete -c teelog -n '__teelog_scope main' -l utc -d 'Write classic timestamps in UTC instead of local time (jsonl is always UTC)'
 complete -c teelog -n '__teelog_scope main' -l color -x -a 'auto always never' -d 'Colour the classic console\'s prompts (stderr\'s red, the start and exit lines dim)'
 complete -c teelog -n '__teelog_scope main' -l syslog-facility -x -a 'kern user mail daemon auth syslog lpr news uucp cron authpriv ftp local0 local1 local2 local3 local4 local5 local6 local7' -d 'The facility of -o syslog messages'
+complete -c teelog -n '__teelog_scope main' -l tls-ca -r -F -d 'For relp=tls'
+complete -c teelog -n '__teelog_scope main' -l tls-cert -r -F -d 'For relp=tls'
+complete -c teelog -n '__teelog_scope main' -l tls-key -r -F -d 'The private key (PEM) of --tls-cert'
+complete -c teelog -n '__teelog_scope main' -l tls-name -x -d 'The name the server\'s certificate must carry (a DNS name or an IP address), when it is not the HOST of the target'
+complete -c teelog -n '__teelog_scope main' -l ship-timeout -x -d 'After the command has ended, wait at most SECS for relp= and syslog=tls'
+complete -c teelog -n '__teelog_scope main' -l spool-dir -r -F -d 'Where the spools of relp= and syslog=tls'
+complete -c teelog -n '__teelog_scope main' -l max-message -x -d 'The longest message sent to relp= and syslog=tls'
 complete -c teelog -n '__teelog_scope main' -l merge -d 'Give the command one pipe for both stdout and stderr'
 complete -c teelog -n '__teelog_scope main' -l pty -d 'Give the command a pseudo-terminal as its stdout, so that programs that hold output back in a pipe (stdio, python, grep, awk, sqlite3) write each line at once'
 complete -c teelog -n '__teelog_scope main' -l echo -d 'With a database preset'
@@ -144,6 +151,10 @@ complete -c teelog -n '__teelog_scope replay' -l pause -x -d 'When converting a 
 complete -c teelog -n '__teelog_scope replay' -l utc -d 'Write classic timestamps in UTC instead of local time'
 complete -c teelog -n '__teelog_scope replay' -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c teelog -n '__teelog_scope replay-positional' -F
+complete -c teelog -n '__teelog_scope ship' -l ship-timeout -x -d 'Give up when SECS pass without an acknowledgement'
+complete -c teelog -n '__teelog_scope ship' -l follow -d 'Never give up'
+complete -c teelog -n '__teelog_scope ship' -s h -l help -d 'Print help'
+complete -c teelog -n '__teelog_scope ship-positional' -F
 complete -c teelog -n '__teelog_scope completions' -s h -l help -d 'Print help'
 complete -c teelog -n '__teelog_scope completions-positional' -f -a 'bash' -d ''
 complete -c teelog -n '__teelog_scope completions-positional' -f -a 'elvish' -d ''
@@ -151,4 +162,5 @@ complete -c teelog -n '__teelog_scope completions-positional' -f -a 'fish' -d ''
 complete -c teelog -n '__teelog_scope completions-positional' -f -a 'powershell' -d ''
 complete -c teelog -n '__teelog_scope completions-positional' -f -a 'zsh' -d ''
 complete -c teelog -n '__teelog_scope main-first' -f -a 'replay' -d 'Play a jsonl recording again with its timing (stdout records to stdout, stderr records to stderr, byte for byte), or convert it at once with --format'
+complete -c teelog -n '__teelog_scope main-first' -f -a 'ship' -d 'Send what a spool holds that its collector has not acknowledged (the spool a run named when it ended), then remove it; or every spool in a directory that no running teelog is shipping'
 complete -c teelog -n '__teelog_scope main-first' -f -a 'completions' -d 'Print a completion script for SHELL (bash, zsh, fish, elvish, powershell), generated from these flags; for bash'

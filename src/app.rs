@@ -5,6 +5,7 @@
 use std::ffi::OsString;
 
 use crate::cli::{self, Cli};
+use crate::dest::remote::ship::Shipping;
 use crate::error::{self, Error};
 use crate::event::{self, Status};
 use crate::filter::Chain;
@@ -53,15 +54,17 @@ pub fn record(mut cli: Cli, presets: Option<&Presets>, user: String) -> Result<S
         facility: cli.syslog_facility,
         colour: false,
     };
+    let session = uuid::Uuid::now_v7().to_string();
     let logs = std::mem::take(&mut cli.logs);
-    let sinks = sinks(&cli, logs, preset, &user, &ctx)?;
+    let shipping = shipping(&cli, &logs, &session)?;
+    let sinks = sinks(&cli, logs, preset, &user, &ctx, &shipping)?;
     let mut fanout = Fanout::new(sinks, chain(&cli, preset, redactor));
     let spec = runner::Spec {
         argv,
         display,
         wiring: wiring(&cli, preset),
         who: runner::Who {
-            session: uuid::Uuid::now_v7().to_string(),
+            session,
             user,
             host: whoami::hostname().unwrap_or_else(|_| "localhost".into()),
         },
@@ -85,6 +88,7 @@ fn sinks(
     preset: Option<&preset::Preset>,
     user: &str,
     ctx: &Context,
+    shipping: &Shipping,
 ) -> Result<Vec<Sink>, Error> {
     if logs.is_empty()
         && let Some(template) = preset.and_then(|p| p.log.as_deref())
@@ -116,8 +120,49 @@ fn sinks(
         max_size: cli.max_size,
         keep: cli.keep,
     };
-    open_logs(&logs, ctx, rotation, &mut seen, &mut sinks)?;
+    open_logs(&logs, ctx, rotation, shipping, &mut seen, &mut sinks)?;
     Ok(sinks)
+}
+
+/// How `relp=` and `syslog=tls:` are shipped. The TLS flags go with a TLS destination: without
+/// one they are a mistake, said before anything starts.
+fn shipping(cli: &Cli, logs: &[LogSpec], session: &str) -> Result<Shipping, Error> {
+    use crate::dest::spec::{Security, SyslogTarget};
+    let tls = logs.iter().any(|log| match log {
+        LogSpec::Relp(relp) => relp.security == Security::Tls,
+        LogSpec::Syslog(SyslogTarget::Tls(_)) => true,
+        _ => false,
+    });
+    let flags = [
+        ("--tls-ca", cli.tls_ca.is_some()),
+        ("--tls-cert", cli.tls_cert.is_some()),
+        ("--tls-key", cli.tls_key.is_some()),
+        ("--tls-name", cli.tls_name.is_some()),
+    ];
+    if let Some((flag, _)) = flags.iter().find(|(_, given)| *given).filter(|_| !tls) {
+        return Err(Error::Usage(format!(
+            "{flag} goes with a TLS destination (-o relp=tls:HOST:PORT or -o \
+             syslog=tls:HOST:PORT), and there is none"
+        )));
+    }
+    if cli.tls_name.as_deref() == Some("") {
+        return Err(Error::Usage("--tls-name: the name is empty".into()));
+    }
+    Ok(Shipping {
+        tls: crate::dest::remote::tls::TlsFiles {
+            ca: cli.tls_ca.clone(),
+            cert: cli.tls_cert.clone(),
+            key: cli.tls_key.clone(),
+        },
+        tls_name: cli.tls_name.clone(),
+        spool_dir: cli
+            .spool_dir
+            .clone()
+            .unwrap_or_else(crate::paths::spool_dir),
+        timeout: cli.ship_timeout,
+        max_message: cli.max_message,
+        session: session.to_owned(),
+    })
 }
 
 /// The filters between the events and the sinks: secrets masked line by line where lines can
@@ -203,12 +248,13 @@ fn open_logs(
     logs: &[LogSpec],
     ctx: &Context,
     rotation: sink::Rotation,
+    shipping: &Shipping,
     seen: &mut std::collections::HashMap<(u64, u64), String>,
     sinks: &mut Vec<Sink>,
 ) -> Result<(), Error> {
     let mut opening = sink::Opening::new();
     for log in logs {
-        let sink = Sink::log(log, ctx, rotation, &mut opening)?;
+        let sink = Sink::log(log, ctx, rotation, shipping, &mut opening)?;
         if let Some(id) = sink.identity()
             && let Some(first) = seen.insert(id, sink.name().to_owned())
         {

@@ -103,7 +103,7 @@ struct Scope {
     positional: Option<Value>,
 }
 
-/// `main`, `replay`, `completions`, from the clap definition.
+/// `main`, `replay`, `ship`, `completions`, from the clap definition.
 fn scopes() -> Vec<Scope> {
     let mut cmd = Cli::command();
     cmd.build();
@@ -439,7 +439,7 @@ mod tests {
     fn the_tables_come_from_the_flags() {
         let scopes = scopes();
         let names: Vec<&str> = scopes.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["main", "replay", "completions"]);
+        assert_eq!(names, ["main", "replay", "ship", "completions"]);
         let format = |scope: &Scope| {
             scope
                 .opts

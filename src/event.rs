@@ -164,6 +164,9 @@ pub struct Exit {
     /// Bytes still in the command's pipes when teelog stopped reading them (processes it left
     /// behind held them open past the grace period); 0 when everything was read.
     pub unread: u64,
+    /// Messages sent again to a collector after a reconnect, up to the exit (`relp=`): the
+    /// collector may hold them twice, and can drop the second by session and seq.
+    pub resent: u64,
     /// Why the command could not be started (its status is then 127 or 126).
     pub error: Option<String>,
 }

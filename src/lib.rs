@@ -13,9 +13,11 @@ pub mod event;
 pub mod filter;
 pub mod format;
 pub mod mask;
+pub mod paths;
 pub mod preset;
 pub mod replay;
 pub mod runner;
+pub mod ship;
 pub mod signal;
 pub mod sink;
 pub mod sys;
@@ -32,6 +34,9 @@ pub fn run(cli: Cli) -> Result<Status, Error> {
         Some(cli::Action::Replay(args)) => {
             replay::replay(args)?;
             return Ok(Status::Code(0));
+        }
+        Some(cli::Action::Ship(args)) => {
+            return ship::ship(args).map(|code| Status::Code(code.into()));
         }
         Some(cli::Action::Completions {
             shell,

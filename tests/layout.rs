@@ -13,6 +13,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("lib", 10),
     ("app", 9),
     ("replay", 8),
+    ("ship", 8),
     ("completions", 8),
     ("cli", 7),
     ("preset", 6),
@@ -26,6 +27,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("signal", 0),
     ("sys", 0),
     ("error", 0),
+    ("paths", 0),
 ];
 
 /// The top-level module each file of src/ belongs to, and the top-level modules its code (not its

@@ -13,8 +13,8 @@ use crate::sink::spec::LogSpec;
 mod values;
 pub use values::{Color, Completions, MAX_KEEP, MAX_SECONDS, SPEEDS};
 use values::{
-    CompletionsParser, ConsoleFormat, Facility, PresetName, parse_keep, parse_seconds, parse_size,
-    parse_speed, program_path,
+    CompletionsParser, ConsoleFormat, Facility, PresetName, parse_keep, parse_message_size,
+    parse_seconds, parse_size, parse_speed, program_path,
 };
 
 const EXAMPLES: &str = "\
@@ -44,7 +44,7 @@ found.";
 #[command(
     name = "teelog",
     version,
-    override_usage = "teelog [OPTIONS] -- COMMAND [ARG]...\n       teelog --preset PRESET [OPTIONS] [-- ARG...]\n       teelog --list-presets\n       teelog replay [OPTIONS] FILE\n       teelog completions SHELL",
+    override_usage = "teelog [OPTIONS] -- COMMAND [ARG]...\n       teelog --preset PRESET [OPTIONS] [-- ARG...]\n       teelog --list-presets\n       teelog replay [OPTIONS] FILE\n       teelog ship [OPTIONS] SPOOL|DIR\n       teelog completions SHELL",
     after_help = EXAMPLES,
     max_term_width = 100,
     args_conflicts_with_subcommands = true,
@@ -63,12 +63,15 @@ pub struct Cli {
     pub format: Option<Format>,
 
     /// Also append to PATH, in FORMAT (classic, jsonl, plain or asciicast; default classic), or
-    /// send to the systemd journal with `-o journal`, or to syslog with `-o syslog[=TARGET]`
-    /// (unix:PATH, default /dev/log; udp:HOST:PORT; tcp:HOST:PORT), one entry per line.
-    /// Repeatable. Each log
-    /// is created with mode 0600 and opened before the command starts; an asciicast file holds
-    /// one recording and is overwritten, not appended to. Any -o replaces a preset's default log
-    #[arg(short = 'o', long = "log", value_name = "[FORMAT=]PATH|journal|syslog[=TARGET]", value_parser = LogSpec::parse, value_hint = clap::ValueHint::FilePath)]
+    /// send to the systemd journal with `-o journal`, to syslog with `-o syslog[=TARGET]`
+    /// (unix:PATH, default /dev/log; udp:HOST:PORT and tcp:HOST:PORT, best effort;
+    /// tls:HOST:PORT, RFC 5425), or to a RELP collector with `-o relp=[tls:]HOST:PORT`
+    /// (acknowledged), one message per line. relp= and syslog=tls: are shipped from a spool on
+    /// disk by a thread of their own: the command never waits for the network. Repeatable.
+    /// Each log is created with mode 0600 and opened before the command starts; an asciicast
+    /// file holds one recording and is overwritten, not appended to. Any -o replaces a
+    /// preset's default log
+    #[arg(short = 'o', long = "log", value_name = "[FORMAT=]PATH|journal|syslog[=TARGET]|relp=TARGET", value_parser = LogSpec::parse, value_hint = clap::ValueHint::FilePath)]
     pub logs: Vec<LogSpec>,
 
     /// Rotate each file log before a write would take it past SIZE bytes (K, M, G: powers of
@@ -100,6 +103,43 @@ pub struct Cli {
     /// lpr, news, uucp, cron, authpriv, ftp, local0 to local7
     #[arg(long, value_name = "NAME", default_value = "user", value_parser = Facility, hide_possible_values = true)]
     pub syslog_facility: u8,
+
+    /// For relp=tls: and syslog=tls:, trust the CA certificates in FILE (PEM) instead of the
+    /// system's
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub tls_ca: Option<PathBuf>,
+
+    /// For relp=tls: and syslog=tls:, show the server the certificate chain in FILE (PEM), for
+    /// servers that ask for one (mutual authentication); with --tls-key
+    #[arg(long, value_name = "FILE", requires = "tls_key", value_hint = clap::ValueHint::FilePath)]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert
+    #[arg(long, value_name = "FILE", requires = "tls_cert", value_hint = clap::ValueHint::FilePath)]
+    pub tls_key: Option<PathBuf>,
+
+    /// The name the server's certificate must carry (a DNS name or an IP address), when it is
+    /// not the HOST of the target
+    #[arg(long, value_name = "NAME")]
+    pub tls_name: Option<String>,
+
+    /// After the command has ended, wait at most SECS for relp= and syslog=tls: collectors to
+    /// take the last messages; what they have not acknowledged then stays in the spool, and
+    /// teelog says how to send it (teelog ship). At most 86400
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
+    pub ship_timeout: Duration,
+
+    /// Where the spools of relp= and syslog=tls: are kept until their messages are
+    /// acknowledged: /var/spool/teelog for root, else $XDG_STATE_HOME/teelog, else
+    /// ~/.local/state/teelog
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub spool_dir: Option<PathBuf>,
+
+    /// The longest message sent to relp= and syslog=tls: (K, M: powers of 1024; 2K to 64M):
+    /// a longer line is sent in several. The collector must take as much (rsyslog:
+    /// maxMessageSize, which is 8k unless raised; imtcp's maxFrameSize is 200000)
+    #[arg(long, value_name = "SIZE", default_value = "128K", value_parser = parse_message_size)]
+    pub max_message: usize,
 
     /// Give the command one pipe for both stdout and stderr: their exact order is kept, and
     /// everything is logged as stdout
@@ -197,6 +237,14 @@ pub enum Action {
     )]
     Replay(ReplayArgs),
 
+    /// Send what a spool holds that its collector has not acknowledged (the spool a run named
+    /// when it ended), then remove it; or every spool in a directory that no running teelog
+    /// is shipping. Exit 0 when all is acknowledged, 1 when some is not
+    #[command(
+        after_help = "Examples:\n  teelog ship ~/.local/state/teelog/0193...relp-logs-2514.spool\n  teelog ship ~/.local/state/teelog          every spool left there\n  teelog ship --follow /var/spool/teelog     as a service: ship what runs leave, as they leave it"
+    )]
+    Ship(ShipArgs),
+
     /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell), generated from
     /// these flags; for bash: `source <(teelog completions bash)`, or install it in
     /// /usr/share/bash-completion/completions/teelog
@@ -208,6 +256,23 @@ pub enum Action {
         #[arg(long, hide = true, value_name = "PATH")]
         presets_file: Option<PathBuf>,
     },
+}
+
+/// `teelog ship`'s arguments.
+#[derive(Debug, Args)]
+pub struct ShipArgs {
+    /// The spool, or a directory of spools
+    #[arg(value_name = "SPOOL|DIR", value_hint = clap::ValueHint::AnyPath)]
+    pub spool: PathBuf,
+
+    /// Give up when SECS pass without an acknowledgement. At most 86400
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
+    pub ship_timeout: Duration,
+
+    /// Never give up: keep a spool shipped as it grows, or look in the directory again every 2 s
+    /// for spools that runs have left (for a service)
+    #[arg(long)]
+    pub follow: bool,
 }
 
 /// `teelog replay`'s arguments.

@@ -152,6 +152,20 @@ pub(super) fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(bad)
 }
 
+/// The range of `--max-message`: a message must hold its header and some text; rsyslog's
+/// `maxMessageSize` goes no higher than this makes sense for one line.
+pub const MESSAGE_SIZES: (usize, usize) = (2 * 1024, 64 * 1024 * 1024);
+
+/// A `--max-message` size, within [`MESSAGE_SIZES`].
+pub(super) fn parse_message_size(text: &str) -> Result<usize, String> {
+    let size = parse_size(text)?;
+    let (min, max) = MESSAGE_SIZES;
+    usize::try_from(size)
+        .ok()
+        .filter(|s| (min..=max).contains(s))
+        .ok_or_else(|| format!("'{text}' is not between 2K and 64M"))
+}
+
 /// The most rotated files `--keep` may keep. Each rotation renames every kept file (PATH.N-1 to
 /// PATH.N, ...), so the count bounds the work a rotation does; a thousand generations of a log
 /// is more history than rotating by size is for (logrotate's own examples keep 4 to 14).

@@ -41,6 +41,9 @@ pub(crate) enum Kind {
     Datagram(datagram::Datagram),
     /// A remote syslog server: best effort, never failing (see `crate::dest::remote`).
     Remote(crate::dest::remote::Remote),
+    /// A collector shipped from a spool (`relp=`, `syslog=tls:`): the spool is written here,
+    /// and fails as a file does (see `crate::dest::remote::ship`).
+    Spooled(crate::dest::remote::ship::Spooled),
 }
 
 /// One open destination.
@@ -102,6 +105,7 @@ impl Dest {
                 out.records().for_each(|record| remote.send(record));
                 Ok(())
             }
+            Some(Kind::Spooled(spooled)) => spooled.send(out.records()),
         };
         if let Err(err) = written {
             self.fail(err);
@@ -153,6 +157,15 @@ impl Dest {
         match &mut self.to {
             Some(Kind::Remote(remote)) => remote.finish(),
             Some(Kind::Datagram(socket)) => socket.finish(),
+            Some(Kind::Spooled(spooled)) => spooled.finish(),
+            _ => 0,
+        }
+    }
+
+    /// For a shipped destination: how many messages were sent again after a reconnect.
+    pub(crate) fn resent(&self) -> u64 {
+        match &self.to {
+            Some(Kind::Spooled(spooled)) => spooled.resent(),
             _ => 0,
         }
     }

@@ -19,7 +19,7 @@ pub trait LineRecords {
     fn start(&mut self, ev: &Start, out: &mut Out);
     fn line(&mut self, line: Line<'_>, out: &mut Out);
     /// The command paused: what came before was handed over; what comes next follows a pause.
-    fn paused(&mut self) {}
+    fn paused(&mut self, _out: &mut Out) {}
     fn exit(&mut self, ev: &Exit, out: &mut Out);
 }
 
@@ -57,7 +57,7 @@ impl<R: LineRecords> Formatter for LineFormatter<R> {
         self.lines.flush(super::Flush::Characters, |line| {
             self.records.line(line, out)
         });
-        self.records.paused();
+        self.records.paused(out);
     }
 
     fn exit(&mut self, ev: &Exit, out: &mut Out) {

@@ -247,6 +247,7 @@ pub(crate) mod testing {
             status,
             duration: Duration::from_micros(1_234_567),
             unread: 0,
+            resent: 0,
             error: None,
         }
     }

@@ -13,7 +13,7 @@
 use chrono::{DateTime, Local, SecondsFormat, Utc};
 
 use super::line_records::{LineFormatter, LineRecords};
-use super::lines::{Line, Seq};
+use super::lines::{Line, MAX_LINE, Seq};
 use super::utf8::cut_point;
 use super::{Context, Format};
 use crate::dest::Out;
@@ -41,6 +41,10 @@ impl Wire {
     }
 }
 
+/// What a message's header can take at most (the longest host and app-name RFC 5424 allows,
+/// teelog's structured data), kept free of text under `--max-message`.
+pub const HEADER_ROOM: usize = 512;
+
 /// The RFC 5424 structured-data ID of teelog's fields (the enterprise number is the one RFC 5612
 /// sets aside for documentation: teelog has none of its own).
 pub const SD_ID: &str = "teelog@32473";
@@ -52,6 +56,8 @@ pub type SyslogFormatter = LineFormatter<SyslogMessages>;
 #[derive(Debug)]
 pub struct SyslogMessages {
     wire: Wire,
+    /// The most bytes of a line one message carries.
+    max_text: usize,
     facility: u8,
     preset: Option<String>,
     app: String,
@@ -63,12 +69,37 @@ pub struct SyslogMessages {
     seq: Seq,
     /// One message before its framing.
     message: Vec<u8>,
+    /// With `max_text` over [`MAX_LINE`]: the pieces of a long line gathered into one message.
+    long: Option<LongLine>,
+}
+
+/// The pieces of one line longer than [`MAX_LINE`] (as [`Lines`](super::lines::Lines) hands it
+/// over), gathered until its end into one message: it carries the `seq` of the line's first
+/// piece, and each piece still counts one, so that the next line's `seq` is jsonl's.
+#[derive(Debug)]
+struct LongLine {
+    seq: u64,
+    stream: Stream,
+    time: std::time::SystemTime,
+    bytes: Vec<u8>,
 }
 
 impl SyslogFormatter {
     pub fn new(ctx: &Context, wire: Wire, facility: u8) -> SyslogFormatter {
+        SyslogFormatter::with_max(ctx, wire, facility, wire.max_text())
+    }
+
+    /// For a shipped stream (`relp=`, `syslog=tls:`), whose collector is configured to take
+    /// messages of `max_message` bytes: a line up to that (less the header) is one message.
+    pub fn shipped(ctx: &Context, facility: u8, max_message: usize) -> SyslogFormatter {
+        let max_text = max_message.saturating_sub(HEADER_ROOM);
+        SyslogFormatter::with_max(ctx, Wire::Tcp, facility, max_text)
+    }
+
+    fn with_max(ctx: &Context, wire: Wire, facility: u8, max_text: usize) -> SyslogFormatter {
         LineFormatter::with(SyslogMessages {
             wire,
+            max_text,
             facility,
             preset: ctx.preset.clone(),
             app: String::new(),
@@ -77,6 +108,7 @@ impl SyslogFormatter {
             pid: None,
             seq: Seq::after(0),
             message: Vec::new(),
+            long: None,
         })
     }
 }
@@ -89,17 +121,30 @@ impl SyslogMessages {
         severity: u8,
         stream: Option<Stream>,
         time: std::time::SystemTime,
+        text: &[u8],
+        out: &mut Out,
+    ) {
+        let seq = self.seq.next();
+        self.pieces(seq, severity, stream, time, text, out);
+    }
+
+    /// Writes `text` in as many messages of `seq` as [`SyslogMessages::max_text`] makes it.
+    fn pieces(
+        &mut self,
+        seq: u64,
+        severity: u8,
+        stream: Option<Stream>,
+        time: std::time::SystemTime,
         mut text: &[u8],
         out: &mut Out,
     ) {
-        self.seq.next();
         loop {
-            let piece = if text.len() > self.wire.max_text() {
-                cut_point(text, self.wire.max_text())
+            let piece = if text.len() > self.max_text {
+                cut_point(text, self.max_text)
             } else {
                 text.len()
             };
-            self.one(severity, stream, time, &text[..piece], out);
+            self.one(seq, severity, stream, time, &text[..piece], out);
             text = &text[piece..];
             if text.is_empty() {
                 return;
@@ -109,6 +154,7 @@ impl SyslogMessages {
 
     fn one(
         &mut self,
+        seq: u64,
         severity: u8,
         stream: Option<Stream>,
         time: std::time::SystemTime,
@@ -133,7 +179,7 @@ impl SyslogMessages {
                     "<{pri}>1 {stamp} {} {} {pid} - [{SD_ID} session=\"{}\" seq=\"",
                     self.host, self.app, self.session
                 );
-                m.extend_from_slice(self.seq.digits());
+                m.extend_from_slice(itoa::Buffer::new().format(seq).as_bytes());
                 m.push(b'"');
                 if let Some(stream) = stream {
                     let _ = write!(m, " stream=\"{}\"", stream.name());
@@ -147,11 +193,64 @@ impl SyslogMessages {
     }
 
     fn message(&mut self, line: Line<'_>, out: &mut Out) {
-        let severity = match line.stream {
-            Stream::Stderr => 3,
-            Stream::Stdout | Stream::Stdin => 6,
-        };
-        self.write(severity, Some(line.stream), line.time, line.bytes, out);
+        self.write(
+            severity(line.stream),
+            Some(line.stream),
+            line.time,
+            line.bytes,
+            out,
+        );
+    }
+
+    /// A line (or piece of one) where messages may be longer than [`MAX_LINE`]: a piece without
+    /// its end is gathered with the next ones of its line, while they fit in one message.
+    fn gather(&mut self, line: Line<'_>, out: &mut Out) {
+        if self.long.as_ref().is_some_and(|l| {
+            l.stream != line.stream || l.bytes.len() + line.bytes.len() > self.max_text
+        }) {
+            self.write_long(out);
+        }
+        match &mut self.long {
+            None if line.eol => self.message(line, out),
+            None => {
+                self.long = Some(LongLine {
+                    seq: self.seq.next(),
+                    stream: line.stream,
+                    time: line.time,
+                    bytes: line.bytes.to_vec(),
+                });
+            }
+            Some(long) => {
+                self.seq.next();
+                long.bytes.extend_from_slice(line.bytes);
+                if line.eol {
+                    self.write_long(out);
+                }
+            }
+        }
+    }
+
+    /// Writes the gathered pieces of a line, if any, as one message.
+    fn write_long(&mut self, out: &mut Out) {
+        if let Some(long) = self.long.take() {
+            let severity = severity(long.stream);
+            self.pieces(
+                long.seq,
+                severity,
+                Some(long.stream),
+                long.time,
+                &long.bytes,
+                out,
+            );
+        }
+    }
+}
+
+/// info for stdout and stdin, err for stderr.
+fn severity(stream: Stream) -> u8 {
+    match stream {
+        Stream::Stderr => 3,
+        Stream::Stdout | Stream::Stdin => 6,
     }
 }
 
@@ -179,10 +278,19 @@ impl LineRecords for SyslogMessages {
     }
 
     fn line(&mut self, line: Line<'_>, out: &mut Out) {
-        self.message(line, out);
+        if self.max_text > MAX_LINE {
+            self.gather(line, out);
+        } else {
+            self.message(line, out);
+        }
+    }
+
+    fn paused(&mut self, out: &mut Out) {
+        self.write_long(out);
     }
 
     fn exit(&mut self, ev: &Exit, out: &mut Out) {
+        self.write_long(out);
         let text = super::exit_summary(ev);
         self.write(5, None, ev.time, text.as_bytes(), out);
     }

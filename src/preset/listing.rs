@@ -22,6 +22,9 @@ impl Presets {
                         Ok(crate::sink::spec::LogSpec::Syslog(target)) => {
                             format!("syslog={}", target.name())
                         }
+                        Ok(crate::sink::spec::LogSpec::Relp(target)) => {
+                            format!("relp={}", target.name())
+                        }
                         Err(e) => e,
                     },
                 );

@@ -348,6 +348,7 @@ impl Player<'_> {
             status,
             duration: crate::format::duration_of(r.duration_s.unwrap_or(0.0)),
             unread: r.unread_bytes,
+            resent: r.resent,
             error: r.error.as_deref().map(str::to_owned),
         });
         self.ended = true;

@@ -245,6 +245,7 @@ fn record_failed_start(start: &Start, err: &Error, clock: &Clock, fanout: &mut i
         status: Status::Code(err.exit_code().into()),
         duration: clock.mono.elapsed(),
         unread: 0,
+        resent: 0,
         error: Some(err.reason()),
     });
 }

@@ -265,6 +265,7 @@ impl<'s> Pump<'s> {
             status: exited.status,
             duration: exited.duration,
             unread,
+            resent: 0,
             error: None,
         });
         Ended {

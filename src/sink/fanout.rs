@@ -154,6 +154,10 @@ impl Fanout {
         }
         let Fanout { chain, sinks, .. } = self;
         chain.flush(ev.time, |ev, audience| each_chunk(sinks, ev, audience));
+        let ev = &Exit {
+            resent: sinks.iter().map(|sink| sink.out.resent()).sum(),
+            ..ev.clone()
+        };
         self.all(|f, out| f.exit(ev, out));
         // Syslog servers and the journal get a last chance to take what they were sent;
         // messages that were lost fail the run as a failed log does.

@@ -13,6 +13,9 @@ use crate::format::{Context, Format, Formatter};
 mod fanout;
 pub mod spec;
 mod splice;
+use crate::dest::remote::ship::{SetupError, Shipping, Spooled, Target};
+use crate::dest::remote::spool::Framing;
+use crate::dest::spec::{Security, SyslogTarget};
 use crate::dest::{Dest, FileLog, Kind, Shared, datagram, open_log, opening};
 pub use crate::dest::{JOURNAL_SOCKET, Opening, Rotation, file_identity};
 pub use fanout::Fanout;
@@ -56,12 +59,31 @@ impl Sink {
         spec: &crate::sink::spec::LogSpec,
         ctx: &Context,
         rotation: Rotation,
+        shipping: &Shipping,
         opening: &mut Opening,
     ) -> Result<Sink, Error> {
         let (format, path) = match spec {
             spec::LogSpec::File { format, path } => (*format, path.as_path()),
             spec::LogSpec::Journal => return Sink::journal(ctx),
+            spec::LogSpec::Syslog(SyslogTarget::Tls(addr)) => {
+                let target = Target {
+                    name: format!("syslog=tls:{addr}"),
+                    framing: Framing::OctetCounted,
+                    addr,
+                    security: Security::Tls,
+                };
+                return Sink::shipped(&target, ctx, shipping, opening);
+            }
             spec::LogSpec::Syslog(target) => return Sink::syslog(target, ctx),
+            spec::LogSpec::Relp(relp) => {
+                let target = Target {
+                    name: format!("relp={}", relp.name()),
+                    framing: Framing::Relp,
+                    addr: &relp.addr,
+                    security: relp.security,
+                };
+                return Sink::shipped(&target, ctx, shipping, opening);
+            }
         };
         let failed = |source: io::Error| Error::OpenLog {
             path: path.to_owned(),
@@ -152,11 +174,47 @@ impl Sink {
         })
     }
 
+    /// A destination shipped from a spool (`relp=`, `syslog=tls:`): RFC 5424 messages of up to
+    /// `--max-message` bytes, appended to the spool that a thread of its own ships.
+    fn shipped(
+        target: &Target<'_>,
+        ctx: &Context,
+        shipping: &Shipping,
+        opening: &mut Opening,
+    ) -> Result<Sink, Error> {
+        use crate::format::syslog::SyslogFormatter;
+        let spooled = Spooled::open(target, shipping).map_err(|e| match e {
+            SetupError::Usage(message) => Error::Usage(message),
+            SetupError::Spool(path, source) => Error::OpenLog { path, source },
+        })?;
+        let (path, file) = spooled.spool();
+        opening.created(path, file);
+        let name = format!("the spool {} of {}", quote(path), target.name);
+        Ok(Sink {
+            formatter: Box::new(SyslogFormatter::shipped(
+                ctx,
+                ctx.facility,
+                shipping.max_message,
+            )),
+            plain: false,
+            out: Dest {
+                failed: false,
+                to: Some(Kind::Spooled(spooled)),
+                log: None,
+                name,
+                console: false,
+                shared: None,
+                spliceable: false,
+            },
+            err: None,
+            buf: Out::default(),
+        })
+    }
+
     /// A syslog destination: a local datagram socket, which must be there when the run starts
     /// (as a log file must open), or a remote server over UDP or TCP, best effort.
-    pub fn syslog(target: &crate::dest::spec::SyslogTarget, ctx: &Context) -> Result<Sink, Error> {
+    pub fn syslog(target: &SyslogTarget, ctx: &Context) -> Result<Sink, Error> {
         use crate::dest::remote::{Remote, Tcp, Udp};
-        use crate::dest::spec::SyslogTarget;
         use crate::format::syslog::{SyslogFormatter, Wire};
         let name = format!("syslog {}", target.name());
         let failed = |source: io::Error| Error::Syslog {
@@ -184,6 +242,7 @@ impl Sink {
                 let tcp = Tcp::open(resolve(addr)?, name.clone());
                 (Wire::Tcp, Kind::Remote(Remote::Tcp(tcp)))
             }
+            SyslogTarget::Tls(_) => unreachable!("shipped from a spool (Sink::log)"),
         };
         Ok(Sink {
             formatter: Box::new(SyslogFormatter::new(ctx, wire, ctx.facility)),

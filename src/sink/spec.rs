@@ -1,17 +1,18 @@
-//! The `-o` grammar: `[FORMAT=]PATH`, `journal`, `syslog[=unix:PATH|udp:HOST:PORT|tcp:HOST:PORT]`,
+//! The `-o` grammar: `[FORMAT=]PATH`, `journal`,
+//! `syslog[=unix:PATH|udp:HOST:PORT|tcp:HOST:PORT|tls:HOST:PORT]`, `relp=[tls:]HOST:PORT`,
 //! parsed into what a sink is built from (a formatter and a destination). Data only; the CLI and
 //! the presets file both take it.
 
 use std::path::PathBuf;
 
-use crate::dest::spec::SyslogTarget;
+use crate::dest::spec::{RelpTarget, SyslogTarget};
 use crate::format::Format;
 
 /// The logging services `-o` takes by name: destinations with a formatter of their own, not
 /// formats for a file or the console.
-pub const SERVICES: [&str; 2] = ["journal", "syslog"];
+pub const SERVICES: [&str; 3] = ["journal", "syslog", "relp"];
 
-/// One `-o [FORMAT=]PATH`, `-o journal` or `-o syslog[=TARGET]`.
+/// One `-o [FORMAT=]PATH`, `-o journal`, `-o syslog[=TARGET]` or `-o relp=[tls:]HOST:PORT`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogSpec {
     /// A log file (or FIFO, or device) in one of the formats.
@@ -20,6 +21,8 @@ pub enum LogSpec {
     Journal,
     /// A syslog server, one message per line.
     Syslog(SyslogTarget),
+    /// A RELP collector, one acknowledged message per line, shipped from a spool.
+    Relp(RelpTarget),
 }
 
 impl LogSpec {
@@ -45,6 +48,7 @@ impl LogSpec {
         };
         let format = match word {
             "syslog" => return SyslogTarget::parse(path).map(LogSpec::Syslog),
+            "relp" => return RelpTarget::parse(path).map(LogSpec::Relp),
             "journal" => {
                 return Err(format!(
                     "'{spec}': the journal takes no path (write -o journal; for a file named \
@@ -73,7 +77,7 @@ impl LogSpec {
     pub fn path(&self) -> Option<&std::path::Path> {
         match self {
             LogSpec::File { path, .. } => Some(path),
-            LogSpec::Journal | LogSpec::Syslog(_) => None,
+            LogSpec::Journal | LogSpec::Syslog(_) | LogSpec::Relp(_) => None,
         }
     }
 }
@@ -107,7 +111,7 @@ mod tests {
         assert_eq!(
             LogSpec::parse("josnl=x").unwrap_err(),
             "unknown log format 'josnl' (known: plain, classic, jsonl, asciicast, journal, \
-             syslog; for a file of that name write ./josnl=x)"
+             syslog, relp; for a file of that name write ./josnl=x)"
         );
         assert!(LogSpec::parse("jsonl=").unwrap_err().contains("empty"));
         assert_eq!(LogSpec::parse("journal"), Ok(LogSpec::Journal));

@@ -1,4 +1,8 @@
-//! Remote syslog destinations, best effort: a server that is down or goes away never stops or
+//! Remote destinations. `relp=` and `syslog=tls:` are acknowledged or encrypted and shipped from
+//! a spool on disk by a thread of their own, in three layers: the transport (TCP, TLS: `tls`),
+//! the framing (RELP: `relp`; octet counting) and the policy (spool, cursor, acknowledgements,
+//! retries: `spool`, `session`, `ship`). The rest of this module is plain syslog over UDP and
+//! TCP, best effort: a server that is down or goes away never stops or
 //! slows the command, the console or the other logs. Nothing here waits: UDP sends without
 //! blocking, and TCP connects without blocking, keeps what it cannot send yet in a bounded
 //! backlog, and reconnects (at most once a second) when the connection is lost. Trouble is
@@ -29,6 +33,11 @@ use nix::sys::socket::{
 use crate::error::report;
 
 mod flight;
+pub mod relp;
+pub mod session;
+pub mod ship;
+pub mod spool;
+pub mod tls;
 
 use flight::{Ending, Flight, MessageEnd, ended};
 

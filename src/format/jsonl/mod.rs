@@ -180,7 +180,7 @@ impl LineRecords for JsonlRecords {
         self.record(line, out);
     }
 
-    fn paused(&mut self) {
+    fn paused(&mut self, _out: &mut Out) {
         // What the pause wrote came before it; what comes next, after it.
         self.paused = true;
     }
@@ -194,6 +194,7 @@ impl LineRecords for JsonlRecords {
             signal: Some(ev.status.signal_name().map(Cow::Owned)),
             duration_s: Some(ev.duration.as_micros() as f64 / 1e6),
             unread_bytes: ev.unread,
+            resent: ev.resent,
             error: ev.error.as_deref().map(Cow::Borrowed),
             ..self.head("exit", ev.time)
         };

@@ -77,6 +77,10 @@ pub struct Record<'a> {
     /// left behind held them open past the grace period); present only when not 0.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub unread_bytes: u64,
+    /// Exit: messages sent again to a collector after a reconnect (`relp=`), which it may hold
+    /// twice; present only when not 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub resent: u64,
     /// Exit: why the command could not be started (`"not found: ..."`, `"cannot execute: ..."`);
     /// present only then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
