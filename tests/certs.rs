@@ -25,12 +25,13 @@ impl Certs {
     }
 }
 
-/// The run's certificates, made on first use. They live in target/tmp (a static is never
-/// dropped, so the directory stays after the run; `cargo clean` removes it).
+/// The run's certificates, made on first use. They live in target/tmp: a static is never
+/// dropped, so the directory stays after the run, and the next runs remove those a day old.
 pub fn certs() -> &'static Certs {
     static CERTS: OnceLock<Certs> = OnceLock::new();
     CERTS.get_or_init(|| {
         require(&OPENSSL);
+        remove_old(Path::new(env!("CARGO_TARGET_TMPDIR")));
         let dir = tempfile::Builder::new()
             .prefix("teelog-certs-")
             .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
@@ -38,6 +39,25 @@ pub fn certs() -> &'static Certs {
         make(dir.path());
         Certs { dir }
     })
+}
+
+/// Removes the certificate directories of runs a day old or more from `tmp`.
+fn remove_old(tmp: &Path) {
+    let day = std::time::Duration::from_secs(24 * 3600);
+    for entry in std::fs::read_dir(tmp).into_iter().flatten().flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= day));
+        if old
+            && entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("teelog-certs-")
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Runs `openssl ARGS` in `dir`; fails the test with what it said when it fails.

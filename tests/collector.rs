@@ -8,10 +8,8 @@
 //! of the research, section 1.3) and an `openssl s_client` land in the output file, and a client
 //! without a certificate lands nothing.
 
-use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,6 +17,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::certs::certs;
+pub use crate::received::Message;
+use crate::received::Output;
 use crate::util::*;
 
 /// Which input the rsyslogd has, and how teelog's `-o` names it.
@@ -79,95 +79,6 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// One message of teelog's as the server wrote it: its structured data and its text.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Message {
-    pub session: String,
-    pub seq: u64,
-    /// `stdout`/`stderr`; none for the start and exit messages.
-    pub stream: Option<String>,
-    pub text: Vec<u8>,
-}
-
-/// What the server's output file holds so far, read on from where the last look ended.
-#[derive(Debug)]
-struct Output {
-    path: PathBuf,
-    read: u64,
-    partial: Vec<u8>,
-    messages: Vec<Message>,
-    seqs: HashSet<u64>,
-}
-
-impl Output {
-    fn refresh(&mut self) {
-        let Ok(mut file) = std::fs::File::open(&self.path) else {
-            return;
-        };
-        use std::io::Seek;
-        file.seek(std::io::SeekFrom::Start(self.read)).unwrap();
-        let mut bytes = Vec::new();
-        self.read += file.read_to_end(&mut bytes).unwrap() as u64;
-        self.partial.extend(bytes);
-        let Some(end) = self.partial.iter().rposition(|b| *b == b'\n') else {
-            return;
-        };
-        let whole: Vec<u8> = self.partial.drain(..=end).collect();
-        for line in whole[..whole.len() - 1].split(|b| *b == b'\n') {
-            if let Some(message) = parse(line) {
-                self.seqs.insert(message.seq);
-                self.messages.push(message);
-            }
-        }
-    }
-}
-
-/// teelog's message in a raw RFC 5424 line, `... [teelog@32473 session=".." seq=".."
-/// stream=".."] TEXT`; none for a line of someone else's (a probe). A UTF-8 BOM before the text,
-/// which RFC 5424 allows, is not part of it.
-fn parse(line: &[u8]) -> Option<Message> {
-    const SD: &[u8] = b"[teelog@32473 ";
-    let start = line.windows(SD.len()).position(|w| w == SD)? + SD.len();
-    let (mut rest, mut params) = (&line[start..], Vec::new());
-    loop {
-        rest = rest.strip_prefix(b" ").unwrap_or(rest);
-        if let Some(after) = rest.strip_prefix(b"]") {
-            rest = after;
-            break;
-        }
-        let eq = rest.iter().position(|b| *b == b'=')?;
-        let name = String::from_utf8(rest[..eq].to_vec()).ok()?;
-        rest = rest[eq + 1..].strip_prefix(b"\"")?;
-        let mut value = Vec::new();
-        loop {
-            match *rest.first()? {
-                b'\\' => value.push(*rest.get(1)?),
-                b'"' => break,
-                b => value.push(b),
-            }
-            rest = &rest[if rest[0] == b'\\' { 2 } else { 1 }..];
-        }
-        rest = &rest[1..];
-        params.push((name, String::from_utf8(value).ok()?));
-    }
-    while rest.first() == Some(&b'[') {
-        let mut i = 1;
-        while *rest.get(i)? != b']' {
-            i += if rest[i] == b'\\' { 2 } else { 1 };
-        }
-        rest = &rest[i + 1..];
-    }
-    rest = rest.strip_prefix(b" ").unwrap_or(rest);
-    rest = rest.strip_prefix("\u{feff}".as_bytes()).unwrap_or(rest);
-    let param = |n: &str| params.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    Some(Message {
-        session: param("session")?,
-        seq: param("seq")?.parse().ok()?,
-        stream: param("stream"),
-        text: rest.to_vec(),
-    })
-}
-
 /// A private rsyslogd. It may be stopped, killed and started again on the same port; it is
 /// killed on drop (continued first, should it be stopped).
 #[derive(Debug)]
@@ -210,13 +121,7 @@ impl Rsyslog {
             child: None,
             dir,
             started: 0,
-            output: Output {
-                path,
-                read: 0,
-                partial: Vec::new(),
-                messages: Vec::new(),
-                seqs: HashSet::new(),
-            },
+            output: Output::new(path),
         }
     }
 
@@ -310,7 +215,7 @@ impl Rsyslog {
 
     /// Every line of the output file, teelog's or not (probes), as it is now.
     pub fn raw_lines(&self) -> Vec<Vec<u8>> {
-        let bytes = std::fs::read(&self.output.path).unwrap_or_default();
+        let bytes = std::fs::read(self.output.path()).unwrap_or_default();
         let mut lines: Vec<Vec<u8>> = bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
         lines.pop();
         lines
@@ -318,8 +223,7 @@ impl Rsyslog {
 
     /// teelog's messages written out so far, in the order they were, duplicates included.
     pub fn messages(&mut self) -> &[Message] {
-        self.output.refresh();
-        &self.output.messages
+        self.output.messages()
     }
 
     /// Waits until messages of `count` different seqs are written out, at most `limit`.
@@ -327,8 +231,7 @@ impl Rsyslog {
     pub fn wait_for(&mut self, count: usize, limit: Duration) {
         let deadline = Instant::now() + limit;
         loop {
-            self.output.refresh();
-            let got = self.output.seqs.len();
+            let got = self.output.seqs();
             if got >= count {
                 return;
             }
@@ -479,30 +382,7 @@ fn the_collectors_tls_inputs_take_an_openssl_client_with_a_permitted_certificate
     }
 }
 
-fn the_collector_reads_teelogs_structured_data_and_text_back() {
-    let line = b"<14>1 2026-12-03T13:20:00.000001Z db1 sh 42 - [teelog@32473 session=\"S\\\"x\" \
-                 seq=\"12\" stream=\"stderr\"][other a=\"x\\]y\"] \xef\xbb\xbf \xff] text";
-    let message = parse(line).unwrap();
-    assert_eq!(message.session, "S\"x");
-    assert_eq!(
-        (message.seq, message.stream.as_deref()),
-        (12, Some("stderr"))
-    );
-    assert_eq!(message.text, b" \xff] text");
-    let start =
-        parse(b"<13>1 - h sh 42 - [teelog@32473 session=\"S\" seq=\"1\"] start: sh").unwrap();
-    assert_eq!(
-        (start.seq, start.stream, start.text),
-        (1, None, b"start: sh".to_vec())
-    );
-    let empty =
-        parse(b"<14>1 - h sh 42 - [teelog@32473 session=\"S\" seq=\"2\" stream=\"stdout\"]");
-    assert_eq!(empty.unwrap().text, b"");
-    assert_eq!(parse(b"<13>1 - - probe - - - ready 1"), None);
-}
-
 crate::trials![
-    the_collector_reads_teelogs_structured_data_and_text_back,
     the_collector_takes_a_relp_exchange_by_hand[RSYSLOG, RSYSLOG_RELP],
     the_collectors_tls_inputs_take_an_openssl_client_with_a_permitted_certificate_only[
         RSYSLOG, RSYSLOG_RELP, RSYSLOG_TLS, OPENSSL

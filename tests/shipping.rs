@@ -147,6 +147,7 @@ fn relp_keeps_what_a_server_gone_for_good_did_not_acknowledge_for_teelog_ship() 
         after <= Duration::from_secs(3).as_nanos(),
         "teelog ended {after} ns after the command"
     );
+    eprintln!("{}", ended.stderr.trim_end());
     // The line of what is left, and at most one other about the target (that it was lost).
     let left = unshipped(&ended.stderr, &target).expect("the line of what is left");
     assert!(ended.stderr.lines().count() <= 2, "{}", ended.stderr);
@@ -175,6 +176,7 @@ fn relp_keeps_what_a_server_gone_for_good_did_not_acknowledge_for_teelog_ship() 
     // With the server still gone, `teelog ship` gives up with one line and keeps the spool.
     let started = Instant::now();
     let out = ship(&left.spool);
+    eprintln!("{:?}: {}", out.status, text(&out.stderr).trim_end());
     assert!(!out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stderr).lines().count(),

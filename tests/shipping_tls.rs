@@ -79,6 +79,7 @@ fn tls_with_mutual_authentication_delivers_and_a_certificate_problem_sends_nothi
                 problems[0].starts_with(&format!("teelog: {target}")),
                 "{case}"
             );
+            eprintln!("{input:?}, {trust:?}: {}", ended.stderr.trim_end());
             let lower = problems[0].to_lowercase();
             assert!(trust.reason().iter().all(|r| lower.contains(r)), "{case}");
             unshipped(&ended.stderr, &target);
@@ -180,6 +181,7 @@ fn refused(flags: &[OsString], needle: &str) {
         .output()
         .unwrap();
     let err = text(&out.stderr);
+    eprintln!("{flags:?}: {}", err.trim_end());
     assert_eq!(
         Status::of(out.status),
         Status::Code(125),

@@ -23,6 +23,7 @@ mod nothing_lost;
 mod package;
 mod presets;
 mod prompts;
+mod received;
 mod recording;
 mod replay;
 mod rotation;
@@ -58,6 +59,7 @@ fn main() {
         package::trials(),
         presets::trials(),
         prompts::trials(),
+        received::trials(),
         recording::trials(),
         replay::trials(),
         rotation::trials(),
