@@ -177,26 +177,29 @@ pub fn unshipped(stderr: &str, target: &str) -> Option<Unshipped> {
 /// arrivals come in the order of their seq and that every copy of a message is the same.
 #[track_caller]
 pub fn first_arrivals(received: &[Message]) -> Vec<Message> {
+    firsts_or_why_not(received).unwrap_or_else(|why| panic!("{why}"))
+}
+
+fn firsts_or_why_not(received: &[Message]) -> Result<Vec<Message>, String> {
     let mut firsts: Vec<Message> = Vec::new();
     let mut at: HashMap<u64, usize> = HashMap::new();
     for message in received {
-        match at.get(&message.seq) {
-            Some(&i) => assert_eq!(&firsts[i], message, "a copy differs"),
-            None => {
-                if let Some(last) = firsts.last() {
-                    assert!(
-                        last.seq < message.seq,
-                        "seq {} arrived first after seq {}",
-                        message.seq,
-                        last.seq
-                    );
-                }
-                at.insert(message.seq, firsts.len());
-                firsts.push(message.clone());
+        if let Some(&i) = at.get(&message.seq) {
+            if firsts[i] != *message {
+                return Err(format!("a copy differs: {:?}, {message:?}", firsts[i]));
             }
+            continue;
         }
+        if let Some(last) = firsts.last().filter(|last| last.seq >= message.seq) {
+            return Err(format!(
+                "seq {} arrived first after seq {}",
+                message.seq, last.seq
+            ));
+        }
+        at.insert(message.seq, firsts.len());
+        firsts.push(message.clone());
     }
-    firsts
+    Ok(firsts)
 }
 
 /// The texts of `stream`'s messages among `firsts`, in order.
@@ -221,32 +224,37 @@ fn record_bytes(record: &Value) -> Vec<u8> {
 /// and nothing else arrived. Returns how many messages arrived more than once.
 #[track_caller]
 pub fn check_arrived(received: &[Message], records: &[Value]) -> usize {
-    let firsts = first_arrivals(received);
+    arrived_or_why_not(received, records).unwrap_or_else(|why| panic!("{why}"))
+}
+
+fn arrived_or_why_not(received: &[Message], records: &[Value]) -> Result<usize, String> {
+    let firsts = firsts_or_why_not(received)?;
     let session = records[0]["session"].as_str().unwrap();
     for (message, record) in firsts.iter().zip(records) {
-        assert_eq!(message.seq, record["seq"].as_u64().unwrap(), "{record}");
-        assert_eq!(message.session, session, "{record}");
-        if record["type"] == "output" {
-            assert_eq!(
-                message.stream.as_deref(),
-                record["stream"].as_str(),
-                "{record}"
-            );
-            assert_eq!(text(&message.text), text(&record_bytes(record)), "{record}");
-            assert_eq!(message.text, record_bytes(record), "{record}");
-        } else {
-            assert_eq!(message.stream, None, "{record}");
+        let stream = match record["type"] == "output" {
+            true => record["stream"].as_str(),
+            false => None,
+        };
+        let same = message.seq == record["seq"].as_u64().unwrap()
+            && message.session == session
+            && message.stream.as_deref() == stream
+            && (record["type"] != "output" || message.text == record_bytes(record));
+        if !same {
+            return Err(format!(
+                "{record} arrived as {message:?} ({:?})",
+                text(&message.text)
+            ));
         }
     }
-    assert_eq!(
-        firsts.len(),
-        records.len(),
-        "{} of {} records arrived (the last that did: {:?})",
-        firsts.len(),
-        records.len(),
-        firsts.last().map(|m| m.seq)
-    );
-    received.len() - firsts.len()
+    if firsts.len() != records.len() {
+        return Err(format!(
+            "{} of {} records arrived (the last that did: {:?})",
+            firsts.len(),
+            records.len(),
+            firsts.last().map(|m| m.seq)
+        ));
+    }
+    Ok(received.len() - firsts.len())
 }
 
 /// The exit record's `resent` (0 when it has none); it is never written as 0.
@@ -262,3 +270,49 @@ pub fn resent(records: &[Value]) -> u64 {
         }
     }
 }
+
+fn the_arrival_check_finds_a_lost_a_reordered_and_a_changed_message() {
+    let log = "{\"type\":\"start\",\"seq\":1,\"session\":\"S\"}\n\
+               {\"type\":\"output\",\"seq\":2,\"session\":\"S\",\"stream\":\"stdout\",\"message\":\"a\"}\n\
+               {\"type\":\"output\",\"seq\":3,\"session\":\"S\",\"stream\":\"stderr\",\"bytes\":\"/w==\"}\n\
+               {\"type\":\"exit\",\"seq\":4,\"session\":\"S\"}\n";
+    let records = records(log.as_bytes());
+    let message = |seq: u64, stream: Option<&str>, text: &[u8]| Message {
+        session: "S".into(),
+        seq,
+        stream: stream.map(Into::into),
+        text: text.to_vec(),
+    };
+    let all = vec![
+        message(1, None, b"start: sh"),
+        message(2, Some("stdout"), b"a"),
+        message(3, Some("stderr"), b"\xff"),
+        message(4, None, b"exit: status 0"),
+    ];
+    let twice = [&all[..3], &all[1..]].concat();
+    assert_eq!(
+        arrived_or_why_not(&twice, &records),
+        Ok(2),
+        "two arrived twice"
+    );
+    let fails = |received: &[Message]| arrived_or_why_not(received, &records).is_err();
+    let lost = [&all[..2], &all[3..]].concat();
+    assert!(fails(&lost), "lost");
+    let reordered = vec![
+        all[0].clone(),
+        all[2].clone(),
+        all[1].clone(),
+        all[3].clone(),
+    ];
+    assert!(fails(&reordered), "reordered");
+    let mut changed = all.clone();
+    changed[2].text = b"\xfe".to_vec();
+    assert!(fails(&changed), "changed");
+    let mut moved = all.clone();
+    moved[1].stream = Some("stderr".into());
+    assert!(fails(&moved), "on the wrong stream");
+    let copy_differs = [&all[..], &[message(2, Some("stdout"), b"b")]].concat();
+    assert!(fails(&copy_differs), "a copy");
+}
+
+crate::trials![the_arrival_check_finds_a_lost_a_reordered_and_a_changed_message];

@@ -64,6 +64,7 @@ fn main() {
         replay::trials(),
         rotation::trials(),
         secrets::trials(),
+        shipped::trials(),
         shipping::trials(),
         shipping_tls::trials(),
         signals::trials(),
