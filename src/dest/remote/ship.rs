@@ -69,7 +69,12 @@ impl Shipping {
         Ok(match target.security {
             Security::Clear => None,
             Security::Tls => Some(TlsSettings {
-                files: self.tls.clone(),
+                // Absolute, for a `teelog ship` started elsewhere.
+                files: TlsFiles {
+                    ca: self.tls.ca.as_deref().map(absolute),
+                    cert: self.tls.cert.as_deref().map(absolute),
+                    key: self.tls.key.as_deref().map(absolute),
+                },
                 name: self
                     .tls_name
                     .clone()
@@ -362,7 +367,7 @@ impl Spooled {
                 }
             })
             .collect();
-        let dir = &shipping.spool_dir;
+        let dir = &absolute(&shipping.spool_dir);
         let writer = SpoolWriter::create(dir, &stem, &shipment)
             .map_err(|e| SetupError::Spool(dir.join(format!("{stem}.spool")), e))?;
         Spooled::start(writer, peer, shipping.timeout).map_err(SetupError::Usage)
@@ -514,6 +519,12 @@ pub fn ship(
             Phase::Shipping => {}
         }
     }
+}
+
+/// `path` made absolute (from the current directory), as it is (the error comes when it is
+/// read) if that fails.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
 }
 
 /// A path as a shell takes it, to copy into a command line.
