@@ -42,7 +42,9 @@ fn replay_plays_each_stream_byte_for_byte_with_its_timing() {
     for (args, at_least, at_most) in [
         (&["--speed", "1"][..], 0.55, f64::MAX),
         (&["--speed", "4"], 0.14, 0.5),
-        (&["--idle-limit", "0.05"], 0.04, 0.45),
+        // Each 0.05 s wait is timed by the reading of the outer teelog, which a loaded machine
+        // can delay for the first line and not the third.
+        (&["--idle-limit", "0.05"], 0.02, 0.45),
     ] {
         let again = dir.path().join("again.jsonl");
         let _ = std::fs::remove_file(&again);
