@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::ShipArgs;
-use crate::dest::remote::ship;
+use crate::dest::remote::{resume, ship};
 use crate::error::{Error, quote, report};
 
 /// How often `teelog ship --follow DIR` looks for spools left to ship.
@@ -68,7 +68,7 @@ enum Shipped {
 
 fn one(path: &Path, args: &ShipArgs, follow: bool) -> Result<Shipped, Error> {
     let mut setup_failed = false;
-    let shipped = ship::ship(
+    let shipped = resume::ship(
         path,
         |spool| ship::peer(&spool.shipment).inspect_err(|_| setup_failed = true),
         args.ship_timeout,
@@ -83,14 +83,14 @@ fn one(path: &Path, args: &ShipArgs, follow: bool) -> Result<Shipped, Error> {
             ));
             Ok(Shipped::Sent)
         }
-        Err(ship::Unshipped::Busy(_)) if args.spool.is_dir() => Ok(Shipped::Busy),
-        Err(ship::Unshipped::Busy(message)) | Err(ship::Unshipped::Failed(message)) => {
+        Err(resume::Unshipped::Busy(_)) if args.spool.is_dir() => Ok(Shipped::Busy),
+        Err(resume::Unshipped::Busy(message)) | Err(resume::Unshipped::Failed(message)) => {
             if setup_failed {
                 return Err(Error::Usage(message));
             }
             report(message);
             Ok(Shipped::Failed)
         }
-        Err(ship::Unshipped::NotSpool(message)) => Err(Error::Usage(message)),
+        Err(resume::Unshipped::NotSpool(message)) => Err(Error::Usage(message)),
     }
 }

@@ -34,6 +34,7 @@ use crate::error::report;
 
 mod flight;
 pub mod relp;
+pub mod resume;
 pub mod session;
 pub mod ship;
 pub mod spool;

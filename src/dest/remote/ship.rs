@@ -8,7 +8,7 @@
 //! everything for `teelog ship`.
 //!
 //! At the end of the run teelog waits at most `--ship-timeout` for the last acknowledgements;
-//! what is left is said in one line with the command that sends it ([`ship`]).
+//! what is left is said in one line with the command that sends it (`super::resume`).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,12 +17,10 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use super::session::{Ended, Peer, Progress, Session, Stop};
-use super::spool::{
-    Cursor, Framing, Records, Shipment, Spool, SpoolWriter, TlsSettings, count_from,
-};
+use super::spool::{Cursor, Framing, Records, Shipment, Spool, SpoolWriter, TlsSettings};
 use super::tls::{self, TlsFiles};
 use crate::dest::spec::{Security, host_of};
-use crate::error::{quote, report};
+use crate::error::report;
 
 /// Backoff between connections: the first wait, and the longest.
 const FIRST_RETRY: Duration = Duration::from_millis(100);
@@ -114,21 +112,21 @@ pub enum Phase {
 
 /// What the run (or `teelog ship`) and the shipper's thread share.
 #[derive(Debug)]
-struct Shared {
-    acked: AtomicU64,
-    resent: AtomicU64,
+pub(super) struct Shared {
+    pub(super) acked: AtomicU64,
+    pub(super) resent: AtomicU64,
     /// No more records will be appended.
-    ending: AtomicBool,
+    pub(super) ending: AtomicBool,
     /// Nobody waits any more: the thread stops.
-    abandoned: AtomicBool,
-    phase: Mutex<Phase>,
-    changed: Condvar,
+    pub(super) abandoned: AtomicBool,
+    pub(super) phase: Mutex<Phase>,
+    pub(super) changed: Condvar,
     /// The last trouble, for `teelog ship`'s message.
-    trouble: Mutex<Option<String>>,
+    pub(super) trouble: Mutex<Option<String>>,
 }
 
 impl Shared {
-    fn new(acked: u64, ending: bool) -> Shared {
+    pub(super) fn new(acked: u64, ending: bool) -> Shared {
         Shared {
             acked: AtomicU64::new(acked),
             resent: AtomicU64::new(0),
@@ -146,7 +144,7 @@ impl Shared {
     }
 
     /// Waits until the phase is no longer `Shipping`, an acknowledgement came, or `until`.
-    fn wait(&self, until: Instant) -> Phase {
+    pub(super) fn wait(&self, until: Instant) -> Phase {
         let phase = self.phase.lock().unwrap();
         let left = until.saturating_duration_since(Instant::now());
         let (phase, _) = self
@@ -159,7 +157,7 @@ impl Shared {
 
 /// Whether the shipper stops once everything is acknowledged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
+pub(super) enum Mode {
     /// For a run, or `teelog ship`: when no more records will come and all are acknowledged.
     Finish,
     /// `teelog ship --follow`: never; it waits for more.
@@ -169,7 +167,7 @@ enum Mode {
 /// Who says what went wrong: a run's shipper, as it happens; for `teelog ship`, its one line
 /// at the end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Voice {
+pub(super) enum Voice {
     Live,
     Quiet,
 }
@@ -300,7 +298,7 @@ impl Progress for Acks<'_> {
     }
 }
 
-fn spawn(
+pub(super) fn spawn(
     spool: Spool,
     peer: Peer,
     shared: Arc<Shared>,
@@ -435,92 +433,6 @@ impl Spooled {
     }
 }
 
-/// Why `teelog ship` did not send a spool: each a line to show.
-#[derive(Debug)]
-pub enum Unshipped {
-    /// Not a spool, or unreadable.
-    NotSpool(String),
-    /// A running teelog holds it.
-    Busy(String),
-    /// The collector did not take it all, or the TLS settings do not load.
-    Failed(String),
-}
-
-/// `teelog ship SPOOL`: sends what the spool holds beyond its cursor; removes it once all is
-/// acknowledged, and returns how many were. Gives up after `timeout` without an
-/// acknowledgement, or at a refusal; with `follow`, never gives up and keeps shipping what is
-/// appended.
-pub fn ship(
-    path: &Path,
-    peer: impl FnOnce(&Spool) -> Result<Peer, String>,
-    timeout: Duration,
-    follow: bool,
-) -> Result<u64, Unshipped> {
-    let spool = Spool::open(path).map_err(Unshipped::NotSpool)?;
-    let name = quote(path);
-    if spool.file().try_lock().is_err() {
-        return Err(Unshipped::Busy(format!(
-            "{name}: a running teelog is shipping it"
-        )));
-    }
-    let (left, tail) = count_from(spool.file(), spool.cursor.offset)
-        .map_err(|e| Unshipped::NotSpool(format!("{name}: {e}")))?;
-    if let Some(at) = tail.filter(|_| !follow) {
-        report(format_args!(
-            "warning: {name}: the bytes from {at} on are not whole messages (a run cut short?); \
-             they are not sent"
-        ));
-    }
-    if left == 0 && !follow {
-        std::fs::remove_file(path).map_err(|e| Unshipped::Failed(format!("{name}: {e}")))?;
-        return Ok(0);
-    }
-    let peer = peer(&spool).map_err(Unshipped::Failed)?;
-    let target = spool.shipment.target.clone();
-    let acked_before = spool.cursor.acked;
-    let mode = if follow { Mode::Follow } else { Mode::Finish };
-    let shared = Arc::new(Shared::new(acked_before, !follow));
-    let thread = spawn(spool, peer, shared.clone(), mode, Voice::Quiet)
-        .map_err(|e| Unshipped::Failed(format!("{name}: {e}")))?;
-    let mut acked = acked_before;
-    let mut heard = Instant::now();
-    loop {
-        let phase = shared.wait(Instant::now() + Duration::from_millis(200));
-        let now = shared.acked.load(Ordering::Relaxed);
-        if now != acked {
-            acked = now;
-            heard = Instant::now();
-        }
-        match phase {
-            Phase::Done => {
-                let _ = thread.join();
-                std::fs::remove_file(path)
-                    .map_err(|e| Unshipped::Failed(format!("{name}: {e}")))?;
-                return Ok(acked - acked_before);
-            }
-            Phase::Stopped(why) => {
-                return Err(Unshipped::Failed(format!(
-                    "{target}: {why}; {} messages left in {}",
-                    left - (acked - acked_before),
-                    shell_path(path)
-                )));
-            }
-            Phase::Shipping if !follow && heard.elapsed() >= timeout => {
-                shared.abandoned.store(true, Ordering::Relaxed);
-                let why = shared.trouble.lock().unwrap().take();
-                let why = why.unwrap_or_else(|| "no acknowledgement".into());
-                return Err(Unshipped::Failed(format!(
-                    "{target}: {why}; gave up after {} s; {} messages left in {}",
-                    timeout.as_secs_f64(),
-                    left - (acked - acked_before),
-                    shell_path(path)
-                )));
-            }
-            Phase::Shipping => {}
-        }
-    }
-}
-
 /// `path` made absolute (from the current directory), as it is (the error comes when it is
 /// read) if that fails.
 fn absolute(path: &Path) -> PathBuf {
@@ -528,7 +440,7 @@ fn absolute(path: &Path) -> PathBuf {
 }
 
 /// A path as a shell takes it, to copy into a command line.
-fn shell_path(path: &Path) -> String {
+pub(super) fn shell_path(path: &Path) -> String {
     let text = path.display().to_string();
     shlex::try_quote(&text).map_or(text.clone(), |p| p.into_owned())
 }
