@@ -62,28 +62,14 @@ impl Sink {
         shipping: &Shipping,
         opening: &mut Opening,
     ) -> Result<Sink, Error> {
+        if let Some(target) = shipped(spec) {
+            return Sink::shipped(&target, ctx, shipping, opening);
+        }
         let (format, path) = match spec {
             spec::LogSpec::File { format, path } => (*format, path.as_path()),
             spec::LogSpec::Journal => return Sink::journal(ctx),
-            spec::LogSpec::Syslog(SyslogTarget::Tls(addr)) => {
-                let target = Target {
-                    name: format!("syslog=tls:{addr}"),
-                    framing: Framing::OctetCounted,
-                    addr,
-                    security: Security::Tls,
-                };
-                return Sink::shipped(&target, ctx, shipping, opening);
-            }
             spec::LogSpec::Syslog(target) => return Sink::syslog(target, ctx),
-            spec::LogSpec::Relp(relp) => {
-                let target = Target {
-                    name: format!("relp={}", relp.name()),
-                    framing: Framing::Relp,
-                    addr: &relp.addr,
-                    security: relp.security,
-                };
-                return Sink::shipped(&target, ctx, shipping, opening);
-            }
+            spec::LogSpec::Relp(_) => unreachable!("shipped"),
         };
         let failed = |source: io::Error| Error::OpenLog {
             path: path.to_owned(),
@@ -279,6 +265,25 @@ impl Sink {
     /// How error messages name this sink's destination.
     pub fn name(&self) -> &str {
         &self.out.name
+    }
+}
+
+/// The destination of `spec` if it is shipped from a spool: `relp=`, `syslog=tls:`.
+fn shipped(spec: &spec::LogSpec) -> Option<Target<'_>> {
+    match spec {
+        spec::LogSpec::Syslog(SyslogTarget::Tls(addr)) => Some(Target {
+            name: format!("syslog=tls:{addr}"),
+            framing: Framing::OctetCounted,
+            addr,
+            security: Security::Tls,
+        }),
+        spec::LogSpec::Relp(relp) => Some(Target {
+            name: format!("relp={}", relp.name()),
+            framing: Framing::Relp,
+            addr: &relp.addr,
+            security: relp.security,
+        }),
+        _ => None,
     }
 }
 
