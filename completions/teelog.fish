@@ -152,7 +152,7 @@ complete -c teelog -n '__teelog_scope replay' -l utc -d 'Write classic timestamp
 complete -c teelog -n '__teelog_scope replay' -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c teelog -n '__teelog_scope replay-positional' -F
 complete -c teelog -n '__teelog_scope ship' -l ship-timeout -x -d 'Give up when SECS pass without an acknowledgement'
-complete -c teelog -n '__teelog_scope ship' -l follow -d 'Never give up, and keep shipping what is appended to the spool (for a service)'
+complete -c teelog -n '__teelog_scope ship' -l follow -d 'Never give up'
 complete -c teelog -n '__teelog_scope ship' -s h -l help -d 'Print help'
 complete -c teelog -n '__teelog_scope ship-positional' -F
 complete -c teelog -n '__teelog_scope completions' -s h -l help -d 'Print help'
@@ -162,5 +162,5 @@ complete -c teelog -n '__teelog_scope completions-positional' -f -a 'fish' -d ''
 complete -c teelog -n '__teelog_scope completions-positional' -f -a 'powershell' -d ''
 complete -c teelog -n '__teelog_scope completions-positional' -f -a 'zsh' -d ''
 complete -c teelog -n '__teelog_scope main-first' -f -a 'replay' -d 'Play a jsonl recording again with its timing (stdout records to stdout, stderr records to stderr, byte for byte), or convert it at once with --format'
-complete -c teelog -n '__teelog_scope main-first' -f -a 'ship' -d 'Send what a spool holds that its collector has not acknowledged (the spool a run named when it ended), then remove it; exit 0 when all is acknowledged, 1 when it cannot be'
+complete -c teelog -n '__teelog_scope main-first' -f -a 'ship' -d 'Send what a spool holds that its collector has not acknowledged (the spool a run named when it ended), then remove it; or every spool in a directory that no running teelog is shipping'
 complete -c teelog -n '__teelog_scope main-first' -f -a 'completions' -d 'Print a completion script for SHELL (bash, zsh, fish, elvish, powershell), generated from these flags; for bash'

@@ -55,9 +55,14 @@ pub fn record(mut cli: Cli, presets: Option<&Presets>, user: String) -> Result<S
         colour: false,
     };
     let session = uuid::Uuid::now_v7().to_string();
-    let logs = std::mem::take(&mut cli.logs);
+    let mut logs = std::mem::take(&mut cli.logs);
+    if logs.is_empty()
+        && let Some(template) = preset.and_then(|p| p.log.as_deref())
+    {
+        logs.push(preset::default_log(template, &user)?);
+    }
     let shipping = shipping(&cli, &logs, &session)?;
-    let sinks = sinks(&cli, logs, preset, &user, &ctx, &shipping)?;
+    let sinks = sinks(&cli, logs, preset, &ctx, &shipping)?;
     let mut fanout = Fanout::new(sinks, chain(&cli, preset, redactor));
     let spec = runner::Spec {
         argv,
@@ -80,21 +85,15 @@ pub fn record(mut cli: Cli, presets: Option<&Presets>, user: String) -> Result<S
     })
 }
 
-/// The run's sinks: the console unless `--quiet`, then every log (`logs`, the `-o`s, else the
+/// The run's sinks: the console unless `--quiet`, then every log (`logs`: the `-o`s, else the
 /// preset's default log), all opened or none.
 fn sinks(
     cli: &Cli,
-    mut logs: Vec<LogSpec>,
+    logs: Vec<LogSpec>,
     preset: Option<&preset::Preset>,
-    user: &str,
     ctx: &Context,
     shipping: &Shipping,
 ) -> Result<Vec<Sink>, Error> {
-    if logs.is_empty()
-        && let Some(template) = preset.and_then(|p| p.log.as_deref())
-    {
-        logs.push(preset::default_log(template, user)?);
-    }
     let format = cli
         .format
         .or(preset.map(|p| p.format))

@@ -101,6 +101,50 @@ fn a_log_on_a_filesystem_that_fills_up_is_reported_and_the_rest_goes_on() {
     }
 }
 
+fn a_spool_on_a_filesystem_that_fills_up_is_reported_and_the_rest_goes_on() {
+    require(&ROOT);
+    let (small, big) = (tempdir(), tempdir());
+    // Nothing listens there: every message stays in the spool, which fills its 64 KiB tmpfs.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let script = format!(
+        "mount -t tmpfs -o size=64k teelog-test {small} && exec {teelog} -q --ship-timeout 0.2 \
+         --spool-dir {small} -o relp=127.0.0.1:{port} -o jsonl={big}/ok.jsonl -- seq 1 100000",
+        small = small.path().display(),
+        big = big.path().display(),
+        teelog = env!("CARGO_BIN_EXE_teelog"),
+    );
+    let out = run(
+        Command::new("unshare")
+            .args(["-m", "sh", "-c", &script])
+            .stdin(Stdio::null()),
+        125,
+    );
+    let records = records(&read(&big.path().join("ok.jsonl")));
+    let expected: String = (1..=100_000).map(|n| format!("{n}\n")).collect();
+    assert_eq!(
+        text(&rebuild(&records, "stdout")),
+        expected,
+        "the jsonl log got everything"
+    );
+    let stderr = text(&out.stderr);
+    let full: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("No space left on device"))
+        .collect();
+    assert_eq!(full.len(), 1, "{stderr}");
+    assert!(
+        full[0].starts_with(&format!(
+            "teelog: cannot write to the spool '{}/",
+            small.path().display()
+        )) && full[0].contains(&format!(" of relp=127.0.0.1:{port}: ")),
+        "{stderr}"
+    );
+}
+
 fn a_background_descendant_holding_the_pipe_does_not_hold_teelog() {
     let dir = tempdir();
     let log = dir.path().join("x.jsonl");
@@ -314,6 +358,7 @@ crate::trials![
     a_closed_console_is_dropped_and_the_logs_get_everything,
     a_non_blocking_console_that_fills_up_is_waited_for_not_dropped,
     a_log_on_a_filesystem_that_fills_up_is_reported_and_the_rest_goes_on[ROOT],
+    a_spool_on_a_filesystem_that_fills_up_is_reported_and_the_rest_goes_on[ROOT],
     a_background_descendant_holding_the_pipe_does_not_hold_teelog,
     eight_teelogs_appending_to_one_log_never_cut_or_mix_records,
     runs_starting_while_another_writes_a_long_record_add_no_empty_line,

@@ -44,7 +44,7 @@ found.";
 #[command(
     name = "teelog",
     version,
-    override_usage = "teelog [OPTIONS] -- COMMAND [ARG]...\n       teelog --preset PRESET [OPTIONS] [-- ARG...]\n       teelog --list-presets\n       teelog replay [OPTIONS] FILE\n       teelog ship [OPTIONS] SPOOL\n       teelog completions SHELL",
+    override_usage = "teelog [OPTIONS] -- COMMAND [ARG]...\n       teelog --preset PRESET [OPTIONS] [-- ARG...]\n       teelog --list-presets\n       teelog replay [OPTIONS] FILE\n       teelog ship [OPTIONS] SPOOL|DIR\n       teelog completions SHELL",
     after_help = EXAMPLES,
     max_term_width = 100,
     args_conflicts_with_subcommands = true,
@@ -238,9 +238,10 @@ pub enum Action {
     Replay(ReplayArgs),
 
     /// Send what a spool holds that its collector has not acknowledged (the spool a run named
-    /// when it ended), then remove it; exit 0 when all is acknowledged, 1 when it cannot be
+    /// when it ended), then remove it; or every spool in a directory that no running teelog
+    /// is shipping. Exit 0 when all is acknowledged, 1 when some is not
     #[command(
-        after_help = "Examples:\n  teelog ship ~/.local/state/teelog/0193...relp-logs-2514.spool\n  teelog ship --follow /var/spool/teelog/X.spool   keep a growing spool shipped"
+        after_help = "Examples:\n  teelog ship ~/.local/state/teelog/0193...relp-logs-2514.spool\n  teelog ship ~/.local/state/teelog          every spool left there\n  teelog ship --follow /var/spool/teelog     as a service: ship what runs leave, as they leave it"
     )]
     Ship(ShipArgs),
 
@@ -260,15 +261,16 @@ pub enum Action {
 /// `teelog ship`'s arguments.
 #[derive(Debug, Args)]
 pub struct ShipArgs {
-    /// The spool
-    #[arg(value_name = "SPOOL", value_hint = clap::ValueHint::FilePath)]
+    /// The spool, or a directory of spools
+    #[arg(value_name = "SPOOL|DIR", value_hint = clap::ValueHint::AnyPath)]
     pub spool: PathBuf,
 
     /// Give up when SECS pass without an acknowledgement. At most 86400
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
     pub ship_timeout: Duration,
 
-    /// Never give up, and keep shipping what is appended to the spool (for a service)
+    /// Never give up: keep a spool shipped as it grows, or look in the directory again every 2 s
+    /// for spools that runs have left (for a service)
     #[arg(long)]
     pub follow: bool,
 }

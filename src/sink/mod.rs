@@ -189,6 +189,7 @@ impl Sink {
         })?;
         let (path, file) = spooled.spool();
         opening.created(path, file);
+        let name = format!("the spool {} of {}", quote(path), target.name);
         Ok(Sink {
             formatter: Box::new(SyslogFormatter::shipped(
                 ctx,
@@ -200,7 +201,7 @@ impl Sink {
                 failed: false,
                 to: Some(Kind::Spooled(spooled)),
                 log: None,
-                name: format!("the spool of {}", target.name),
+                name,
                 console: false,
                 shared: None,
                 spliceable: false,

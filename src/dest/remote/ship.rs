@@ -69,7 +69,12 @@ impl Shipping {
         Ok(match target.security {
             Security::Clear => None,
             Security::Tls => Some(TlsSettings {
-                files: self.tls.clone(),
+                // Absolute, for a `teelog ship` started elsewhere.
+                files: TlsFiles {
+                    ca: self.tls.ca.as_deref().map(absolute),
+                    cert: self.tls.cert.as_deref().map(absolute),
+                    key: self.tls.key.as_deref().map(absolute),
+                },
                 name: self
                     .tls_name
                     .clone()
@@ -362,7 +367,7 @@ impl Spooled {
                 }
             })
             .collect();
-        let dir = &shipping.spool_dir;
+        let dir = &absolute(&shipping.spool_dir);
         let writer = SpoolWriter::create(dir, &stem, &shipment)
             .map_err(|e| SetupError::Spool(dir.join(format!("{stem}.spool")), e))?;
         Spooled::start(writer, peer, shipping.timeout).map_err(SetupError::Usage)
@@ -430,22 +435,36 @@ impl Spooled {
     }
 }
 
+/// Why `teelog ship` did not send a spool: each a line to show.
+#[derive(Debug)]
+pub enum Unshipped {
+    /// Not a spool, or unreadable.
+    NotSpool(String),
+    /// A running teelog holds it.
+    Busy(String),
+    /// The collector did not take it all, or the TLS settings do not load.
+    Failed(String),
+}
+
 /// `teelog ship SPOOL`: sends what the spool holds beyond its cursor; removes it once all is
-/// acknowledged. Gives up (Err, one line) after `timeout` without an acknowledgement, or at a
-/// refusal; with `follow`, never gives up and keeps shipping what is appended.
+/// acknowledged, and returns how many were. Gives up after `timeout` without an
+/// acknowledgement, or at a refusal; with `follow`, never gives up and keeps shipping what is
+/// appended.
 pub fn ship(
     path: &Path,
     peer: impl FnOnce(&Spool) -> Result<Peer, String>,
     timeout: Duration,
     follow: bool,
-) -> Result<u64, String> {
-    let spool = Spool::open(path)?;
+) -> Result<u64, Unshipped> {
+    let spool = Spool::open(path).map_err(Unshipped::NotSpool)?;
     let name = quote(path);
     if spool.file().try_lock().is_err() {
-        return Err(format!("{name}: a running teelog is shipping it"));
+        return Err(Unshipped::Busy(format!(
+            "{name}: a running teelog is shipping it"
+        )));
     }
-    let (left, tail) =
-        count_from(spool.file(), spool.cursor.offset).map_err(|e| format!("{name}: {e}"))?;
+    let (left, tail) = count_from(spool.file(), spool.cursor.offset)
+        .map_err(|e| Unshipped::NotSpool(format!("{name}: {e}")))?;
     if let Some(at) = tail.filter(|_| !follow) {
         report(format_args!(
             "warning: {name}: the bytes from {at} on are not whole messages (a run cut short?); \
@@ -453,16 +472,16 @@ pub fn ship(
         ));
     }
     if left == 0 && !follow {
-        std::fs::remove_file(path).map_err(|e| format!("{name}: {e}"))?;
+        std::fs::remove_file(path).map_err(|e| Unshipped::Failed(format!("{name}: {e}")))?;
         return Ok(0);
     }
-    let peer = peer(&spool)?;
+    let peer = peer(&spool).map_err(Unshipped::Failed)?;
     let target = spool.shipment.target.clone();
     let acked_before = spool.cursor.acked;
     let mode = if follow { Mode::Follow } else { Mode::Finish };
     let shared = Arc::new(Shared::new(acked_before, !follow));
     let thread = spawn(spool, peer, shared.clone(), mode, Voice::Quiet)
-        .map_err(|e| format!("{name}: {e}"))?;
+        .map_err(|e| Unshipped::Failed(format!("{name}: {e}")))?;
     let mut acked = acked_before;
     let mut heard = Instant::now();
     loop {
@@ -475,30 +494,37 @@ pub fn ship(
         match phase {
             Phase::Done => {
                 let _ = thread.join();
-                std::fs::remove_file(path).map_err(|e| format!("{name}: {e}"))?;
+                std::fs::remove_file(path)
+                    .map_err(|e| Unshipped::Failed(format!("{name}: {e}")))?;
                 return Ok(acked - acked_before);
             }
             Phase::Stopped(why) => {
-                return Err(format!(
+                return Err(Unshipped::Failed(format!(
                     "{target}: {why}; {} messages left in {}",
                     left - (acked - acked_before),
                     shell_path(path)
-                ));
+                )));
             }
             Phase::Shipping if !follow && heard.elapsed() >= timeout => {
                 shared.abandoned.store(true, Ordering::Relaxed);
                 let why = shared.trouble.lock().unwrap().take();
                 let why = why.unwrap_or_else(|| "no acknowledgement".into());
-                return Err(format!(
+                return Err(Unshipped::Failed(format!(
                     "{target}: {why}; gave up after {} s; {} messages left in {}",
                     timeout.as_secs_f64(),
                     left - (acked - acked_before),
                     shell_path(path)
-                ));
+                )));
             }
             Phase::Shipping => {}
         }
     }
+}
+
+/// `path` made absolute (from the current directory), as it is (the error comes when it is
+/// read) if that fails.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
 }
 
 /// A path as a shell takes it, to copy into a command line.
