@@ -68,6 +68,33 @@ pub mod needs {
         what: "rsyslogd",
         check: || succeeds(&["rsyslogd", "-v"]),
     };
+    /// Whether rsyslog has the module `file` (`imrelp.so`) where Debian, Fedora or Arch put it.
+    fn rsyslog_module(file: &str) -> bool {
+        let dirs = std::fs::read_dir("/usr/lib")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|arch| arch.path().join("rsyslog"))
+            .chain(["/usr/lib/rsyslog", "/usr/lib64/rsyslog"].map(Into::into));
+        dirs.into_iter().any(|dir| dir.join(file).exists())
+    }
+    /// `-o relp=` (tests/shipping.rs): imrelp, which rsyslog-relp installs.
+    pub const RSYSLOG_RELP: Need = Need {
+        name: "rsyslog-relp",
+        what: "rsyslog's imrelp (rsyslog-relp)",
+        check: || rsyslog_module("imrelp.so"),
+    };
+    /// `-o syslog=tls:` (tests/shipping_tls.rs): imtcp's openssl driver, from rsyslog-openssl.
+    pub const RSYSLOG_TLS: Need = Need {
+        name: "rsyslog-openssl",
+        what: "rsyslog's openssl stream driver (rsyslog-openssl)",
+        check: || rsyslog_module("lmnsd_ossl.so"),
+    };
+    pub const OPENSSL: Need = Need {
+        name: "openssl",
+        what: "the openssl command line (openssl)",
+        check: || succeeds(&["openssl", "version"]),
+    };
     pub const JQ: Need = Need {
         name: "jq",
         what: "jq",

@@ -2,6 +2,8 @@
 //! is `harness` (libtest-mimic): each module ends with `trials![...]`, which lists its tests and
 //! what each needs from the machine, so that a missing program shows as an ignored test.
 
+mod certs;
+mod collector;
 mod command_line;
 mod completions;
 mod delivery;
@@ -21,10 +23,14 @@ mod nothing_lost;
 mod package;
 mod presets;
 mod prompts;
+mod received;
 mod recording;
 mod replay;
 mod rotation;
 mod secrets;
+mod shipped;
+mod shipping;
+mod shipping_tls;
 mod signals;
 mod splice;
 mod tcp_syslog;
@@ -34,6 +40,7 @@ mod volume;
 
 fn main() {
     let tests = [
+        collector::trials(),
         command_line::trials(),
         completions::trials(),
         delivery::trials(),
@@ -52,10 +59,14 @@ fn main() {
         package::trials(),
         presets::trials(),
         prompts::trials(),
+        received::trials(),
         recording::trials(),
         replay::trials(),
         rotation::trials(),
         secrets::trials(),
+        shipped::trials(),
+        shipping::trials(),
+        shipping_tls::trials(),
         signals::trials(),
         splice::trials(),
         tcp_syslog::trials(),

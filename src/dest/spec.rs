@@ -26,7 +26,8 @@ impl SyslogTarget {
             )
         };
         let (kind, rest) = text.split_once(':').ok_or_else(bad)?;
-        let host_port = |rest: &str| host_port(rest).ok_or_else(bad);
+        let host_port =
+            |rest: &str| host_port(rest).map_err(|why| format!("syslog target '{text}': {why}"));
         match kind {
             "unix" if !rest.is_empty() => Ok(SyslogTarget::Unix(rest.into())),
             "udp" => host_port(rest).map(SyslogTarget::Udp),
@@ -69,8 +70,7 @@ impl RelpTarget {
             Some(rest) => (Security::Tls, rest),
             None => (Security::Clear, text),
         };
-        let addr = host_port(rest)
-            .ok_or_else(|| format!("relp target '{text}' is not HOST:PORT or tls:HOST:PORT"))?;
+        let addr = host_port(rest).map_err(|why| format!("relp target '{text}': {why}"))?;
         Ok(RelpTarget { addr, security })
     }
 
@@ -83,11 +83,19 @@ impl RelpTarget {
     }
 }
 
-/// `HOST:PORT` with a host and a port from 1 to 65535 (`[::1]:PORT` for an IPv6 literal).
-fn host_port(text: &str) -> Option<String> {
-    let (host, port) = text.rsplit_once(':')?;
-    let port_ok = port.parse::<u16>().is_ok_and(|p| p > 0);
-    (!host.is_empty() && port_ok).then(|| text.to_owned())
+/// `HOST:PORT` with a host and a port from 1 to 65535 (`[::1]:PORT` for an IPv6 literal); Err
+/// says what is missing or wrong.
+fn host_port(text: &str) -> Result<String, &'static str> {
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err("not HOST:PORT (no port)");
+    };
+    if host.is_empty() {
+        return Err("not HOST:PORT (no host)");
+    }
+    if !port.parse::<u16>().is_ok_and(|p| p > 0) {
+        return Err("the port must be a number from 1 to 65535");
+    }
+    Ok(text.to_owned())
 }
 
 /// The host part of `HOST:PORT` (brackets of an IPv6 literal removed): the name a TLS
