@@ -115,7 +115,8 @@ impl SyslogFormatter {
 
 impl SyslogMessages {
     /// Writes one message (several when `text` is longer than the transport takes; each piece
-    /// carries the same `seq`, the one jsonl gives the line's record).
+    /// carries the same `seq`, the one jsonl gives the line's record, and its number in
+    /// `piece`).
     fn write(
         &mut self,
         severity: u8,
@@ -138,23 +139,28 @@ impl SyslogMessages {
         mut text: &[u8],
         out: &mut Out,
     ) {
+        let mut label = Label {
+            seq,
+            piece: (text.len() > self.max_text).then_some(1),
+        };
         loop {
             let piece = if text.len() > self.max_text {
                 cut_point(text, self.max_text)
             } else {
                 text.len()
             };
-            self.one(seq, severity, stream, time, &text[..piece], out);
+            self.one(label, severity, stream, time, &text[..piece], out);
             text = &text[piece..];
             if text.is_empty() {
                 return;
             }
+            label.piece = label.piece.map(|n| n + 1);
         }
     }
 
     fn one(
         &mut self,
-        seq: u64,
+        label: Label,
         severity: u8,
         stream: Option<Stream>,
         time: std::time::SystemTime,
@@ -179,8 +185,11 @@ impl SyslogMessages {
                     "<{pri}>1 {stamp} {} {} {pid} - [{SD_ID} session=\"{}\" seq=\"",
                     self.host, self.app, self.session
                 );
-                m.extend_from_slice(itoa::Buffer::new().format(seq).as_bytes());
+                m.extend_from_slice(itoa::Buffer::new().format(label.seq).as_bytes());
                 m.push(b'"');
+                if let Some(piece) = label.piece {
+                    let _ = write!(m, " piece=\"{piece}\"");
+                }
                 if let Some(stream) = stream {
                     let _ = write!(m, " stream=\"{}\"", stream.name());
                 }
@@ -244,6 +253,15 @@ impl SyslogMessages {
             );
         }
     }
+}
+
+/// What tells a message from the others of its run: the `seq` of its line, and for a line sent
+/// in several messages, which piece of it (from 1), so that a collector dropping duplicates by
+/// session, seq and piece drops no piece.
+#[derive(Clone, Copy, Debug)]
+struct Label {
+    seq: u64,
+    piece: Option<usize>,
 }
 
 /// info for stdout and stdin, err for stderr.
@@ -329,7 +347,13 @@ mod tests {
     use crate::format::Formatter;
 
     fn messages(wire: Wire, steps: impl Fn(&mut SyslogFormatter, &mut Out)) -> Vec<String> {
-        let mut f = SyslogFormatter::new(&ctx(), wire, 1);
+        written(SyslogFormatter::new(&ctx(), wire, 1), steps)
+    }
+
+    fn written(
+        mut f: SyslogFormatter,
+        steps: impl Fn(&mut SyslogFormatter, &mut Out),
+    ) -> Vec<String> {
         let mut out = Out::default();
         f.start(&start(), &mut out);
         steps(&mut f, &mut out);
@@ -387,11 +411,54 @@ mod tests {
         assert!(pieces.len() >= 3, "{}", pieces.len());
         assert!(pieces.iter().all(|p| p.len() <= Wire::Udp.max_text()));
         assert_eq!(pieces.concat().as_bytes(), &long[..]);
-        // Every piece carries the line's seq (jsonl's: the line is its second record), and the
-        // exit message the next one.
-        for msg in &m[1..m.len() - 1] {
-            assert!(msg.contains(" seq=\"2\" "), "{msg}");
+        // Every piece carries the line's seq (jsonl's: the line is its second record) and its
+        // number, and the exit message the next seq.
+        for (i, msg) in m[1..m.len() - 1].iter().enumerate() {
+            let label = format!(" seq=\"2\" piece=\"{}\" ", i + 1);
+            assert!(msg.contains(&label), "{msg}");
         }
         assert!(m[m.len() - 1].contains(" seq=\"3\"]"), "{}", m[m.len() - 1]);
+    }
+
+    #[test]
+    fn a_shipped_long_line_is_one_message_and_the_next_seq_is_jsonls() {
+        use crate::format::lines::MAX_LINE;
+        // 100 KB arriving in three reads: jsonl makes it two records (64 KiB, the rest).
+        let line: &'static [u8] = Box::leak([vec![b'x'; 100_000], b"\n".to_vec()].concat().into());
+        let m = written(SyslogFormatter::shipped(&ctx(), 1, 128 * 1024), |f, out| {
+            for part in [
+                &line[..30_000],
+                &line[30_000..MAX_LINE + 10],
+                &line[MAX_LINE + 10..],
+            ] {
+                f.chunk(&chunk(Stdout, 1, part), out);
+            }
+            f.chunk(&chunk(Stdout, 2, b"next\n"), out);
+        });
+        assert_eq!(m.len(), 4, "start, the long line, next, exit");
+        let (head, text) = m[1].split_once("\"] ").unwrap();
+        assert_eq!(text.len(), 100_000);
+        assert!(head.ends_with(" seq=\"2\" stream=\"stdout"), "{head}");
+        assert!(
+            m[2].contains(" seq=\"4\" ") && m[2].ends_with("] next"),
+            "{}",
+            m[2]
+        );
+        // Longer than a message: pieces of at most --max-message, numbered.
+        let m = written(SyslogFormatter::shipped(&ctx(), 1, 4096), |f, out| {
+            f.chunk(&chunk(Stdout, 1, line), out)
+        });
+        assert!(m[1..m.len() - 1].iter().all(|msg| msg.len() <= 4096));
+        // jsonl's two records (seq 2 and 3), each in pieces numbered from 1.
+        for seq in [2, 3] {
+            let of_seq: Vec<&String> = m
+                .iter()
+                .filter(|msg| msg.contains(&format!(" seq=\"{seq}\" ")))
+                .collect();
+            assert!(of_seq.len() > 1);
+            for (i, msg) in of_seq.iter().enumerate() {
+                assert!(msg.contains(&format!(" piece=\"{}\" ", i + 1)), "{msg}");
+            }
+        }
     }
 }
