@@ -2,7 +2,30 @@
 //! behaviour. Logs, formatters and replay name signals; the runner (`runner::relay`) catches,
 //! relays and dies of them.
 
+use std::sync::atomic::{AtomicI32, Ordering};
+
 use nix::libc;
+
+/// A signal that asked teelog to stop once the command had ended (see [`stop_asked`]); 0 until
+/// one came.
+static STOP_ASKED: AtomicI32 = AtomicI32::new(0);
+
+/// Notes `signal`, which reached teelog after the command had ended, if it asks a program to
+/// stop (SIGINT, SIGTERM, SIGHUP, SIGQUIT): what teelog still waits for then (a collector's last
+/// acknowledgements) is not waited for.
+pub fn note_after_exit(signal: i32) {
+    if matches!(
+        signal,
+        libc::SIGINT | libc::SIGTERM | libc::SIGHUP | libc::SIGQUIT
+    ) {
+        STOP_ASKED.store(signal, Ordering::Relaxed);
+    }
+}
+
+/// The signal that asked teelog to stop after the command ended, if one did.
+pub fn stop_asked() -> Option<i32> {
+    Some(STOP_ASKED.load(Ordering::Relaxed)).filter(|&s| s != 0)
+}
 
 /// The signal's name as bash's `kill -l` gives it: `SIGTERM` for 15, `SIGRTMIN+3`, `SIGRTMAX-1`;
 /// `SIG32` for a number with no name.

@@ -204,7 +204,54 @@ fn relp_keeps_what_a_server_gone_for_good_did_not_acknowledge_for_teelog_ship() 
     assert_eq!(ended.spools(), Vec::<std::path::PathBuf>::new());
 }
 
+fn a_signal_during_the_wait_for_the_last_acknowledgements_ends_it() {
+    // Nothing listens on the port: the messages wait, and teelog would wait --ship-timeout.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempdir();
+    let log = dir.path().join("run.jsonl");
+    let mut child = teelog()
+        .args(["-q", "--ship-timeout", "60", "--spool-dir"])
+        .arg(dir.path().join("spool"))
+        .arg("-o")
+        .arg(format!("relp=127.0.0.1:{port}"))
+        .arg("-o")
+        .arg(format!("jsonl={}", log.display()))
+        .args(["--", "sh", "-c", "echo one; exit 4"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The command has ended once its exit record is in the log.
+    let deadline = Instant::now() + PATIENCE;
+    while !String::from_utf8_lossy(&read_or_empty(&log)).contains("\"exit\"") {
+        assert!(Instant::now() < deadline, "the command did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, Signal::SIGINT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "the command's status");
+    let stderr = text(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("not acknowledged"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        line.contains("3 messages not acknowledged (the wait ended at SIGINT); kept in "),
+        "{line}"
+    );
+}
+
+/// The file's bytes, or none while it is not there.
+fn read_or_empty(path: &std::path::Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_default()
+}
+
 crate::trials![
+    a_signal_during_the_wait_for_the_last_acknowledgements_ends_it,
     relp_delivers_every_line_to_a_server_that_is_up[RSYSLOG, RSYSLOG_RELP],
     relp_delivers_every_line_to_a_server_that_starts_late[RSYSLOG, RSYSLOG_RELP],
     relp_delivers_every_line_across_a_server_killed_at_half_and_restarted[RSYSLOG, RSYSLOG_RELP],

@@ -164,6 +164,7 @@ impl Catcher {
             let mut last: Option<(i32, i32, Instant)> = None;
             for origin in self.signals.forever() {
                 if reaped.load(Ordering::Acquire) {
+                    crate::signal::note_after_exit(origin.signal);
                     continue;
                 }
                 if origin.signal == libc::SIGWINCH

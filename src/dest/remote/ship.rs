@@ -411,7 +411,19 @@ impl Spooled {
     pub fn finish(&mut self) -> u64 {
         self.shared.ending.store(true, Ordering::Relaxed);
         self.thread.thread().unpark();
-        let phase = self.shared.wait(Instant::now() + self.timeout);
+        // A Ctrl-C or a kill meanwhile ends the wait (checked every 100 ms).
+        let until = Instant::now() + self.timeout;
+        let mut phase = Phase::Shipping;
+        let mut stop = None;
+        while phase == Phase::Shipping && Instant::now() < until {
+            stop = crate::signal::stop_asked();
+            if stop.is_some() {
+                break;
+            }
+            phase = self
+                .shared
+                .wait(until.min(Instant::now() + Duration::from_millis(100)));
+        }
         self.shared.abandoned.store(true, Ordering::Relaxed);
         self.thread.thread().unpark();
         let left = self
@@ -423,9 +435,12 @@ impl Spooled {
             return 0;
         }
         let path = shell_path(&self.writer.path);
+        let stopped = stop.map_or_else(String::new, |s| {
+            format!(" (the wait ended at {})", crate::signal::name(s))
+        });
         report(format_args!(
-            "{}: {left} message{} not acknowledged; kept in {path}; send them with: teelog ship \
-             {path}",
+            "{}: {left} message{} not acknowledged{stopped}; kept in {path}; send them with: \
+             teelog ship {path}",
             self.name,
             if left == 1 { "" } else { "s" }
         ));
