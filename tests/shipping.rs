@@ -213,7 +213,7 @@ fn a_signal_during_the_wait_for_the_last_acknowledgements_ends_it() {
         .port();
     let dir = tempdir();
     let log = dir.path().join("run.jsonl");
-    let mut child = teelog()
+    let child = teelog()
         .args(["-q", "--ship-timeout", "60", "--spool-dir"])
         .arg(dir.path().join("spool"))
         .arg("-o")
