@@ -245,6 +245,35 @@ fn a_signal_during_the_wait_for_the_last_acknowledgements_ends_it() {
     );
 }
 
+fn relp_opens_a_new_session_before_the_transaction_numbers_run_out() {
+    // librelp refuses a tenth digit, so a session must end before 999,999,999; the tests make
+    // teelog renew every 100 transactions to see it happen against the real imrelp.
+    let mut rsyslog = Rsyslog::up(Input::Relp);
+    let dir = tempdir();
+    let log = dir.path().join("run.jsonl");
+    let out = run(
+        teelog()
+            .env("TEELOG_RELP_LAST_TXNR", "100")
+            .args(["-q", "--ship-timeout", "60", "--spool-dir"])
+            .arg(dir.path().join("spool"))
+            .arg("-o")
+            .arg(rsyslog.target())
+            .arg("-o")
+            .arg(format!("jsonl={}", log.display()))
+            .args(["--", "seq", "1", "2000"]),
+        0,
+    );
+    assert_eq!(text(&out.stderr), "", "no trouble, nothing left");
+    let records = records(&read(&log));
+    rsyslog.wait_for(records.len(), PATIENCE);
+    let doubles = check_arrived(rsyslog.messages(), &records);
+    assert_eq!(doubles, 0, "a renewed session sends nothing twice");
+    assert!(
+        rebuild(&records, "stdout") == joined(&numbered(2000)),
+        "stdout arrived otherwise"
+    );
+}
+
 /// The file's bytes, or none while it is not there.
 fn read_or_empty(path: &std::path::Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_default()
@@ -252,6 +281,7 @@ fn read_or_empty(path: &std::path::Path) -> Vec<u8> {
 
 crate::trials![
     a_signal_during_the_wait_for_the_last_acknowledgements_ends_it,
+    relp_opens_a_new_session_before_the_transaction_numbers_run_out[RSYSLOG, RSYSLOG_RELP],
     relp_delivers_every_line_to_a_server_that_is_up[RSYSLOG, RSYSLOG_RELP],
     relp_delivers_every_line_to_a_server_that_starts_late[RSYSLOG, RSYSLOG_RELP],
     relp_delivers_every_line_across_a_server_killed_at_half_and_restarted[RSYSLOG, RSYSLOG_RELP],

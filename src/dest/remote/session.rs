@@ -87,6 +87,9 @@ pub struct Session {
     replies: Replies,
     /// The next transaction number (RELP).
     txnr: u64,
+    /// The last one a session uses before a new one is opened: [`relp::LAST_TXNR`], or for the
+    /// tests, which cannot send a billion messages, `$TEELOG_RELP_LAST_TXNR`.
+    last_txnr: u64,
     /// Frames sent and not acknowledged: transaction number, where the record ends in the spool.
     inflight: VecDeque<(u64, u64)>,
     heard: Instant,
@@ -111,6 +114,11 @@ impl Session {
             framing: peer.framing,
             replies: Replies::default(),
             txnr: 1,
+            last_txnr: std::env::var("TEELOG_RELP_LAST_TXNR")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|&n| (3..=relp::LAST_TXNR).contains(&n))
+                .unwrap_or(relp::LAST_TXNR),
             inflight: VecDeque::new(),
             heard: Instant::now(),
             buf: Vec::with_capacity(BATCH + 1024),
@@ -224,7 +232,7 @@ impl Session {
                 }
                 continue;
             }
-            if self.txnr >= relp::LAST_TXNR {
+            if self.txnr >= self.last_txnr {
                 self.close();
                 return Ok(Ended::Renew);
             }
@@ -248,7 +256,7 @@ impl Session {
         let mut n = 0;
         loop {
             let window_full = self.framing == Framing::Relp
-                && (self.inflight.len() >= relp::WINDOW || self.txnr >= relp::LAST_TXNR);
+                && (self.inflight.len() >= relp::WINDOW || self.txnr >= self.last_txnr);
             if window_full {
                 return Ok((n, Blocked::Window));
             }
