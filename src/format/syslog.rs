@@ -67,8 +67,11 @@ pub struct SyslogMessages {
     /// jsonl's `seq`: one per line (or 64 KiB piece of one), shared by the messages it is split
     /// into for the transport.
     seq: Seq,
-    /// One message before its framing.
+    /// One message before its framing (on a local socket).
     message: Vec<u8>,
+    /// What follows the timestamp in every RFC 5424 message of the run, up to the seq's digits.
+    head: Vec<u8>,
+    stamp: Stamp,
     /// With `max_text` over [`MAX_LINE`]: the pieces of a long line gathered into one message.
     long: Option<LongLine>,
 }
@@ -108,6 +111,8 @@ impl SyslogFormatter {
             pid: None,
             seq: Seq::after(0),
             message: Vec::new(),
+            head: Vec::new(),
+            stamp: Stamp::default(),
             long: None,
         })
     }
@@ -169,35 +174,40 @@ impl SyslogMessages {
     ) {
         use std::io::Write;
         let pri = self.facility * 8 + severity;
-        let m = &mut self.message;
-        m.clear();
-        let pid = self.pid.map_or_else(|| "-".to_owned(), |p| p.to_string());
         match self.wire {
             Wire::Local => {
+                let m = &mut self.message;
+                m.clear();
+                let pid = self.pid.map_or_else(|| "-".to_owned(), |p| p.to_string());
                 let stamp = DateTime::<Local>::from(time).format("%b %e %H:%M:%S");
                 let _ = write!(m, "<{pri}>{stamp} {}[{pid}]: ", self.app);
+                out.extend_from_slice(m);
             }
+            // Written straight into `out`, from parts made once per run (the header after the
+            // time) or once per timestamp: formatting them for every line cost more than all
+            // the rest of a message.
             Wire::Udp | Wire::Tcp => {
-                let stamp =
-                    DateTime::<Utc>::from(time).to_rfc3339_opts(SecondsFormat::Micros, true);
-                let _ = write!(
-                    m,
-                    "<{pri}>1 {stamp} {} {} {pid} - [{SD_ID} session=\"{}\" seq=\"",
-                    self.host, self.app, self.session
-                );
-                m.extend_from_slice(itoa::Buffer::new().format(label.seq).as_bytes());
-                m.push(b'"');
+                out.push(b'<');
+                out.extend_from_slice(itoa::Buffer::new().format(pri).as_bytes());
+                out.extend_from_slice(b">1 ");
+                out.extend_from_slice(self.stamp.of(time));
+                out.extend_from_slice(&self.head);
+                out.extend_from_slice(itoa::Buffer::new().format(label.seq).as_bytes());
+                out.push(b'"');
                 if let Some(piece) = label.piece {
-                    let _ = write!(m, " piece=\"{piece}\"");
+                    out.extend_from_slice(b" piece=\"");
+                    out.extend_from_slice(itoa::Buffer::new().format(piece).as_bytes());
+                    out.push(b'"');
                 }
-                if let Some(stream) = stream {
-                    let _ = write!(m, " stream=\"{}\"", stream.name());
-                }
-                m.extend_from_slice(b"] ");
+                out.extend_from_slice(match stream {
+                    Some(Stream::Stdout) => b" stream=\"stdout\"] ",
+                    Some(Stream::Stderr) => b" stream=\"stderr\"] ",
+                    Some(Stream::Stdin) => b" stream=\"stdin\"] ",
+                    None => b"] ",
+                });
             }
         }
-        m.extend_from_slice(text);
-        out.extend_from_slice(m);
+        out.extend_from_slice(text);
         out.end_record();
     }
 
@@ -255,6 +265,25 @@ impl SyslogMessages {
     }
 }
 
+/// The RFC 3339 timestamp of the last time asked for (the lines of one read share theirs).
+#[derive(Debug, Default)]
+struct Stamp {
+    time: Option<std::time::SystemTime>,
+    text: Vec<u8>,
+}
+
+impl Stamp {
+    fn of(&mut self, time: std::time::SystemTime) -> &[u8] {
+        if self.time != Some(time) {
+            self.time = Some(time);
+            self.text = DateTime::<Utc>::from(time)
+                .to_rfc3339_opts(SecondsFormat::Micros, true)
+                .into_bytes();
+        }
+        &self.text
+    }
+}
+
 /// What tells a message from the others of its run: the `seq` of its line, and for a line sent
 /// in several messages, which piece of it (from 1), so that a collector dropping duplicates by
 /// session, seq and piece drops no piece.
@@ -291,6 +320,12 @@ impl LineRecords for SyslogMessages {
         m.host = header_field(&ev.host, 255);
         m.session = ev.session.clone();
         m.pid = ev.pid;
+        let pid = m.pid.map_or_else(|| "-".to_owned(), |p| p.to_string());
+        m.head = format!(
+            " {} {} {pid} - [{SD_ID} session=\"{}\" seq=\"",
+            m.host, m.app, m.session
+        )
+        .into_bytes();
         let text = format!("start: {}", Format::command_line(&ev.command));
         m.write(5, None, ev.time, text.as_bytes(), out);
     }

@@ -52,8 +52,12 @@ pub fn push_head(out: &mut Vec<u8>, txnr: u64, command: &str) {
 /// What the server said.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reply {
-    /// `TXNR rsp DATALEN DATA`: the answer to transaction `txnr`.
-    Rsp { txnr: u64, data: Vec<u8> },
+    /// `TXNR rsp DATALEN DATA`: the answer to transaction `txnr` (the usual `200 OK` not
+    /// copied: one per message).
+    Rsp {
+        txnr: u64,
+        data: std::borrow::Cow<'static, [u8]>,
+    },
     /// `0 serverclose 0`: the server is ending the session.
     ServerClose,
 }
@@ -96,20 +100,25 @@ impl std::fmt::Display for FramingError {
 #[derive(Debug, Default)]
 pub struct Replies {
     buf: Vec<u8>,
+    /// `buf[start..]` is not taken yet.
+    start: usize,
 }
 
 impl Replies {
     /// Takes bytes read from the connection.
     pub fn feed(&mut self, bytes: &[u8]) {
+        // What was taken goes once per read, not once per frame.
+        self.buf.drain(..self.start);
+        self.start = 0;
         self.buf.extend_from_slice(bytes);
     }
 
     /// The next whole frame, `None` while it has not all arrived.
     pub fn take(&mut self) -> Result<Option<Reply>, FramingError> {
-        let Some((reply, used)) = parse(&self.buf)? else {
+        let Some((reply, used)) = parse(&self.buf[self.start..])? else {
             return Ok(None);
         };
-        self.buf.drain(..used);
+        self.start += used;
         Ok(Some(reply))
     }
 }
@@ -158,7 +167,10 @@ fn parse(buf: &[u8]) -> Result<Option<(Reply, usize)>, FramingError> {
     let reply = match command {
         b"rsp" => Reply::Rsp {
             txnr,
-            data: buf[data_at..end].to_vec(),
+            data: match &buf[data_at..end] {
+                b"200 OK" => std::borrow::Cow::Borrowed(b"200 OK"),
+                data => data.to_vec().into(),
+            },
         },
         b"serverclose" => Reply::ServerClose,
         other => {
@@ -270,7 +282,7 @@ mod tests {
             all[2],
             Ok(Reply::Rsp {
                 txnr: 3,
-                data: vec![]
+                data: vec![].into()
             })
         );
         assert_eq!(all[3], Ok(Reply::ServerClose));
@@ -324,7 +336,7 @@ mod tests {
         assert!(
             !Reply::Rsp {
                 txnr: 2,
-                data: b"2000 OK".to_vec()
+                data: b"2000 OK".to_vec().into()
             }
             .ok()
         );

@@ -94,6 +94,9 @@ pub struct Session {
     inflight: VecDeque<(u64, u64)>,
     heard: Instant,
     buf: Vec<u8>,
+    /// What a read takes from the connection (allocated once: zeroing it per read cost more
+    /// than the reading).
+    scratch: Vec<u8>,
     /// Records the previous sessions had sent unacknowledged and this one sends again.
     pub resent: u64,
 }
@@ -122,6 +125,7 @@ impl Session {
             inflight: VecDeque::new(),
             heard: Instant::now(),
             buf: Vec::with_capacity(BATCH + 1024),
+            scratch: vec![0; 16 * 1024],
             resent: resend,
         };
         match peer.framing {
@@ -315,11 +319,10 @@ impl Session {
         }
         self.stream
             .set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
-        let mut scratch = [0u8; 16 * 1024];
-        match self.stream.read(&mut scratch) {
+        match self.stream.read(&mut self.scratch) {
             Ok(0) => Err(io::Error::other(Closed)),
             Ok(n) => {
-                self.replies.feed(&scratch[..n]);
+                self.replies.feed(&self.scratch[..n]);
                 Ok(true)
             }
             Err(e)

@@ -251,10 +251,12 @@ impl Record<'_> {
 /// Reads a spool's records from an offset on, as they are appended.
 #[derive(Debug)]
 pub struct Records {
+    /// Read from the file: `buf[..end]`, allocated (and zeroed) once, grown for a long record.
     buf: Vec<u8>,
+    end: usize,
     /// The file offset of `buf[0]`.
     base: u64,
-    /// `buf[start..]` is not handed out yet.
+    /// `buf[start..end]` is not handed out yet.
     start: usize,
 }
 
@@ -268,6 +270,7 @@ impl Records {
     pub fn from(offset: u64) -> Records {
         Records {
             buf: Vec::new(),
+            end: 0,
             base: offset,
             start: 0,
         }
@@ -281,7 +284,7 @@ impl Records {
     /// The next whole record of `file`; `None` when none is whole yet (the end so far).
     pub fn next<'a>(&'a mut self, file: &File) -> io::Result<Result<Option<Record<'a>>, Damaged>> {
         loop {
-            match frame(&self.buf[self.start..]) {
+            match frame(&self.buf[self.start..self.end]) {
                 Frame::Whole(len) => {
                     let at = self.offset();
                     let bytes = &self.buf[self.start..self.start + len];
@@ -295,15 +298,17 @@ impl Records {
                 Frame::Bad => return Ok(Err(Damaged { at: self.offset() })),
                 Frame::Short(want) => {
                     if self.start > 0 {
-                        self.buf.drain(..self.start);
+                        self.buf.copy_within(self.start..self.end, 0);
+                        self.end -= self.start;
                         self.base += self.start as u64;
                         self.start = 0;
                     }
-                    let have = self.buf.len();
-                    let more = want.max(64 * 1024).saturating_sub(have).max(16 * 1024);
-                    self.buf.resize(have + more, 0);
-                    let n = read_at_most(file, &mut self.buf[have..], self.base + have as u64)?;
-                    self.buf.truncate(have + n);
+                    if self.buf.len() < want.max(256 * 1024) {
+                        self.buf.resize(want.max(256 * 1024), 0);
+                    }
+                    let at = self.base + self.end as u64;
+                    let n = read_at_most(file, &mut self.buf[self.end..], at)?;
+                    self.end += n;
                     if n == 0 {
                         return Ok(Ok(None));
                     }
