@@ -3,19 +3,31 @@
 Used by `python3 benches/compare.py --sections shipping`; kept apart from compare.py because it
 needs rsyslogd (imrelp, imtcp, the openssl driver) and openssl, and starts servers of its own.
 
-Two tables:
-- The command's wall time with a RELP collector that is SIGSTOPped (it accepted the connection and
-  then answers nothing), paired with the same run without any network destination, both writing
-  the same file log. The command's time runs from just before teelog is started to the moment the
-  command itself has written its last line (it stamps CLOCK_MONOTONIC into a file), so it leaves
-  out the --ship-timeout wait that comes after the command. Peak RSS is teelog's (VmHWM, sampled).
+Three tables:
+- The command's wall time with a RELP collector that is SIGSTOPped (its kernel took the
+  connection; it answers nothing), paired with the same run without any network destination,
+  both writing the same plain log on tmpfs, in alternating order. The command's time runs from
+  just before teelog is started to the moment the command itself has written its last line (it
+  stamps CLOCK_MONOTONIC into a file), so it leaves out the --ship-timeout wait that comes after
+  the command. The spool is on disk (as /var/spool/teelog is) in one row, on tmpfs in the other.
+  Peak RSS is teelog's (VmHWM, sampled). The server is let go on (SIGCONT) between runs and
+  stopped again before the next, so that its listen queue never fills.
 - Lines per second delivered end to end: from just before the sender is started until the
   collector's omfile output holds the last line (read as it grows), for teelog's relp=,
-  relp=tls: (client certificate), syslog=tcp: and util-linux `logger --tcp` reading the same
-  lines from stdin. The four run in turn, the order rotated each round; ratios are taken per round.
+  relp=tls: (client certificate, imrelp with tls.authmode="name"), syslog=tcp: and util-linux
+  `logger --tcp` reading the same lines from stdin. One rsyslogd takes them all, one input and one
+  output file each (a Direct main queue, omfile with `%rawmsg%`). The four run in turn, the order
+  rotated each round. Best-effort syslog=tcp: drops what the server does not take in time: its
+  rate counts the lines that arrived, until the last that did. Lines lost are those missing once
+  the sender has exited (a negative count would be duplicates).
+  rsyslogd's CPU (/proc/PID/stat) and the sender's with the producer's (getrusage of the
+  children) are per line, medians over the rounds: which side a rate is bound by.
+- The ratios the issue sets targets for, taken per round: median (min–max).
 """
 
+import ctypes
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -74,6 +86,12 @@ INPUT = {
 RULESET = 'ruleset(name="{name}") {{ action(type="omfile" file="{dir}/{name}.out" template="raw") }}'
 
 
+def die_with_parent():
+    """In the child: SIGKILL when the benchmark dies, however it dies (prctl PR_SET_PDEATHSIG),
+    so that no private rsyslogd is left behind, stopped or not."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, 9)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -98,7 +116,8 @@ class Rsyslogd:
             f.write("\n".join(conf) + "\n")
         self.stderr = open(os.path.join(dir, f"{label}.stderr"), "w")
         self.proc = subprocess.Popen(["rsyslogd", "-n", "-f", path, "-i", os.path.join(dir, f"{label}.pid")],
-                                     stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr)
+                                     stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr,
+                                     preexec_fn=die_with_parent)
         deadline = time.monotonic() + 10
         for port in self.ports.values():
             while not self.accepts(port):
@@ -158,6 +177,13 @@ class Output:
                 seen += whole.count(LINE_MARK)
                 if LAST_LINE in whole:
                     return grown, seen
+
+    def count(self):
+        """How many numbered lines the file holds since the run began (more than there were:
+        duplicates)."""
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            return f.read().count(LINE_MARK)
 
     def check(self, deadline, seen):
         if time.monotonic() > deadline:
@@ -272,38 +298,68 @@ def spread(ratios):
 
 
 SENDERS = ["teelog relp=", "teelog relp=tls:", "teelog syslog=tcp:", "logger --tcp"]
+# Which of the live server's inputs each sender uses.
+INPUT_OF = {"teelog relp=": "relp", "teelog relp=tls:": "relptls", "teelog syslog=tcp:": "tcp", "logger --tcp": "logger"}
 
 
-def delivery_run(bench, server, sender):
-    """One run of `sender` over all the lines: lines per second until the collector's file
-    holds the last one."""
-    name = {"teelog relp=": "relp", "teelog relp=tls:": "relptls", "teelog syslog=tcp:": "tcp",
-            "logger --tcp": "logger"}[sender]
+def cpu_s(pid):
+    """User + system CPU seconds of a running process (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_s():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def sender_cmd(bench, server, sender):
+    """The sender's processes, started: `logger` reading the producer, or teelog running it."""
+    name = INPUT_OF[sender]
     port = server.ports[name]
-    spool = os.path.join(bench.disk, "spool")
-    teelog = [bench.teelog, "-q", "--spool-dir", spool]
-    out = Output(server.output(name))
-    begun = time.monotonic()
     if sender == "logger --tcp":
         prod = subprocess.Popen(bench.producer(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
         tool = subprocess.Popen(["logger", "--tcp", "-n", "127.0.0.1", "-P", str(port)], stdin=prod.stdout)
         prod.stdout.close()
-        procs = [prod, tool]
-    else:
-        target = {"relp": f"relp=127.0.0.1:{port}", "relptls": f"relp=tls:127.0.0.1:{port}",
-                  "tcp": f"syslog=tcp:127.0.0.1:{port}"}[name]
-        flags = bench.tls_flags() if name == "relptls" else []
-        procs = [subprocess.Popen([*teelog, *flags, "-o", target, "--", *bench.producer()],
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)]
+        return [prod, tool]
+    target = {"relp": f"relp=127.0.0.1:{port}", "relptls": f"relp=tls:127.0.0.1:{port}",
+              "tcp": f"syslog=tcp:127.0.0.1:{port}"}[name]
+    flags = bench.tls_flags() if name == "relptls" else []
+    # --ship-timeout long enough for every line to be acknowledged before teelog exits: what is
+    # measured is delivery, not how much a --ship-timeout lets through.
+    cmd = [bench.teelog, "-q", "--spool-dir", os.path.join(bench.disk, "spool"), "--ship-timeout", "600",
+           *flags, "-o", target, "--", *bench.producer()]
+    errors = open(os.path.join(bench.shm, "sender.stderr"), "w+b")
+    tool = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors)
+    tool.stderr_file = errors
+    return [tool]
+
+
+def delivery_run(bench, server, sender):
+    """One run of `sender` over all the lines: (lines per second until the collector's file
+    holds the last one, lines that never arrived (negative: duplicates), rsyslogd's CPU s, the
+    sender's CPU s with the producer's)."""
+    out = Output(server.output(INPUT_OF[sender]))
+    server_cpu, own_cpu = cpu_s(server.proc.pid), children_cpu_s()
+    begun = time.monotonic()
+    procs = sender_cmd(bench, server, sender)
     last, arrived = out.wait_for(procs, begun + 300)
     for proc in procs:
-        errors = proc.communicate()[1] if proc.stderr else proc.wait() and b""
+        proc.wait()
+        errors = b""
+        if hasattr(proc, "stderr_file"):
+            proc.stderr_file.seek(0)
+            errors = proc.stderr_file.read()
+            proc.stderr_file.close()
         # Best-effort syslog=tcp: drops what the collector does not take in time, says how many
         # and exits 125: that is what it does, and the lines lost are counted here.
-        if proc.returncode != 0 and not (name == "tcp" and b"could not be delivered" in errors):
+        if proc.returncode != 0 and not (sender == "teelog syslog=tcp:" and b"could not be delivered" in errors):
             sys.exit(f"{sender}: {proc.args} exited {proc.returncode}: {errors.decode(errors='replace')}")
-    shutil.rmtree(spool, ignore_errors=True)
-    return arrived / (last - begun), LINES - arrived
+    time.sleep(0.1)  # rsyslogd's last writes
+    shutil.rmtree(os.path.join(bench.disk, "spool"), ignore_errors=True)
+    return (arrived / (last - begun), LINES - out.count(), cpu_s(server.proc.pid) - server_cpu,
+            children_cpu_s() - own_cpu)
 
 
 def delivery(bench):
@@ -325,9 +381,16 @@ def delivery(bench):
                   file=sys.stderr)
     finally:
         server.stop()
-    rates = [(s, f"{statistics.median(r[s][0] for r in rounds):,.0f}",
-              f"{min(r[s][0] for r in rounds):,.0f}–{max(r[s][0] for r in rounds):,.0f}",
-              f"{statistics.median(r[s][1] for r in rounds):,.0f} ({min(r[s][1] for r in rounds):,}–{max(r[s][1] for r in rounds):,})")
+
+    def column(sender, i):
+        return [r[sender][i] for r in rounds]
+
+    def per_line_us(sender, i):
+        return f"{statistics.median(column(sender, i)) / LINES * 1e6:.1f}"
+
+    rates = [(s, f"{statistics.median(column(s, 0)):,.0f}", f"{min(column(s, 0)):,.0f}–{max(column(s, 0)):,.0f}",
+              f"{statistics.median(column(s, 1)):,.0f} ({min(column(s, 1)):,}–{max(column(s, 1)):,})",
+              per_line_us(s, 2), per_line_us(s, 3))
              for s in SENDERS]
     relp, tls, tcp, logger = SENDERS
     ratios = [
@@ -347,7 +410,7 @@ def sections(teelog, pairs, dirs):
          stalled(bench)),
         *zip(
             [["delivered end to end, 200,000 80-byte lines", "lines/s: median", "min–max",
-              "lines lost: median (min–max)"],
+              "lines lost: median (min–max)", "rsyslogd CPU µs/line", "sender + producer CPU µs/line"],
              ["per round", "median (min–max)"]],
             delivery(bench),
         ),
