@@ -339,6 +339,7 @@ def main():
             print(table(["start-up", "median ms", "minus `timeout 10 true`, per round: median (quartiles) ms"], startup(dirs)))
             print()
         if "shipping" in sections:  # not run unless asked for: it needs rsyslogd and openssl
+            sys.dont_write_bytecode = True  # no benches/__pycache__ in the work tree
             import shipping
 
             for header, rows in shipping.sections(TEELOG, PAIRS, dirs):

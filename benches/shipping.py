@@ -21,7 +21,10 @@ Three tables:
   rate counts the lines that arrived, until the last that did. Lines lost are those missing once
   the sender has exited (a negative count would be duplicates).
   rsyslogd's CPU (/proc/PID/stat) and the sender's with the producer's (getrusage of the
-  children) are per line, medians over the rounds: which side a rate is bound by.
+  children) are per line, medians over the rounds: which side a rate is bound by. A fifth sender
+  is the reference for what a RELP client gets out of this imrelp: `logger --tcp` into a second
+  rsyslogd that relays with omrelp (librelp's own client, its defaults) into teelog's relp= input;
+  its CPU column includes the relay's.
 - The ratios the issue sets targets for, taken per round: median (min–max).
 """
 
@@ -84,6 +87,8 @@ INPUT = {
     "tcp": 'input(type="imtcp" address="127.0.0.1" port="{port}" ruleset="{name}")',
 }
 RULESET = 'ruleset(name="{name}") {{ action(type="omfile" file="{dir}/{name}.out" template="raw") }}'
+# A relay: what comes in goes on over RELP with librelp's own client (omrelp, its defaults).
+RELAY = 'module(load="omrelp")\nruleset(name="{name}") {{ action(type="omrelp" target="127.0.0.1" port="{port}") }}'
 
 
 def die_with_parent():
@@ -101,16 +106,20 @@ def free_port():
 class Rsyslogd:
     """A private rsyslogd (-n, its own config, pid file and work directory) with one input and
     one omfile output per entry of `inputs` ({name: "relp" | "relptls" | "tcp"}); a TLS input
-    uses server.pem and server.key from `certs` and wants a client certificate from ca.pem."""
+    uses server.pem and server.key from `certs` and wants a client certificate from ca.pem. With
+    `relay_to` (a port), the one input's messages go on to that RELP port instead (omrelp)."""
 
-    def __init__(self, dir, label, inputs, certs=None):
+    def __init__(self, dir, label, inputs, certs=None, relay_to=None):
         self.dir, self.ports = dir, {name: free_port() for name in inputs}
         work = os.path.join(dir, f"{label}.work")
         os.makedirs(work)
         conf = [CONF_HEAD.format(work=work)]
         for name, kind in inputs.items():
             conf.append(INPUT[kind].format(port=self.ports[name], name=name, certs=certs))
-            conf.append(RULESET.format(name=name, dir=dir))
+            if relay_to:
+                conf.append(RELAY.format(name=name, port=relay_to))
+            else:
+                conf.append(RULESET.format(name=name, dir=dir))
         path = os.path.join(dir, f"{label}.conf")
         with open(path, "w") as f:
             f.write("\n".join(conf) + "\n")
@@ -297,9 +306,13 @@ def spread(ratios):
     return f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})"
 
 
-SENDERS = ["teelog relp=", "teelog relp=tls:", "teelog syslog=tcp:", "logger --tcp"]
-# Which of the live server's inputs each sender uses.
-INPUT_OF = {"teelog relp=": "relp", "teelog relp=tls:": "relptls", "teelog syslog=tcp:": "tcp", "logger --tcp": "logger"}
+# The last is the reference for a RELP client: `logger --tcp` into a second rsyslogd that relays
+# over RELP with omrelp (librelp's client) into the same imrelp input as teelog's relp=.
+RELAYED = "logger → omrelp"
+SENDERS = ["teelog relp=", "teelog relp=tls:", "teelog syslog=tcp:", "logger --tcp", RELAYED]
+# Which of the live server's inputs each sender's lines come out of.
+INPUT_OF = {"teelog relp=": "relp", "teelog relp=tls:": "relptls", "teelog syslog=tcp:": "tcp", "logger --tcp": "logger",
+            RELAYED: "relp"}
 
 
 def cpu_s(pid):
@@ -317,8 +330,8 @@ def children_cpu_s():
 def sender_cmd(bench, server, sender):
     """The sender's processes, started: `logger` reading the producer, or teelog running it."""
     name = INPUT_OF[sender]
-    port = server.ports[name]
-    if sender == "logger --tcp":
+    port = bench.relay.ports["relay"] if sender == RELAYED else server.ports[name]
+    if sender in ("logger --tcp", RELAYED):
         prod = subprocess.Popen(bench.producer(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
         tool = subprocess.Popen(["logger", "--tcp", "-n", "127.0.0.1", "-P", str(port)], stdin=prod.stdout)
         prod.stdout.close()
@@ -341,7 +354,7 @@ def delivery_run(bench, server, sender):
     holds the last one, lines that never arrived (negative: duplicates), rsyslogd's CPU s, the
     sender's CPU s with the producer's)."""
     out = Output(server.output(INPUT_OF[sender]))
-    server_cpu, own_cpu = cpu_s(server.proc.pid), children_cpu_s()
+    server_cpu, own_cpu, relay_cpu = cpu_s(server.proc.pid), children_cpu_s(), cpu_s(bench.relay.proc.pid)
     begun = time.monotonic()
     procs = sender_cmd(bench, server, sender)
     last, arrived = out.wait_for(procs, begun + 300)
@@ -358,14 +371,17 @@ def delivery_run(bench, server, sender):
             sys.exit(f"{sender}: {proc.args} exited {proc.returncode}: {errors.decode(errors='replace')}")
     time.sleep(0.1)  # rsyslogd's last writes
     shutil.rmtree(os.path.join(bench.disk, "spool"), ignore_errors=True)
-    return (arrived / (last - begun), LINES - out.count(), cpu_s(server.proc.pid) - server_cpu,
-            children_cpu_s() - own_cpu)
+    sender_cpu = children_cpu_s() - own_cpu
+    if sender == RELAYED:
+        sender_cpu += cpu_s(bench.relay.proc.pid) - relay_cpu
+    return (arrived / (last - begun), LINES - out.count(), cpu_s(server.proc.pid) - server_cpu, sender_cpu)
 
 
 def delivery(bench):
     """Rows: lines per second of each sender, and the ratios the issue sets targets for, per round."""
     server = Rsyslogd(bench.shm, "live", {"relp": "relp", "relptls": "relptls", "tcp": "tcp", "logger": "tcp"},
                       bench.certs)
+    bench.relay = Rsyslogd(bench.shm, "relay", {"relay": "tcp"}, relay_to=server.ports["relp"])
     rounds = []
     try:
         for i in range(bench.pairs):
@@ -380,6 +396,7 @@ def delivery(bench):
             print("  delivery round " + ", ".join(f"{s}: {got[s][0]:,.0f}/s, {got[s][1]} lost" for s in SENDERS),
                   file=sys.stderr)
     finally:
+        bench.relay.stop()
         server.stop()
 
     def column(sender, i):
@@ -392,11 +409,12 @@ def delivery(bench):
               f"{statistics.median(column(s, 1)):,.0f} ({min(column(s, 1)):,}–{max(column(s, 1)):,})",
               per_line_us(s, 2), per_line_us(s, 3))
              for s in SENDERS]
-    relp, tls, tcp, logger = SENDERS
+    relp, tls, tcp, logger, relayed = SENDERS
     ratios = [
         ("relp= / logger --tcp (target ≥ 2)", spread([r[relp][0] / r[logger][0] for r in rounds])),
         ("syslog=tcp: / relp= (target ≤ 1.3)", spread([r[tcp][0] / r[relp][0] for r in rounds])),
         ("relp= / relp=tls: (target ≤ 1.5)", spread([r[relp][0] / r[tls][0] for r in rounds])),
+        ("relp= / logger → omrelp (librelp's client, same imrelp)", spread([r[relp][0] / r[relayed][0] for r in rounds])),
     ]
     return rates, ratios
 
@@ -410,7 +428,7 @@ def sections(teelog, pairs, dirs):
          stalled(bench)),
         *zip(
             [["delivered end to end, 200,000 80-byte lines", "lines/s: median", "min–max",
-              "lines lost: median (min–max)", "rsyslogd CPU µs/line", "sender + producer CPU µs/line"],
+              "lines lost: median (min–max)", "rsyslogd CPU µs/line", "sender + producer CPU µs/line (with the relay's)"],
              ["per round", "median (min–max)"]],
             delivery(bench),
         ),
