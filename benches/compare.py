@@ -6,6 +6,7 @@
     python3 benches/compare.py --pairs 9    # more pairs (at least 7 unless --quick)
     TEELOG=/path/to/teelog python3 benches/compare.py --no-build   # another build
     python3 benches/compare.py --base /path/to/old/teelog   # this build against an older one
+    python3 benches/compare.py --sections shipping   # relp=, syslog= against rsyslogd (shipping.py)
 
 One run on a shared machine is not a figure, so every figure here is a ratio taken in pairs: for
 each teelog variant, `tee` and the variant run back to back (which goes first alternates), and the
@@ -336,6 +337,14 @@ def main():
             print()
         if "startup" in sections:
             print(table(["start-up", "median ms", "minus `timeout 10 true`, per round: median (quartiles) ms"], startup(dirs)))
+            print()
+        if "shipping" in sections:  # not run unless asked for: it needs rsyslogd and openssl
+            sys.dont_write_bytecode = True  # no benches/__pycache__ in the work tree
+            import shipping
+
+            for header, rows in shipping.sections(TEELOG, PAIRS, dirs):
+                print(table(header, rows))
+                print()
     finally:
         shutil.rmtree(shm)
         shutil.rmtree(disk)
