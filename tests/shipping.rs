@@ -274,6 +274,35 @@ fn relp_opens_a_new_session_before_the_transaction_numbers_run_out() {
     );
 }
 
+fn several_collectors_that_are_down_are_waited_for_together() {
+    let ports: Vec<u16> = (0..2)
+        .map(|_| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        })
+        .collect();
+    let dir = tempdir();
+    let mut cmd = teelog();
+    cmd.args(["-q", "--ship-timeout", "2", "--spool-dir"])
+        .arg(dir.path());
+    for port in &ports {
+        cmd.arg("-o").arg(format!("relp=127.0.0.1:{port}"));
+    }
+    let start = Instant::now();
+    let out = run(cmd.args(["--", "sh", "-c", "echo one; exit 3"]), 3);
+    let took = start.elapsed();
+    // The spec's bound for one: --ship-timeout + 1 s; two waits one after the other take 4 s.
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    let stderr = text(&out.stderr);
+    for port in &ports {
+        let left = format!("relp=127.0.0.1:{port}: 3 messages not acknowledged; kept in ");
+        assert!(stderr.contains(&left), "{stderr}");
+    }
+}
+
 /// The file's bytes, or none while it is not there.
 fn read_or_empty(path: &std::path::Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_default()
@@ -281,6 +310,7 @@ fn read_or_empty(path: &std::path::Path) -> Vec<u8> {
 
 crate::trials![
     a_signal_during_the_wait_for_the_last_acknowledgements_ends_it,
+    several_collectors_that_are_down_are_waited_for_together,
     relp_opens_a_new_session_before_the_transaction_numbers_run_out[RSYSLOG, RSYSLOG_RELP],
     relp_delivers_every_line_to_a_server_that_is_up[RSYSLOG, RSYSLOG_RELP],
     relp_delivers_every_line_to_a_server_that_starts_late[RSYSLOG, RSYSLOG_RELP],

@@ -143,7 +143,12 @@ impl Dest {
     /// Drops the destination, and unless it is a console whose reader went away, says
     /// `message` and marks it [`failed`](Dest::failed).
     pub(crate) fn lose(&mut self, message: &str, kind: io::ErrorKind) {
-        self.to = None;
+        match &mut self.to {
+            // A spool that cannot be written keeps its shipper and its lock: what it holds is
+            // still shipped, and what is left said at the end.
+            Some(Kind::Spooled(spooled)) => spooled.stop_writing(),
+            _ => self.to = None,
+        }
         if self.console && kind == io::ErrorKind::BrokenPipe {
             return;
         }
@@ -159,6 +164,14 @@ impl Dest {
             Some(Kind::Datagram(socket)) => socket.finish(),
             Some(Kind::Spooled(spooled)) => spooled.finish(),
             _ => 0,
+        }
+    }
+
+    /// For a shipped destination: no more messages will come; the wait for the last
+    /// acknowledgements starts (for all of them at once, before [`Dest::finish`] of each).
+    pub(crate) fn end_soon(&mut self) {
+        if let Some(Kind::Spooled(spooled)) = &mut self.to {
+            spooled.end_soon();
         }
     }
 

@@ -162,6 +162,9 @@ impl Fanout {
         // Syslog servers and the journal get a last chance to take what they were sent;
         // messages that were lost fail the run as a failed log does.
         for sink in &mut self.sinks {
+            sink.out.end_soon();
+        }
+        for sink in &mut self.sinks {
             self.lost += sink.out.finish();
         }
     }

@@ -34,7 +34,12 @@ pub fn ship(
 ) -> Result<u64, Unshipped> {
     let spool = Spool::open(path).map_err(Unshipped::NotSpool)?;
     let name = quote(path);
-    if spool.file().try_lock().is_err() {
+    // Following, a spool a run is shipping is taken over once the run has ended.
+    let locked = match follow {
+        true => spool.file().lock().map_err(|_| ()),
+        false => spool.file().try_lock().map_err(|_| ()),
+    };
+    if locked.is_err() {
         return Err(Unshipped::Busy(format!(
             "{name}: a running teelog is shipping it"
         )));

@@ -155,9 +155,11 @@ impl Session {
                     if (is_closed(&e) || e.kind() == io::ErrorKind::UnexpectedEof)
                         && self.tls() =>
                 {
-                    return Err(Stop::Refused(
-                        "the server closed the connection before opening the session (a TLS \
-                         server that rejects teelog's certificate may do that)"
+                    // Not a refusal for certain (a restart, a proxy whose backend is down): tried
+                    // again after the backoff. An alert is one (`failure`).
+                    return Err(Stop::Broken(
+                        "the server closed the connection before opening the session (a GnuTLS \
+                         server that rejects teelog's certificate does that)"
                             .into(),
                     ));
                 }
@@ -209,6 +211,9 @@ impl Session {
     ) -> Result<Ended, Stop> {
         let broken = |e: io::Error| lost(&e);
         loop {
+            // Asked before the spool is read: the run appends its last records before it says
+            // it has ended, so a read after this that finds nothing has found the end.
+            let ending = progress.ending();
             let (sent, blocked) = self.fill(spool, records)?;
             if sent > 0 {
                 self.send_buf().map_err(broken)?;
@@ -241,7 +246,7 @@ impl Session {
                 return Ok(Ended::Renew);
             }
             if sent == 0 {
-                if progress.ending() {
+                if ending {
                     self.close();
                     return Ok(Ended::AllSent);
                 }
@@ -350,27 +355,28 @@ impl Session {
             return Ok(false);
         }
         let mut cursor = spool.cursor;
-        loop {
+        // The acknowledgements before a bad frame or a close in the same read still count.
+        let stopped = loop {
             let reply = match self.replies.take() {
                 Ok(Some(reply)) => reply,
-                Ok(None) => break,
-                Err(e) => return Err(Stop::Broken(e.to_string())),
+                Ok(None) => break None,
+                Err(e) => break Some(Stop::Broken(e.to_string())),
             };
             let Reply::Rsp { txnr, .. } = &reply else {
-                return Err(Stop::Broken("the server closed the session".into()));
+                break Some(Stop::Broken("the server closed the session".into()));
             };
             let Some(&(oldest, end)) = self.inflight.front() else {
-                return Err(Stop::Broken(format!(
+                break Some(Stop::Broken(format!(
                     "an answer to transaction {txnr}, not sent"
                 )));
             };
             if *txnr != oldest {
-                return Err(Stop::Broken(format!(
+                break Some(Stop::Broken(format!(
                     "an answer to transaction {txnr} where {oldest} was next"
                 )));
             }
             if !reply.ok() {
-                return Err(Stop::Broken(format!(
+                break Some(Stop::Broken(format!(
                     "the server did not take a message: {}",
                     reply.text()
                 )));
@@ -380,13 +386,16 @@ impl Session {
                 offset: end,
                 acked: cursor.acked + 1,
             };
-        }
+        };
         if cursor != spool.cursor {
             self.heard = Instant::now();
             spool.commit(cursor).map_err(|e| spool_failed(&e))?;
             progress.acked(cursor);
         }
-        Ok(true)
+        match stopped {
+            Some(stop) => Err(stop),
+            None => Ok(true),
+        }
     }
 
     /// A quiet syslog/TLS connection: has the server closed it?

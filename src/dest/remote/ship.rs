@@ -287,7 +287,7 @@ impl Progress for Acks<'_> {
     }
 
     fn ending(&self) -> bool {
-        self.mode == Mode::Finish && self.shared.ending.load(Ordering::Relaxed)
+        self.mode == Mode::Finish && self.shared.ending.load(Ordering::Acquire)
     }
 
     fn idle(&self) {
@@ -320,19 +320,37 @@ pub(super) fn spawn(
         worked: false,
         random: random | 1,
     };
-    thread::Builder::new()
+    // Signals are the runner's: the shipper's thread takes none (nor SIGTTOU, which would
+    // stop teelog when it reports on a terminal it handed to the command).
+    use nix::sys::signal::{SigSet, SigmaskHow, pthread_sigmask};
+    let mut old = SigSet::empty();
+    let _ = pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), Some(&mut old));
+    let spawned = thread::Builder::new()
         .name("teelog-ship".into())
-        .spawn(move || shipper.run())
+        .spawn(move || shipper.run());
+    let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+    spawned
 }
 
 /// The run's side of an acknowledged destination: its spool, and the thread shipping it.
 #[derive(Debug)]
 pub struct Spooled {
     writer: SpoolWriter,
+    /// Whether the spool still takes messages (not after a failed write: a full disk).
+    writing: Writing,
+    /// When the run ended: the wait for the last acknowledgements counts from then.
+    ending_at: Option<Instant>,
     shared: Arc<Shared>,
     thread: JoinHandle<()>,
     name: String,
     timeout: Duration,
+}
+
+/// Whether a spool takes messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Writing {
+    Open,
+    Failed,
 }
 
 /// Why a shipped destination could not be set up.
@@ -385,6 +403,8 @@ impl Spooled {
             .map_err(|e| format!("{name}: cannot start its shipper: {e}"))?;
         Ok(Spooled {
             writer,
+            writing: Writing::Open,
+            ending_at: None,
             shared,
             thread,
             name,
@@ -394,10 +414,28 @@ impl Spooled {
 
     /// Appends `messages` to the spool and wakes the shipper.
     pub fn send<'a>(&mut self, messages: impl Iterator<Item = &'a [u8]>) -> std::io::Result<()> {
+        if self.writing == Writing::Failed {
+            return Ok(());
+        }
         if self.writer.append(messages)? > 0 {
             self.thread.thread().unpark();
         }
         Ok(())
+    }
+
+    /// Takes no more messages (a write failed and was reported): the shipper goes on with what
+    /// the spool holds.
+    pub fn stop_writing(&mut self) {
+        self.writing = Writing::Failed;
+    }
+
+    /// No more messages will come: the shipper may close its session once all is acknowledged.
+    pub fn end_soon(&mut self) {
+        if self.ending_at.is_none() {
+            self.ending_at = Some(Instant::now());
+            self.shared.ending.store(true, Ordering::Release);
+            self.thread.thread().unpark();
+        }
     }
 
     /// Messages sent again after a reconnect so far (the collector may have them twice).
@@ -409,10 +447,9 @@ impl Spooled {
     /// When all came the spool is removed; otherwise one line says how many did not, where
     /// they are, and how to send them. Nothing is lost either way: returns 0.
     pub fn finish(&mut self) -> u64 {
-        self.shared.ending.store(true, Ordering::Relaxed);
-        self.thread.thread().unpark();
+        self.end_soon();
         // A Ctrl-C or a kill meanwhile ends the wait (checked every 100 ms).
-        let until = Instant::now() + self.timeout;
+        let until = self.ending_at.unwrap_or_else(Instant::now) + self.timeout;
         let mut phase = Phase::Shipping;
         let mut stop = None;
         while phase == Phase::Shipping && Instant::now() < until {

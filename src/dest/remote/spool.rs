@@ -86,19 +86,27 @@ impl SpoolWriter {
             .mode(0o700)
             .create(dir)?;
         let path = dir.join(format!("{name}.spool"));
+        // Made whole and locked under another name, then linked where `teelog ship DIR` looks:
+        // it never finds a spool without its header.
+        let new = dir.join(format!("{name}.spool.new"));
         let mut file = std::fs::OpenOptions::new()
             .append(true)
             .create_new(true)
             .mode(0o600)
             .custom_flags(nix::libc::O_CLOEXEC)
-            .open(&path)?;
-        file.lock()?;
-        let header = serde_json::to_string(shipment).map_err(io::Error::other)?;
-        let mut head = format!("{MAGIC}{header}\n").into_bytes();
-        // The cursor starts where the first record will.
-        let offset = (head.len() + CURSOR_LEN) as u64;
-        push_cursor(&mut head, Cursor { offset, acked: 0 });
-        file.write_all(&head)?;
+            .open(&new)?;
+        let made = (|| {
+            file.lock()?;
+            let header = serde_json::to_string(shipment).map_err(io::Error::other)?;
+            let mut head = format!("{MAGIC}{header}\n").into_bytes();
+            // The cursor starts where the first record will.
+            let offset = (head.len() + CURSOR_LEN) as u64;
+            push_cursor(&mut head, Cursor { offset, acked: 0 });
+            file.write_all(&head)?;
+            std::fs::hard_link(&new, &path)
+        })();
+        let _ = std::fs::remove_file(&new);
+        made?;
         Ok(SpoolWriter {
             file,
             path,
