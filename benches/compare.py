@@ -342,7 +342,7 @@ def main():
             sys.dont_write_bytecode = True  # no benches/__pycache__ in the work tree
             import shipping
 
-            for header, rows in shipping.sections(TEELOG, PAIRS, dirs):
+            for header, rows in shipping.sections(TEELOG, PAIRS, dirs, peak_rss_kib):
                 print(table(header, rows))
                 print()
     finally:

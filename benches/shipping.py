@@ -205,20 +205,6 @@ def make_lines(path):
         f.write(b"".join(b"%08d" % i + LINE_BODY for i in range(LINES)))
 
 
-def peak_rss_kib(pid, done):
-    peak = 0
-    while not done.is_set():
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        peak = max(peak, int(line.split()[1]))
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            pass
-        done.wait(0.01)
-    return peak
-
-
 class Bench:
     """What the runs share: the teelog binary, the lines file, the certificates, the directories."""
 
@@ -419,8 +405,11 @@ def delivery(bench):
     return rates, ratios
 
 
-def sections(teelog, pairs, dirs):
-    """The shipping tables as (header, rows), for compare.py to print."""
+def sections(teelog, pairs, dirs, peak_rss):
+    """The shipping tables as (header, rows), for compare.py to print; `peak_rss(pid, done)` is
+    compare.py's sampler of a process's VmHWM."""
+    global peak_rss_kib
+    peak_rss_kib = peak_rss
     bench = Bench(teelog, pairs, dirs)
     return [
         (["command's wall time, RELP collector SIGSTOPped", "no network: median s", "with relp=: median s",
