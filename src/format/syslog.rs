@@ -130,30 +130,30 @@ impl SyslogMessages {
         text: &[u8],
         out: &mut Out,
     ) {
-        let seq = self.seq.next();
-        self.pieces(seq, severity, stream, time, text, out);
+        let label = Label::whole(self.seq.next());
+        self.pieces(label, severity, stream, time, text, out);
     }
 
     /// Writes `text` in as many messages of `seq` as [`SyslogMessages::max_text`] makes it.
     fn pieces(
         &mut self,
-        seq: u64,
+        mut label: Label,
         severity: u8,
         stream: Option<Stream>,
         time: std::time::SystemTime,
         mut text: &[u8],
         out: &mut Out,
     ) {
-        let mut label = Label {
-            seq,
-            piece: (text.len() > self.max_text).then_some(1),
-        };
+        label.piece = (text.len() > self.max_text).then_some(1);
+        let open = label.open;
         loop {
             let piece = if text.len() > self.max_text {
                 cut_point(text, self.max_text)
             } else {
                 text.len()
             };
+            // Only the last piece can be where the line goes on.
+            label.open = open && piece == text.len();
             self.one(label, severity, stream, time, &text[..piece], out);
             text = &text[piece..];
             if text.is_empty() {
@@ -199,6 +199,9 @@ impl SyslogMessages {
                     out.extend_from_slice(itoa::Buffer::new().format(piece).as_bytes());
                     out.push(b'"');
                 }
+                if label.open {
+                    out.extend_from_slice(b" eol=\"false\"");
+                }
                 out.extend_from_slice(match stream {
                     Some(Stream::Stdout) => b" stream=\"stdout\"] ",
                     Some(Stream::Stderr) => b" stream=\"stderr\"] ",
@@ -212,9 +215,15 @@ impl SyslogMessages {
     }
 
     fn message(&mut self, line: Line<'_>, out: &mut Out) {
-        self.write(
+        let label = Label {
+            open: !line.eol,
+            ..Label::whole(self.seq.next())
+        };
+        let stream = Some(line.stream);
+        self.pieces(
+            label,
             severity(line.stream),
-            Some(line.stream),
+            stream,
             line.time,
             line.bytes,
             out,
@@ -227,7 +236,7 @@ impl SyslogMessages {
         if self.long.as_ref().is_some_and(|l| {
             l.stream != line.stream || l.bytes.len() + line.bytes.len() > self.max_text
         }) {
-            self.write_long(out);
+            self.write_long(Eol::Open, out);
         }
         match &mut self.long {
             None if line.eol => self.message(line, out),
@@ -243,18 +252,23 @@ impl SyslogMessages {
                 self.seq.next();
                 long.bytes.extend_from_slice(line.bytes);
                 if line.eol {
-                    self.write_long(out);
+                    self.write_long(Eol::Reached, out);
                 }
             }
         }
     }
 
-    /// Writes the gathered pieces of a line, if any, as one message.
-    fn write_long(&mut self, out: &mut Out) {
+    /// Writes the gathered pieces of a line, if any, as one message, marked `eol="false"` when
+    /// the line goes on after them (a pause, another stream, a line longer than a message).
+    fn write_long(&mut self, eol: Eol, out: &mut Out) {
         if let Some(long) = self.long.take() {
             let severity = severity(long.stream);
+            let label = Label {
+                open: eol == Eol::Open,
+                ..Label::whole(long.seq)
+            };
             self.pieces(
-                long.seq,
+                label,
                 severity,
                 Some(long.stream),
                 long.time,
@@ -291,6 +305,25 @@ impl Stamp {
 struct Label {
     seq: u64,
     piece: Option<usize>,
+    /// The line goes on after this message (`eol="false"`, as jsonl's `"eol":false`).
+    open: bool,
+}
+
+impl Label {
+    fn whole(seq: u64) -> Label {
+        Label {
+            seq,
+            piece: None,
+            open: false,
+        }
+    }
+}
+
+/// Whether gathered pieces end their line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Eol {
+    Reached,
+    Open,
 }
 
 /// info for stdout and stdin, err for stderr.
@@ -339,11 +372,11 @@ impl LineRecords for SyslogMessages {
     }
 
     fn paused(&mut self, out: &mut Out) {
-        self.write_long(out);
+        self.write_long(Eol::Open, out);
     }
 
     fn exit(&mut self, ev: &Exit, out: &mut Out) {
-        self.write_long(out);
+        self.write_long(Eol::Open, out);
         let text = super::exit_summary(ev);
         self.write(5, None, ev.time, text.as_bytes(), out);
     }
@@ -493,7 +526,26 @@ mod tests {
             assert!(of_seq.len() > 1);
             for (i, msg) in of_seq.iter().enumerate() {
                 assert!(msg.contains(&format!(" piece=\"{}\" ", i + 1)), "{msg}");
+                // Only the last message of the first record says the line goes on after it.
+                let open = seq == 2 && i == of_seq.len() - 1;
+                assert_eq!(msg.contains(" eol=\"false\""), open, "{msg}");
             }
         }
+        // 200,000 bytes: more than one message of 128K takes; the first says the line goes on.
+        let line: &'static [u8] = Box::leak([vec![b'y'; 200_000], b"\n".to_vec()].concat().into());
+        let m = written(SyslogFormatter::shipped(&ctx(), 1, 128 * 1024), |f, out| {
+            f.chunk(&chunk(Stdout, 1, line), out)
+        });
+        let texts: Vec<(&str, &str)> = m[1..m.len() - 1]
+            .iter()
+            .map(|msg| msg.split_once("] ").unwrap())
+            .collect();
+        assert_eq!(texts.iter().map(|(_, t)| t.len()).sum::<usize>(), 200_000);
+        assert!(texts[0].0.contains(" eol=\"false\""), "{}", texts[0].0);
+        assert!(
+            !texts[texts.len() - 1].0.contains("eol="),
+            "{}",
+            texts[texts.len() - 1].0
+        );
     }
 }
