@@ -124,8 +124,9 @@ pub struct Cli {
     pub tls_name: Option<String>,
 
     /// After the command has ended, wait at most SECS for relp= and syslog=tls: collectors to
-    /// take the last messages; what they have not acknowledged then stays in the spool, and
-    /// teelog says how to send it (teelog ship). At most 86400
+    /// take the last messages (all at once; a Ctrl-C or SIGTERM ends the wait); what they have
+    /// not acknowledged then stays in the spool, and teelog says how to send it (teelog ship).
+    /// At most 86400
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
     pub ship_timeout: Duration,
 
