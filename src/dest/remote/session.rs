@@ -97,14 +97,11 @@ pub struct Session {
     /// What a read takes from the connection (allocated once: zeroing it per read cost more
     /// than the reading).
     scratch: Vec<u8>,
-    /// Records the previous sessions had sent unacknowledged and this one sends again.
-    pub resent: u64,
 }
 
 impl Session {
-    /// Connects, shakes hands, opens the session; `resend` is how many records the last
-    /// session left unacknowledged (sent again now).
-    pub fn open(peer: &Peer, resend: u64) -> Result<Session, Stop> {
+    /// Connects, shakes hands, opens the session.
+    pub fn open(peer: &Peer) -> Result<Session, Stop> {
         let deadline = Instant::now() + CONNECT_TIMEOUT;
         let addr = resolve(&peer.addr).map_err(|e| Stop::Broken(format!("{e}")))?;
         let tls = peer.tls.as_ref().map(|(config, name)| (config, name));
@@ -126,7 +123,6 @@ impl Session {
             heard: Instant::now(),
             buf: Vec::with_capacity(BATCH + 1024),
             scratch: vec![0; 16 * 1024],
-            resent: resend,
         };
         match peer.framing {
             Framing::Relp => session.open_relp(deadline)?,

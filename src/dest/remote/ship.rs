@@ -192,7 +192,7 @@ impl Shipper {
     fn run(mut self) {
         let mut resend = 0;
         while !self.shared.abandoned.load(Ordering::Relaxed) {
-            let result = Session::open(&self.peer, resend).and_then(|mut session| {
+            let result = Session::open(&self.peer).and_then(|mut session| {
                 self.shared.resent.fetch_add(resend, Ordering::Relaxed);
                 let mut records = Records::from(self.spool.cursor.offset);
                 let before = self.spool.cursor.acked;
