@@ -2,23 +2,29 @@
 
 use std::path::PathBuf;
 
+/// teelog's state directory: `$XDG_STATE_HOME/teelog`, else `~/.local/state/teelog` (empty
+/// variables count as unset); `None` without either.
+pub fn state_dir() -> Option<PathBuf> {
+    var("XDG_STATE_HOME")
+        .map(|d| d.join("teelog"))
+        .or_else(|| var("HOME").map(|h| h.join(".local/state/teelog")))
+}
+
 /// Where the spools of `relp=` and `syslog=tls:` go unless `--spool-dir` says: the system's
 /// spool directory for root (a service's runs, shipped by `teelog ship --follow`), else the
-/// user's state directory (`$XDG_STATE_HOME/teelog`, else `~/.local/state/teelog`).
+/// user's [`state_dir`].
 pub fn spool_dir() -> PathBuf {
     if nix::unistd::Uid::effective().is_root() {
         return PathBuf::from("/var/spool/teelog");
     }
-    let var = |name| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-    };
-    var("XDG_STATE_HOME")
-        .map(|d| d.join("teelog"))
-        .or_else(|| var("HOME").map(|h| h.join(".local/state/teelog")))
-        .unwrap_or_else(|| {
-            std::env::temp_dir().join(format!("teelog-{}", nix::unistd::Uid::effective()))
-        })
+    state_dir().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("teelog-{}", nix::unistd::Uid::effective()))
+    })
+}
+
+/// The variable `name`, unless it is unset or empty.
+pub fn var(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }

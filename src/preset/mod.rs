@@ -129,14 +129,8 @@ pub fn default_log(template: &str, user: &str) -> Result<crate::sink::spec::LogS
 /// Where default logs go: `$TEELOG_LOG_DIR`, else `$XDG_STATE_HOME/teelog`, else
 /// `~/.local/state/teelog`.
 pub fn log_dir() -> PathBuf {
-    let var = |name| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    var("TEELOG_LOG_DIR")
-        .or_else(|| var("XDG_STATE_HOME").map(|d| d.join("teelog")))
-        .or_else(|| var("HOME").map(|h| h.join(".local/state/teelog")))
+    crate::paths::var("TEELOG_LOG_DIR")
+        .or_else(crate::paths::state_dir)
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
