@@ -95,9 +95,7 @@ pub struct Rsyslog {
 impl Drop for Rsyslog {
     fn drop(&mut self) {
         if let Some(child) = &mut self.child {
-            let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGCONT);
-            let _ = child.kill();
-            let _ = child.wait();
+            end_stopped_or_not(child);
         }
     }
 }

@@ -31,9 +31,7 @@ struct Rsyslog {
 impl Drop for Rsyslog {
     fn drop(&mut self) {
         if let Some(child) = &mut self.child {
-            let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGCONT);
-            let _ = child.kill();
-            let _ = child.wait();
+            end_stopped_or_not(child);
         }
     }
 }

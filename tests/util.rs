@@ -305,6 +305,14 @@ pub fn wait_showing_session(child: &mut Child) -> Status {
     }
 }
 
+/// Ends a daemon a test started, continued first in case the test left it stopped (SIGSTOP).
+pub fn end_stopped_or_not(child: &mut Child) {
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// Waits for `child` to end, at most [`PATIENCE`].
 pub fn wait(child: &mut Child) -> Status {
     let deadline = Instant::now() + PATIENCE;
