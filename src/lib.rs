@@ -17,6 +17,7 @@ pub mod paths;
 pub mod preset;
 pub mod replay;
 pub mod runner;
+pub mod seal;
 pub mod ship;
 pub mod signal;
 pub mod sink;

@@ -23,6 +23,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("mask", 3),
     ("format", 2),
     ("dest", 1),
+    ("seal", 1),
     ("event", 0),
     ("signal", 0),
     ("sys", 0),
