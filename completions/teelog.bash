@@ -24,7 +24,7 @@ _teelog_words() {
 # Succeeds when option word $2 (`--long`, `-s`) of scope $1 takes a value.
 _teelog_takes_value() {
     case $1,$2 in
-    main,-f|main,--format|main,-o|main,--log|main,--max-size|main,--keep|main,--color|main,--syslog-facility|main,--tls-ca|main,--tls-cert|main,--tls-key|main,--tls-name|main,--ship-timeout|main,--spool-dir|main,--max-message|main,--pause|main,--grace|main,--redact-env|main,--preset|main,--program|main,--presets-file|replay,-f|replay,--format|replay,--speed|replay,--idle-limit|replay,--session|replay,--pause|ship,--ship-timeout) return 0 ;;
+    main,-f|main,--format|main,-o|main,--log|main,--max-size|main,--keep|main,--color|main,--syslog-facility|main,--tls-ca|main,--tls-cert|main,--tls-key|main,--tls-name|main,--ship-timeout|main,--spool-dir|main,--max-message|main,--seal|main,--seal-every|main,--seal-interval|main,--pause|main,--grace|main,--redact-env|main,--preset|main,--program|main,--presets-file|replay,-f|replay,--format|replay,--speed|replay,--idle-limit|replay,--session|replay,--pause|ship,--ship-timeout) return 0 ;;
     esac
     return 1
 }
@@ -106,6 +106,15 @@ _teelog_value() {
         _teelog_files "$value"
         ;;
     main,--max-message)
+        compopt +o default +o bashdefault 2>/dev/null
+        ;;
+    main,--seal)
+        _teelog_files "$value"
+        ;;
+    main,--seal-every)
+        compopt +o default +o bashdefault 2>/dev/null
+        ;;
+    main,--seal-interval)
         compopt +o default +o bashdefault 2>/dev/null
         ;;
     main,--pause)
@@ -220,7 +229,7 @@ _teelog() {
         ;;
     -*)
         case $scope in
-        main) local opts=$'-f\n--format\n-o\n--log\n--max-size\n--keep\n-q\n--quiet\n--utc\n--color\n--syslog-facility\n--tls-ca\n--tls-cert\n--tls-key\n--tls-name\n--ship-timeout\n--spool-dir\n--max-message\n--merge\n--pty\n--echo\n--log-input\n--strip-ansi\n--pause\n--grace\n--redact-env\n--preset\n--program\n--presets-file\n--list-presets\n-V\n--version\n-h\n--help' ;;
+        main) local opts=$'-f\n--format\n-o\n--log\n--max-size\n--keep\n-q\n--quiet\n--utc\n--color\n--syslog-facility\n--tls-ca\n--tls-cert\n--tls-key\n--tls-name\n--ship-timeout\n--spool-dir\n--max-message\n--seal\n--seal-every\n--seal-interval\n--merge\n--pty\n--echo\n--log-input\n--strip-ansi\n--pause\n--grace\n--redact-env\n--preset\n--program\n--presets-file\n--list-presets\n-V\n--version\n-h\n--help' ;;
         replay) local opts=$'-f\n--format\n--speed\n--no-wait\n--idle-limit\n--session\n--list\n--pause\n--utc\n-h\n--help' ;;
         ship) local opts=$'--ship-timeout\n--follow\n-h\n--help' ;;
         completions) local opts=$'-h\n--help' ;;

@@ -108,7 +108,7 @@ function __teelog_command
     test -n "$joined"; and complete -C"$joined"
 end
 
-set -g __teelog_takes_value main,-f main,--format main,-o main,--log main,--max-size main,--keep main,--color main,--syslog-facility main,--tls-ca main,--tls-cert main,--tls-key main,--tls-name main,--ship-timeout main,--spool-dir main,--max-message main,--pause main,--grace main,--redact-env main,--preset main,--program main,--presets-file replay,-f replay,--format replay,--speed replay,--idle-limit replay,--session replay,--pause ship,--ship-timeout
+set -g __teelog_takes_value main,-f main,--format main,-o main,--log main,--max-size main,--keep main,--color main,--syslog-facility main,--tls-ca main,--tls-cert main,--tls-key main,--tls-name main,--ship-timeout main,--spool-dir main,--max-message main,--seal main,--seal-every main,--seal-interval main,--pause main,--grace main,--redact-env main,--preset main,--program main,--presets-file replay,-f replay,--format replay,--speed replay,--idle-limit replay,--session replay,--pause ship,--ship-timeout
 
 complete -c teelog -n '__teelog_scope command' -f -a '(__teelog_command)'
 complete -c teelog -n '__teelog_scope main-positional' -f -a '(__teelog_command)'
@@ -127,6 +127,9 @@ complete -c teelog -n '__teelog_scope main' -l tls-name -x -d 'The name the serv
 complete -c teelog -n '__teelog_scope main' -l ship-timeout -x -d 'After the command has ended, wait at most SECS for relp= and syslog=tls'
 complete -c teelog -n '__teelog_scope main' -l spool-dir -r -F -d 'Where the spools of relp= and syslog=tls'
 complete -c teelog -n '__teelog_scope main' -l max-message -x -d 'The longest message sent to relp= and syslog=tls'
+complete -c teelog -n '__teelog_scope main' -l seal -r -F -d 'Seal every jsonl log with the signer key in KEYFILE (teelog keygen makes one)'
+complete -c teelog -n '__teelog_scope main' -l seal-every -x -d 'With --seal'
+complete -c teelog -n '__teelog_scope main' -l seal-interval -x -d 'With --seal'
 complete -c teelog -n '__teelog_scope main' -l merge -d 'Give the command one pipe for both stdout and stderr'
 complete -c teelog -n '__teelog_scope main' -l pty -d 'Give the command a pseudo-terminal as its stdout, so that programs that hold output back in a pipe (stdio, python, grep, awk, sqlite3) write each line at once'
 complete -c teelog -n '__teelog_scope main' -l echo -d 'With a database preset'

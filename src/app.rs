@@ -62,7 +62,8 @@ pub fn record(mut cli: Cli, presets: Option<&Presets>, user: String) -> Result<S
         logs.push(preset::default_log(template, &user)?);
     }
     let shipping = shipping(&cli, &logs, &session)?;
-    let sinks = sinks(&cli, logs, preset, &ctx, &shipping)?;
+    let sealing = sealing(&cli, &logs, preset)?;
+    let sinks = sinks(&cli, logs, preset, &ctx, &shipping, sealing.as_ref())?;
     let mut fanout = Fanout::new(sinks, chain(&cli, preset, redactor));
     let spec = runner::Spec {
         argv,
@@ -93,6 +94,7 @@ fn sinks(
     preset: Option<&preset::Preset>,
     ctx: &Context,
     shipping: &Shipping,
+    sealing: Option<&crate::seal::Sealing>,
 ) -> Result<Vec<Sink>, Error> {
     let format = cli
         .format
@@ -119,8 +121,53 @@ fn sinks(
         max_size: cli.max_size,
         keep: cli.keep,
     };
-    open_logs(&logs, ctx, rotation, shipping, &mut seen, &mut sinks)?;
+    open_logs(
+        &logs, ctx, rotation, shipping, sealing, &mut seen, &mut sinks,
+    )?;
     Ok(sinks)
+}
+
+/// How the jsonl logs are sealed: `--seal KEYFILE` (else the preset's `seal`), with its
+/// cadence. The cadence flags without a key, or a key without a jsonl log, are mistakes.
+fn sealing(
+    cli: &Cli,
+    logs: &[LogSpec],
+    preset: Option<&preset::Preset>,
+) -> Result<Option<crate::seal::Sealing>, Error> {
+    use crate::seal::{SigningKey, sealer};
+    let Some(path) = cli.seal.as_ref().or(preset.and_then(|p| p.seal.as_ref())) else {
+        if cli.seal_every.is_some() || cli.seal_interval.is_some() {
+            return Err(Error::Usage(
+                "--seal-every and --seal-interval go with --seal KEYFILE".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let jsonl = |log: &LogSpec| {
+        matches!(
+            log,
+            LogSpec::File {
+                format: format::Format::Jsonl,
+                ..
+            }
+        )
+    };
+    if !logs.iter().any(jsonl) {
+        return Err(Error::Usage(
+            "--seal seals jsonl logs, and this run has none: add -o jsonl=FILE".into(),
+        ));
+    }
+    if cli.seal_interval == Some(std::time::Duration::ZERO) {
+        return Err(Error::Usage("--seal-interval: give a time above 0".into()));
+    }
+    let key = SigningKey::load(path).map_err(|e| Error::Usage(format!("--seal: {e}")))?;
+    Ok(Some(crate::seal::Sealing {
+        key: std::sync::Arc::new(key),
+        every: cli.seal_every.unwrap_or(sealer::EVERY),
+        interval: cli
+            .seal_interval
+            .unwrap_or(std::time::Duration::from_secs(sealer::INTERVAL)),
+    }))
 }
 
 /// How `relp=` and `syslog=tls:` are shipped. The TLS flags go with a TLS destination: without
@@ -248,12 +295,13 @@ fn open_logs(
     ctx: &Context,
     rotation: sink::Rotation,
     shipping: &Shipping,
+    sealing: Option<&crate::seal::Sealing>,
     seen: &mut std::collections::HashMap<(u64, u64), String>,
     sinks: &mut Vec<Sink>,
 ) -> Result<(), Error> {
     let mut opening = sink::Opening::new();
     for log in logs {
-        let sink = Sink::log(log, ctx, rotation, shipping, &mut opening)?;
+        let sink = Sink::log(log, ctx, rotation, shipping, sealing, &mut opening)?;
         if let Some(id) = sink.identity()
             && let Some(first) = seen.insert(id, sink.name().to_owned())
         {

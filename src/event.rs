@@ -37,6 +37,13 @@ pub trait Events {
     fn splice(&mut self, _stream: Stream, _from: &File, _len: usize, _buf: &mut [u8]) -> usize {
         0
     }
+    /// When the consumer wants `wake` called if nothing else happens first (a sealed log owes a
+    /// seal after `--seal-interval`): the runner's wait ends no later. Asked before each wait.
+    fn wake_at(&self) -> Option<std::time::Instant> {
+        None
+    }
+    /// The time `wake_at` gave has come.
+    fn wake(&mut self, _now: std::time::Instant) {}
 }
 
 /// The least output the runner offers to [`Events::splice`]: below that, the calls cost more

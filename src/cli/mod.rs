@@ -142,6 +142,24 @@ pub struct Cli {
     #[arg(long, value_name = "SIZE", default_value = "128K", value_parser = parse_message_size)]
     pub max_message: usize,
 
+    /// Seal every jsonl log with the signer key in KEYFILE (teelog keygen makes one): each
+    /// record carries the SHA-256 of the line before it, and signed seals (every --seal-every
+    /// records, --seal-interval seconds after a record, before each rotation and after the exit
+    /// record) make any change, insertion, deletion or cut show in teelog verify. The journal,
+    /// syslog and relp= destinations get every seal too, as a copy out of the recorded user's
+    /// reach. The format: docs/sealing.md and teelog-jsonl(5)
+    #[arg(long, value_name = "KEYFILE", value_hint = clap::ValueHint::FilePath)]
+    pub seal: Option<PathBuf>,
+
+    /// With --seal: a seal after N records not yet sealed (1 to 1000000; 1000 unless given)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub seal_every: Option<u64>,
+
+    /// With --seal: a seal at most SECS after a record not yet sealed, even if the command is
+    /// quiet (above 0, at most 86400; 10 unless given)
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub seal_interval: Option<Duration>,
+
     /// Give the command one pipe for both stdout and stderr: their exact order is kept, and
     /// everything is logged as stdout
     #[arg(long)]

@@ -126,6 +126,16 @@ impl Dest {
         }
     }
 
+    /// Writes `bytes` to a file destination in one `write` (bar a short write), never rotating:
+    /// a sealed log rotates between its own lines (`sink::sealed`). A failure drops it.
+    pub(crate) fn write_whole(&mut self, bytes: &[u8]) {
+        if let Some(Kind::File(file)) = &mut self.to
+            && let Err(err) = write_all_waiting(file, bytes)
+        {
+            self.fail(err);
+        }
+    }
+
     /// Whether it is a log file with `--max-size`, written through [`Dest::write_rotating`].
     pub(crate) fn rotating(&self) -> bool {
         self.log

@@ -119,6 +119,16 @@ impl LineRecords for JournalEntries {
         field(out, "MESSAGE", super::exit_summary(ev).as_bytes());
         out.end_record();
     }
+
+    /// An entry of its own: the seal line as MESSAGE, with the `seq` of the record before it.
+    fn seal(&mut self, line: &[u8], out: &mut Out) {
+        out.extend_from_slice(&self.shared);
+        field(out, "PRIORITY", b"6");
+        field(out, "TEELOG_SEQ", self.seq.digits());
+        field(out, "TEELOG_TYPE", b"seal");
+        field(out, "MESSAGE", line.strip_suffix(b"\n").unwrap_or(line));
+        out.end_record();
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub trait LineRecords {
     /// The command paused: what came before was handed over; what comes next follows a pause.
     fn paused(&mut self, _out: &mut Out) {}
     fn exit(&mut self, ev: &Exit, out: &mut Out);
+    /// A seal line of a sealed log, to send on (see [`Formatter`]); most formats leave it out.
+    fn seal(&mut self, _line: &[u8], _out: &mut Out) {}
 }
 
 /// A [`Formatter`] for a line-record format `R`: [`Lines`] cuts the chunks, `R` writes the
@@ -64,5 +66,9 @@ impl<R: LineRecords> Formatter for LineFormatter<R> {
         self.lines
             .flush(super::Flush::All, |line| self.records.line(line, out));
         self.records.exit(ev, out);
+    }
+
+    fn seal(&mut self, line: &[u8], out: &mut Out) {
+        self.records.seal(line, out);
     }
 }

@@ -221,6 +221,11 @@ impl Seq {
         }
     }
 
+    /// The last value counted.
+    pub fn value(&self) -> u64 {
+        self.value
+    }
+
     /// Counts one up and returns the new value.
     pub fn next(&mut self) -> u64 {
         self.value += 1;

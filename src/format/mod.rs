@@ -40,12 +40,17 @@ use crate::event::{Chunk, Exit, Start};
 /// A sink that finds its destination written to by someone else since its last write (another
 /// run appending to the same log) calls `interleaved` before handing the next event over: the
 /// formatter must then not continue a record it began earlier (classic starts a new prompt).
+///
+/// With `--seal`, each seal line a sealed jsonl log writes (docs/sealing.md) is handed to the
+/// other sinks' `seal`, between events: the logging services send it on as a message of its
+/// own, with the `seq` of the record before it; the file and console formats leave it out.
 pub trait Formatter {
     fn start(&mut self, _ev: &Start, _out: &mut Out) {}
     fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Out);
     fn pause(&mut self, _out: &mut Out) {}
     fn exit(&mut self, _ev: &Exit, _out: &mut Out) {}
     fn interleaved(&mut self) {}
+    fn seal(&mut self, _line: &[u8], _out: &mut Out) {}
 }
 
 /// The name a logging service files a run under: the preset's, else the command's base name.

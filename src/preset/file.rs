@@ -33,6 +33,9 @@ struct UserPreset {
     /// Default: whether `program` is a mysql, PostgreSQL or sqlite3 client.
     #[serde(default)]
     sql: Option<bool>,
+    /// A signer key file: the jsonl logs are sealed with it (`--seal`).
+    #[serde(default)]
+    seal: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,6 +178,7 @@ impl Presets {
                 redact_env: row.redact_env,
                 echo: row.echo,
                 pty: row.pty,
+                seal: row.seal,
                 origin: path.display().to_string(),
             };
             self.rows.insert(name, preset);

@@ -45,6 +45,8 @@ pub struct Preset {
     pub pty: bool,
     /// A SQL client: its stdout and stderr (which quote failing statements) are SQL-masked.
     pub sql: bool,
+    /// Seal the jsonl logs with this signer key file (`--seal`), unless `--seal` is given.
+    pub seal: Option<std::path::PathBuf>,
     /// Where the row comes from: "built-in" or the presets file.
     pub origin: String,
 }

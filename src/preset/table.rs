@@ -132,6 +132,7 @@ impl Presets {
                     echo: b.echo.iter().map(|a| a.to_string()).collect(),
                     pty: b.pty,
                     sql: b.sql,
+                    seal: None,
                     origin: "built-in".into(),
                 };
                 (b.name.to_owned(), preset)

@@ -227,6 +227,8 @@ impl Player<'_> {
                 return Ok(Flow::Stop);
             }
             "start" => return Err(self.bad(line, "a second start record for the session")),
+            // A sealed log's seals (`teelog verify` reads them) are not part of the run's output.
+            "seal" => return Ok(Flow::Go),
             other => {
                 return Err(self.bad(line, &format!("unknown record type {}", quote(other))));
             }

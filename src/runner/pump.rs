@@ -97,8 +97,14 @@ impl<'s> Pump<'s> {
             if self.exited.is_some() && self.idle >= self.spec.grace {
                 break;
             }
-            match self.poll() {
-                Polled::Ready { now, ready } => self.round(now, &ready, fanout),
+            let wake_at = fanout.wake_at();
+            match self.poll(wake_at) {
+                Polled::Ready { now, ready } => {
+                    self.round(now, &ready, fanout);
+                    if wake_at.is_some_and(|at| at <= now) {
+                        fanout.wake(now);
+                    }
+                }
                 Polled::Interrupted => continue,
                 Polled::Failed => break,
             }
@@ -106,11 +112,14 @@ impl<'s> Pump<'s> {
         self.finish(fanout)
     }
 
-    /// Waits in poll(2) for what the round needs, until the pause or the end of the grace
-    /// period is due; says what is ready, and counts the wait into `idle` once the command has
-    /// exited.
-    fn poll(&mut self) -> Polled {
-        let mut wake_at = self.pause_at;
+    /// Waits in poll(2) for what the round needs, until the pause, the end of the grace period
+    /// or the consumer's `wake_at` is due; says what is ready, and counts the wait into `idle`
+    /// once the command has exited.
+    fn poll(&mut self, woken: Option<Instant>) -> Polled {
+        let mut wake_at = match (self.pause_at, woken) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         if self.exited.is_some() {
             let give_up = Instant::now() + (self.spec.grace - self.idle);
             wake_at = Some(wake_at.map_or(give_up, |at| at.min(give_up)));

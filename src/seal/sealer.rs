@@ -51,8 +51,19 @@ pub struct Sealer {
     /// Records since the last seal, and when the first of them came.
     unsealed: u64,
     unsealed_since: Option<Instant>,
-    /// The `seq` of the last record stamped.
+    /// The `seq` and `timestamp` of the last record stamped.
     seq: u64,
+    time: String,
+}
+
+/// What time a seal says: the one of the record before it, for a seal made between the records
+/// of one write (later records of that write carry the time they were read, which is earlier
+/// than the seal's writing: times in a log never go back); the time of writing, for a seal made
+/// after a wait or at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SealTime {
+    LastRecord,
+    Now,
 }
 
 impl Sealer {
@@ -73,6 +84,7 @@ impl Sealer {
             unsealed: 0,
             unsealed_since: None,
             seq: 0,
+            time: String::new(),
         }
     }
 
@@ -87,14 +99,13 @@ impl Sealer {
     }
 
     /// Stamps the record `line` (one whole jsonl line, newline included) onto `into` and adds
-    /// it to the tree; then a seal when `--seal-every` records are unsealed.
-    pub fn stamp(&mut self, line: &[u8], into: &mut Vec<u8>) {
+    /// it to the tree; then a seal when `--seal-every` records are unsealed, whose range in
+    /// `into` it returns.
+    pub fn stamp(&mut self, line: &[u8], into: &mut Vec<u8>) -> Option<std::ops::Range<usize>> {
         self.put(line, into);
         self.unsealed += 1;
         self.unsealed_since.get_or_insert_with(Instant::now);
-        if self.unsealed >= self.sealing.every {
-            self.seal(false, into);
-        }
+        (self.unsealed >= self.sealing.every).then(|| self.seal(false, SealTime::LastRecord, into))
     }
 
     /// Stamps `line` onto `into`: the fields of docs/sealing.md before its closing brace; the
@@ -120,6 +131,10 @@ impl Sealer {
         if let Some(seq) = seq_of(stamped) {
             self.seq = seq;
         }
+        if let Some(time) = time_of(stamped) {
+            self.time.clear();
+            self.time.push_str(time);
+        }
     }
 
     /// Whether records wait for a seal longer than `--seal-interval` at `now`.
@@ -139,8 +154,17 @@ impl Sealer {
 
     /// Appends a seal of every line so far in this file (the run's last seal when
     /// `last_of_run`); returns the seal line's range in `into`.
-    pub fn seal(&mut self, last_of_run: bool, into: &mut Vec<u8>) -> std::ops::Range<usize> {
-        let time = crate::seal::rfc3339(SystemTime::now());
+    pub fn seal(
+        &mut self,
+        last_of_run: bool,
+        when: SealTime,
+        into: &mut Vec<u8>,
+    ) -> std::ops::Range<usize> {
+        let now = crate::seal::rfc3339(SystemTime::now());
+        let time = match when {
+            SealTime::LastRecord if !self.time.is_empty() => self.time.clone(),
+            _ => now.max(self.time.clone()),
+        };
         let checkpoint = Checkpoint {
             origin: origin(&self.host, &self.session),
             size: self.tree.size(),
@@ -180,6 +204,16 @@ impl Sealer {
         self.part += 1;
         self.opens_part = true;
     }
+}
+
+/// The `timestamp` of a stamped record: the first `"timestamp":"` key's string (RFC 3339, as
+/// jsonl writes it, which has no escapes).
+fn time_of(line: &[u8]) -> Option<&str> {
+    const KEY: &[u8] = b"\"timestamp\":\"";
+    let head = &line[..line.len().min(64)];
+    let at = memchr::memmem::find(head, KEY)? + KEY.len();
+    let end = at + memchr::memchr(b'"', line.get(at..)?)?;
+    std::str::from_utf8(&line[at..end]).ok()
 }
 
 /// The `seq` of a stamped record: the first `"seq":` key's number (in a flat object of
@@ -246,7 +280,7 @@ mod tests {
         sealer.start("S", "h", "u", None);
         let mut out = Vec::new();
         sealer.stamp(&record(1), &mut out);
-        let seal = sealer.seal(false, &mut out);
+        let seal = sealer.seal(false, SealTime::Now, &mut out);
         let seal_hash = sha256(&out[seal]);
         sealer.new_file();
         let mut next = Vec::new();
@@ -256,7 +290,7 @@ mod tests {
         assert_eq!(v["last_seal"], b64(&seal_hash));
         assert_eq!(v["prev"], b64(&seal_hash));
         let at = next.len();
-        sealer.seal(true, &mut next);
+        sealer.seal(true, SealTime::Now, &mut next);
         let v: serde_json::Value = serde_json::from_slice(&next[at..]).unwrap();
         let (text, _) = note::open(v["note"].as_str().unwrap()).unwrap();
         let cp = Checkpoint::parse(text).unwrap();

@@ -115,6 +115,11 @@ impl Fanout {
             }
             None => ev,
         };
+        for sink in &mut self.sinks {
+            if let Some(sealed) = &mut sink.seal {
+                sealed.sealer.start(&ev.session, &ev.host, &ev.user, ev.pid);
+            }
+        }
         self.all(|f, out| f.start(ev, out));
     }
 
@@ -158,6 +163,12 @@ impl Fanout {
             resent: sinks.iter().map(|sink| sink.out.resent()).sum(),
             ..ev.clone()
         };
+        // The exit record is written with the final seal after it.
+        for sink in &mut self.sinks {
+            if let Some(sealed) = &mut sink.seal {
+                sealed.ending = true;
+            }
+        }
         self.all(|f, out| f.exit(ev, out));
         // Syslog servers and the journal get a last chance to take what they were sent;
         // messages that were lost fail the run as a failed log does.
@@ -167,6 +178,19 @@ impl Fanout {
         for sink in &mut self.sinks {
             self.lost += sink.out.finish();
         }
+    }
+
+    /// Seals the sealed logs whose records have waited `--seal-interval` (the runner calls it
+    /// at [`Fanout::seal_deadline`], when nothing else happened).
+    pub fn seal_due(&mut self, now: std::time::Instant) {
+        if self.sinks.iter().any(|sink| sink.seal_due(now)) {
+            self.all(|_, _| {});
+        }
+    }
+
+    /// When a sealed log is owed a seal, if one is.
+    pub fn seal_deadline(&self) -> Option<std::time::Instant> {
+        self.sinks.iter().filter_map(Sink::seal_deadline).min()
     }
 
     /// Whether every sink's main destination has gone (a closed standard output, a failed log):
@@ -214,7 +238,7 @@ fn each(
     mut format: impl FnMut(&mut dyn Formatter, &mut Out),
     raw: Option<&[u8]>,
 ) {
-    for sink in sinks {
+    for sink in sinks.iter_mut() {
         match audience {
             Audience::Consoles if !sink.out.console => continue,
             Audience::Logs if sink.out.console => continue,
@@ -237,6 +261,10 @@ fn each(
             continue;
         }
         format(&mut *sink.formatter, &mut sink.buf);
+        if sink.seal.is_some() {
+            sink.write_sealed(None, false);
+            continue;
+        }
         if sink.buf.total() == 0 {
             continue;
         }
@@ -246,6 +274,31 @@ fn each(
             _ => &mut sink.out,
         };
         dest.write(&sink.buf, chunk);
+    }
+    hand_over_seals(sinks);
+}
+
+/// Gives the seals the sealed logs just made to every other sink whose formatter sends them on
+/// (the journal, syslog, relp=), each as a message of its own: a copy out of the recorded
+/// user's reach.
+fn hand_over_seals(sinks: &mut [Sink]) {
+    let mut made = Vec::new();
+    for sink in sinks.iter_mut() {
+        if let Some(sealed) = &mut sink.seal {
+            made.append(&mut sealed.made);
+        }
+    }
+    if made.is_empty() {
+        return;
+    }
+    for sink in sinks.iter_mut().filter(|sink| sink.seal.is_none()) {
+        for line in &made {
+            sink.buf.clear();
+            sink.formatter.seal(line, &mut sink.buf);
+            if sink.buf.total() > 0 {
+                sink.out.write(&sink.buf, &[]);
+            }
+        }
     }
 }
 
@@ -274,5 +327,11 @@ impl crate::event::Events for Fanout {
     }
     fn splice(&mut self, stream: Stream, from: &File, len: usize, buf: &mut [u8]) -> usize {
         Fanout::splice(self, stream, from, len, buf)
+    }
+    fn wake_at(&self) -> Option<std::time::Instant> {
+        Fanout::seal_deadline(self)
+    }
+    fn wake(&mut self, now: std::time::Instant) {
+        Fanout::seal_due(self, now);
     }
 }

@@ -11,6 +11,7 @@ use crate::event::Stream;
 use crate::format::{Context, Format, Formatter};
 
 mod fanout;
+mod sealed;
 pub mod spec;
 mod splice;
 use crate::dest::remote::ship::{SetupError, Shipping, Spooled, Target};
@@ -31,6 +32,8 @@ pub struct Sink {
     /// The plain console only: where stderr chunks go instead of `out`.
     err: Option<Dest>,
     buf: Out,
+    /// A jsonl log with `--seal`: its records go through the sealer (see `sealed`).
+    seal: Option<Box<sealed::Sealed>>,
 }
 
 impl std::fmt::Debug for Sink {
@@ -49,6 +52,7 @@ impl Sink {
             out: Dest::console(io::stdout(), "standard output"),
             err: (format == Format::Plain).then(|| Dest::console(io::stderr(), "standard error")),
             buf: Out::lending(),
+            seal: None,
         }
     }
 
@@ -60,6 +64,7 @@ impl Sink {
         ctx: &Context,
         rotation: Rotation,
         shipping: &Shipping,
+        sealing: Option<&crate::seal::Sealing>,
         opening: &mut Opening,
     ) -> Result<Sink, Error> {
         if let Some(target) = shipped(spec) {
@@ -96,6 +101,9 @@ impl Sink {
         // Watched before its mode is looked at (see `Dest::reopen`).
         let watch = followed.then(|| opening.watch(path, &file)).flatten();
         let warned = opening::warn_if_open_to_others(path, &file);
+        let seal = sealing
+            .filter(|_| format == Format::Jsonl)
+            .map(|sealing| sealed::Sealed::new(sealing, path, (meta.dev(), meta.ino())));
         let log = followed.then(|| FileLog {
             path: path.to_owned(),
             identity: (meta.dev(), meta.ino()),
@@ -121,12 +129,14 @@ impl Sink {
                 spliceable: true,
             },
             err: None,
-            // A file written whole, without rotating, takes the output with writev.
-            buf: if rotation.max_size.is_none() {
+            // A file written whole, without rotating, takes the output with writev; a sealed
+            // one is stamped, so its records are copied anyway.
+            buf: if rotation.max_size.is_none() && seal.is_none() {
                 Out::lending()
             } else {
                 Out::default()
             },
+            seal,
         })
     }
 
@@ -157,6 +167,7 @@ impl Sink {
             },
             err: None,
             buf: Out::default(),
+            seal: None,
         })
     }
 
@@ -194,6 +205,7 @@ impl Sink {
             },
             err: None,
             buf: Out::default(),
+            seal: None,
         })
     }
 
@@ -244,6 +256,7 @@ impl Sink {
             },
             err: None,
             buf: Out::default(),
+            seal: None,
         })
     }
 
@@ -310,12 +323,19 @@ impl Sink {
             self.formatter.interleaved();
         }
         format(&mut *self.formatter, &mut self.buf);
-        if self.buf.total() > 0 {
-            self.out.write(&self.buf, chunk);
-        }
+        let after = if self.seal.is_some() {
+            // Shorter than this run left it: copytruncate emptied it.
+            let truncated = matches!((end, size), (Some(end), Some(size)) if size < end);
+            self.write_sealed(size, truncated)
+        } else {
+            if self.buf.total() > 0 {
+                self.out.write(&self.buf, chunk);
+            }
+            size.map(|size| size + self.buf.total() as u64)
+        };
         // Under the lock the file now ends where this write did: no second fstat needed.
         if let Some(shared) = &mut self.out.shared {
-            shared.end = size.map(|size| size + self.buf.total() as u64);
+            shared.end = after;
         }
         if locked && let Some(file) = self.out.file() {
             let _ = file.unlock();

@@ -1,7 +1,8 @@
 //! The jsonl records as they appear on the wire: flat objects, so that Vector, Fluent Bit, Loki,
 //! Elasticsearch and jq can take each line on its own. The man page's JSONL section documents them.
 //!
-//! Fields every record carries: `type` (`"start"`, `"output"`, `"exit"`), `timestamp` (RFC 3339,
+//! Fields every record carries: `type` (`"start"`, `"output"`, `"exit"`, and `"seal"` in a
+//! sealed log), `timestamp` (RFC 3339,
 //! UTC, microseconds: when the record's first byte was read), `session` (unique per run), `host`,
 //! `user`, `pid` (the command's) and `seq` (one counter across all records of the run, from 1).
 //! One [`Record`] is every kind, written and read back (`teelog replay`), as asciinema's
@@ -85,6 +86,27 @@ pub struct Record<'a> {
     /// present only then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Cow<'a, str>>,
+    /// Seal (`--seal`, docs/sealing.md): how many of the run's lines in this file it covers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tree_size: Option<u64>,
+    /// Seal: the RFC 6962 root of those lines, base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<Cow<'a, str>>,
+    /// Seal: true on the run's last seal, written after its exit record.
+    #[serde(default, rename = "final", skip_serializing_if = "Option::is_none")]
+    pub last_seal_of_run: Option<bool>,
+    /// Seal: the signed note (C2SP signed-note, tlog-checkpoint text) that says all of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<Cow<'a, str>>,
+    /// Sealed logs, the run's first record in a file after a rotation: which file of the run
+    /// it is (1 for the second), and the SHA-256 (base64) of the run's last seal line before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seal: Option<Cow<'a, str>>,
+    /// Sealed logs, every record: the SHA-256 (base64) of the line the run wrote before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<Cow<'a, str>>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -380,6 +380,14 @@ impl LineRecords for SyslogMessages {
         let text = super::exit_summary(ev);
         self.write(5, None, ev.time, text.as_bytes(), out);
     }
+
+    /// A message of its own (informational): the seal line, with the `seq` of the record
+    /// before it. A seal is far shorter than any transport's message.
+    fn seal(&mut self, line: &[u8], out: &mut Out) {
+        let label = Label::whole(self.seq.value());
+        let text = line.strip_suffix(b"\n").unwrap_or(line);
+        self.pieces(label, 6, None, std::time::SystemTime::now(), text, out);
+    }
 }
 
 /// Facility names and numbers (RFC 5424 table 1), for `--syslog-facility`.
