@@ -124,7 +124,8 @@ impl LineRecords for JournalEntries {
     fn seal(&mut self, line: &[u8], out: &mut Out) {
         out.extend_from_slice(&self.shared);
         field(out, "PRIORITY", b"6");
-        field(out, "TEELOG_SEQ", self.seq.digits());
+        let seq = crate::seal::seq_of(line).unwrap_or(self.seq.value());
+        field(out, "TEELOG_SEQ", seq.to_string().as_bytes());
         field(out, "TEELOG_TYPE", b"seal");
         field(out, "MESSAGE", line.strip_suffix(b"\n").unwrap_or(line));
         out.end_record();

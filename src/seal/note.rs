@@ -189,7 +189,10 @@ mod tests {
         let (text, sigs) = open(note).unwrap();
         assert!(text.ends_with("problem is.\n"));
         assert_eq!(sigs[0].hash, 0xc74f20a3);
-        assert!(matches!(check(text, &sigs, std::slice::from_ref(&key)), Signed::By(_)));
+        assert!(matches!(
+            check(text, &sigs, std::slice::from_ref(&key)),
+            Signed::By(_)
+        ));
         let forged = text.replace("think", "thunk");
         assert_eq!(
             check(&forged, &sigs, &[key]),

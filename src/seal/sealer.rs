@@ -218,7 +218,7 @@ fn time_of(line: &[u8]) -> Option<&str> {
 
 /// The `seq` of a stamped record: the first `"seq":` key's number (in a flat object of
 /// escaped strings, `"seq":` can only be a key).
-fn seq_of(line: &[u8]) -> Option<u64> {
+pub fn seq_of(line: &[u8]) -> Option<u64> {
     let at = memchr::memmem::find(line, b"\"seq\":")? + 6;
     let digits = line[at..].iter().take_while(|b| b.is_ascii_digit()).count();
     std::str::from_utf8(&line[at..at + digits])

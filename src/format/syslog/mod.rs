@@ -384,7 +384,7 @@ impl LineRecords for SyslogMessages {
     /// A message of its own (informational): the seal line, with the `seq` of the record
     /// before it. A seal is far shorter than any transport's message.
     fn seal(&mut self, line: &[u8], out: &mut Out) {
-        let label = Label::whole(self.seq.value());
+        let label = Label::whole(crate::seal::seq_of(line).unwrap_or(self.seq.value()));
         let text = line.strip_suffix(b"\n").unwrap_or(line);
         self.pieces(label, 6, None, std::time::SystemTime::now(), text, out);
     }
