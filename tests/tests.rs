@@ -27,6 +27,7 @@ mod received;
 mod recording;
 mod replay;
 mod rotation;
+mod sealing;
 mod secrets;
 mod shipped;
 mod shipping;
@@ -63,6 +64,10 @@ fn main() {
         recording::trials(),
         replay::trials(),
         rotation::trials(),
+        sealing::trials(),
+        sealing::off_host::trials(),
+        sealing::refusals::trials(),
+        sealing::verdicts::trials(),
         secrets::trials(),
         shipped::trials(),
         shipping::trials(),
