@@ -7,6 +7,7 @@
     TEELOG=/path/to/teelog python3 benches/compare.py --no-build   # another build
     python3 benches/compare.py --base /path/to/old/teelog   # this build against an older one
     python3 benches/compare.py --sections shipping   # relp=, syslog= against rsyslogd (shipping.py)
+    python3 benches/compare.py --sections sealing    # --seal against unsealed, and verify (sealing.py)
 
 One run on a shared machine is not a figure, so every figure here is a ratio taken in pairs: for
 each teelog variant, `tee` and the variant run back to back (which goes first alternates), and the
@@ -343,6 +344,13 @@ def main():
             import shipping
 
             for header, rows in shipping.sections(TEELOG, PAIRS, dirs, peak_rss_kib):
+                print(table(header, rows))
+                print()
+        if "sealing" in sections:  # not run unless asked for: large logs of its own
+            sys.dont_write_bytecode = True
+            import sealing
+
+            for header, rows in sealing.sections(TEELOG, PAIRS, dirs, peak_rss_kib, producer, QUICK):
                 print(table(header, rows))
                 print()
     finally:

@@ -51,9 +51,12 @@ pub struct Sealer {
     /// Records since the last seal, and when the first of them came.
     unsealed: u64,
     unsealed_since: Option<Instant>,
-    /// The `seq` and `timestamp` of the last record stamped.
+    /// The `seq` and `timestamp` of the last record stamped, read from it when a seal needs
+    /// them or its buffer is let go ([`Sealer::settle`]), not for every record.
     seq: u64,
     time: String,
+    /// Where the last line stamped starts in the buffer of the current write, until settled.
+    last_at: Option<usize>,
 }
 
 /// What time a seal says: the one of the record before it, for a seal made between the records
@@ -85,6 +88,7 @@ impl Sealer {
             unsealed_since: None,
             seq: 0,
             time: String::new(),
+            last_at: None,
         }
     }
 
@@ -119,19 +123,30 @@ impl Sealer {
             into.extend_from_slice(b",\"part\":");
             into.extend_from_slice(itoa::Buffer::new().format(self.part).as_bytes());
             into.extend_from_slice(b",\"last_seal\":\"");
-            into.extend_from_slice(b64(&self.last_seal).as_bytes());
+            push_b64(into, &self.last_seal);
             into.push(b'"');
         }
         into.extend_from_slice(b",\"prev\":\"");
-        into.extend_from_slice(b64(&self.prev).as_bytes());
+        push_b64(into, &self.prev);
         into.extend_from_slice(b"\"}\n");
         let stamped = &into[at..];
         self.prev = sha256(stamped);
         self.tree.push(stamped);
-        if let Some(seq) = seq_of(stamped) {
+        self.last_at = Some(at);
+    }
+
+    /// Reads the `seq` and `timestamp` of the last line stamped into `into`, which the caller
+    /// is about to let go of (and which a seal needs).
+    pub fn settle(&mut self, into: &[u8]) {
+        let Some(at) = self.last_at.take() else {
+            return;
+        };
+        let line = &into[at..];
+        let line = &line[..memchr::memchr(b'\n', line).map_or(line.len(), |n| n + 1)];
+        if let Some(seq) = seq_of(line) {
             self.seq = seq;
         }
-        if let Some(time) = time_of(stamped) {
+        if let Some(time) = time_of(line) {
             self.time.clear();
             self.time.push_str(time);
         }
@@ -160,6 +175,7 @@ impl Sealer {
         when: SealTime,
         into: &mut Vec<u8>,
     ) -> std::ops::Range<usize> {
+        self.settle(into);
         let now = crate::seal::rfc3339(SystemTime::now());
         let time = match when {
             SealTime::LastRecord if !self.time.is_empty() => self.time.clone(),
@@ -204,6 +220,16 @@ impl Sealer {
         self.part += 1;
         self.opens_part = true;
     }
+}
+
+/// Appends the base64 of a hash (44 bytes) without allocating.
+fn push_b64(into: &mut Vec<u8>, hash: &Hash) {
+    use base64::Engine as _;
+    let mut buf = [0u8; 44];
+    let n = base64::engine::general_purpose::STANDARD
+        .encode_slice(hash, &mut buf)
+        .expect("44 bytes hold the base64 of 32");
+    into.extend_from_slice(&buf[..n]);
 }
 
 /// The `timestamp` of a stamped record: the first `"timestamp":"` key's string (RFC 3339, as

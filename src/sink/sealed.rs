@@ -80,6 +80,7 @@ impl Sink {
                     .sealer
                     .seal(false, SealTime::LastRecord, &mut sealed.staged);
                 sealed.keep(Some(range));
+                sealed.sealer.settle(&sealed.staged);
                 out.write_whole(&sealed.staged);
                 sealed.staged.clear();
                 if let Err(err) = out.rotate() {
@@ -107,6 +108,7 @@ impl Sink {
         if sealed.staged.is_empty() {
             return size;
         }
+        sealed.sealer.settle(&sealed.staged);
         out.write_whole(&sealed.staged);
         size.map(|size| size + sealed.staged.len() as u64)
     }

@@ -29,9 +29,10 @@ fn broken_at(tamper: impl FnOnce(&mut Vec<Vec<u8>>), broken: usize) {
     );
 }
 
-fn a_flipped_byte_in_line_2500_is_broken_at_2501() {
-    // Line 2500 itself still parses; line 2501's prev no longer matches it.
-    broken_at(|all| flip_digit(&mut all[2499]), 2501);
+fn a_flipped_byte_in_line_2500_is_broken_at_2500() {
+    // Line 2500 itself still parses; line 2501's prev no longer matches it, while line 2502's
+    // matches line 2501: the damage is line 2500's, and that is where it is said to be.
+    broken_at(|all| flip_digit(&mut all[2499]), 2500);
 }
 
 fn a_deleted_line_is_broken_where_it_was() {
@@ -47,16 +48,17 @@ fn two_swapped_lines_are_broken_at_the_first() {
     broken_at(|all| all.swap(2499, 2500), 2500);
 }
 
-fn a_forged_line_with_a_right_prev_is_broken_at_the_line_after_it() {
+fn a_forged_line_with_a_right_prev_is_broken_at_it() {
     // A copy of line 2500 with another number, inserted before it: its prev is right (line
-    // 2499's hash), the next line's no longer is.
+    // 2499's hash), the next line's no longer is, and the one after that chains to that one:
+    // the forged line is the one that does not belong.
     broken_at(
         |all| {
             let mut forged = all[2499].clone();
             flip_digit(&mut forged);
             all.insert(2499, forged);
         },
-        2501,
+        2500,
     );
 }
 
@@ -267,10 +269,10 @@ fn a_log_never_sealed_is_unsealed() {
 }
 
 crate::trials![
-    a_flipped_byte_in_line_2500_is_broken_at_2501,
+    a_flipped_byte_in_line_2500_is_broken_at_2500,
     a_deleted_line_is_broken_where_it_was,
     two_swapped_lines_are_broken_at_the_first,
-    a_forged_line_with_a_right_prev_is_broken_at_the_line_after_it,
+    a_forged_line_with_a_right_prev_is_broken_at_it,
     a_log_rewritten_and_sealed_with_another_key_is_wrong_key[PYTHON3, OPENSSL],
     a_rebuilt_chain_with_a_record_missing_is_a_gap[PYTHON3, OPENSSL],
     a_changed_signature_is_bad_signature,
