@@ -135,7 +135,28 @@ fn jsonl_keys(dir: &Path) -> std::collections::BTreeSet<String> {
         nix::unistd::Pid::from_raw(yes),
         nix::sys::signal::Signal::SIGKILL,
     );
-    let text = std::fs::read_to_string(&log).unwrap();
+    // A sealed run, rotated (prev, the seal record's fields, part and last_seal), with the
+    // example key of Go's sumdb/note (a public test vector: nothing here needs it secret).
+    let key = dir.join("example.key");
+    std::fs::write(
+        &key,
+        "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let sealed = dir.join("sealed.jsonl");
+    let status = std::process::Command::new(bin)
+        .args(["-q", "--seal"])
+        .arg(&key)
+        .args(["--max-size", "8K", "-o"])
+        .arg(format!("jsonl={}", sealed.display()))
+        .args(["--", "seq", "1", "100"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut text = std::fs::read_to_string(&log).unwrap();
+    text += &std::fs::read_to_string(&sealed).unwrap();
+    text += &std::fs::read_to_string(dir.join("sealed.jsonl.1")).unwrap();
     let mut keys = std::collections::BTreeSet::new();
     for line in text.lines() {
         let record: serde_json::Map<String, serde_json::Value> =
@@ -197,6 +218,9 @@ fn the_file_format_page_documents_every_field_teelog_writes() {
         "unread_bytes",
         "stream",
         "cols",
+        "prev",
+        "note",
+        "part",
     ] {
         assert!(
             keys.contains(key),

@@ -10,7 +10,7 @@ pub mod sealer;
 pub use key::{SigningKey, VerifierKey};
 pub use merkle::Tree;
 pub use note::Checkpoint;
-pub use sealer::{SealTime, Sealer, Sealing, seq_of};
+pub use sealer::{Sealer, Sealing, seq_of};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;

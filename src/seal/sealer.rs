@@ -59,16 +59,6 @@ pub struct Sealer {
     last_at: Option<usize>,
 }
 
-/// What time a seal says: the one of the record before it, for a seal made between the records
-/// of one write (later records of that write carry the time they were read, which is earlier
-/// than the seal's writing: times in a log never go back); the time of writing, for a seal made
-/// after a wait or at the end.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SealTime {
-    LastRecord,
-    Now,
-}
-
 impl Sealer {
     /// The sealer of the log at `path` (its id is the path as given).
     pub fn new(sealing: &Sealing, path: &Path) -> Sealer {
@@ -109,7 +99,7 @@ impl Sealer {
         self.put(line, into);
         self.unsealed += 1;
         self.unsealed_since.get_or_insert_with(Instant::now);
-        (self.unsealed >= self.sealing.every).then(|| self.seal(false, SealTime::LastRecord, into))
+        (self.unsealed >= self.sealing.every).then(|| self.seal(false, into))
     }
 
     /// Stamps `line` onto `into`: the fields of docs/sealing.md before its closing brace; the
@@ -169,17 +159,16 @@ impl Sealer {
 
     /// Appends a seal of every line so far in this file (the run's last seal when
     /// `last_of_run`); returns the seal line's range in `into`.
-    pub fn seal(
-        &mut self,
-        last_of_run: bool,
-        when: SealTime,
-        into: &mut Vec<u8>,
-    ) -> std::ops::Range<usize> {
+    ///
+    /// A seal's time is the one of the last record it covers: records of the same write stamped
+    /// after it carry the time they were read, which can be earlier than the seal's writing, and
+    /// times in a log never go back.
+    pub fn seal(&mut self, last_of_run: bool, into: &mut Vec<u8>) -> std::ops::Range<usize> {
         self.settle(into);
-        let now = crate::seal::rfc3339(SystemTime::now());
-        let time = match when {
-            SealTime::LastRecord if !self.time.is_empty() => self.time.clone(),
-            _ => now.max(self.time.clone()),
+        let time = if self.time.is_empty() {
+            crate::seal::rfc3339(SystemTime::now())
+        } else {
+            self.time.clone()
         };
         let checkpoint = Checkpoint {
             origin: origin(&self.host, &self.session),
@@ -306,7 +295,7 @@ mod tests {
         sealer.start("S", "h", "u", None);
         let mut out = Vec::new();
         sealer.stamp(&record(1), &mut out);
-        let seal = sealer.seal(false, SealTime::Now, &mut out);
+        let seal = sealer.seal(false, &mut out);
         let seal_hash = sha256(&out[seal]);
         sealer.new_file();
         let mut next = Vec::new();
@@ -316,7 +305,7 @@ mod tests {
         assert_eq!(v["last_seal"], b64(&seal_hash));
         assert_eq!(v["prev"], b64(&seal_hash));
         let at = next.len();
-        sealer.seal(true, SealTime::Now, &mut next);
+        sealer.seal(true, &mut next);
         let v: serde_json::Value = serde_json::from_slice(&next[at..]).unwrap();
         let (text, _) = note::open(v["note"].as_str().unwrap()).unwrap();
         let cp = Checkpoint::parse(text).unwrap();

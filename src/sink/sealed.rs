@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::Sink;
 use crate::dest::Kind;
-use crate::seal::sealer::{SEAL_ROOM, SealTime};
+use crate::seal::sealer::SEAL_ROOM;
 use crate::seal::{Sealer, Sealing};
 
 /// What a sealed log's sink keeps beside its destination.
@@ -76,9 +76,7 @@ impl Sink {
         for line in bytes.split_inclusive(|b| *b == b'\n') {
             let before = size.unwrap_or(0) + sealed.staged.len() as u64;
             if before > 0 && before + line.len() as u64 + SEAL_ROOM > max {
-                let range = sealed
-                    .sealer
-                    .seal(false, SealTime::LastRecord, &mut sealed.staged);
+                let range = sealed.sealer.seal(false, &mut sealed.staged);
                 sealed.keep(Some(range));
                 sealed.sealer.settle(&sealed.staged);
                 out.write_whole(&sealed.staged);
@@ -99,10 +97,10 @@ impl Sink {
             sealed.keep(range);
         }
         if sealed.ending {
-            let range = sealed.sealer.seal(true, SealTime::Now, &mut sealed.staged);
+            let range = sealed.sealer.seal(true, &mut sealed.staged);
             sealed.keep(Some(range));
         } else if sealed.sealer.due(Instant::now()) {
-            let range = sealed.sealer.seal(false, SealTime::Now, &mut sealed.staged);
+            let range = sealed.sealer.seal(false, &mut sealed.staged);
             sealed.keep(Some(range));
         }
         if sealed.staged.is_empty() {
