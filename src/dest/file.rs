@@ -147,6 +147,12 @@ impl Dest {
     /// every write: one read(2), EAGAIN when nothing did), and once a second whatever it says.
     /// A path that cannot be opened again drops the log ([`Dest::lose`]).
     pub(crate) fn follow_path(&mut self) {
+        self.follow_path_with(|_| {});
+    }
+
+    /// [`Dest::follow_path`], with `last_words` written to the file that was moved away just
+    /// before the path is opened again (a sealed log's seal, as the last line of the old file).
+    pub(crate) fn follow_path_with(&mut self, last_words: impl FnOnce(&mut Dest)) {
         let Some(log) = &mut self.log else {
             return;
         };
@@ -177,6 +183,10 @@ impl Dest {
             && let Some(watch) = &log.watch
         {
             watch.wait_for_name(CREATE_WAIT);
+        }
+        last_words(self);
+        if self.to.is_none() {
+            return;
         }
         if let Err(err) = self.reopen() {
             let message = format!("cannot open {} again: {err}", self.name);

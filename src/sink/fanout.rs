@@ -245,7 +245,7 @@ fn each(
             _ => {}
         }
         sink.buf.clear();
-        sink.out.follow_path();
+        sink.follow_path();
         if let (true, Some(bytes), Some(stream)) = (sink.plain, raw, stream) {
             if stream == Stream::Stdin || bytes.is_empty() {
                 continue;

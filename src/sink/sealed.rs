@@ -111,6 +111,28 @@ impl Sink {
         size.map(|size| size + sealed.staged.len() as u64)
     }
 
+    /// Opens the log's path again if logrotate moved the file away ([`crate::dest::Dest`]'s
+    /// `follow_path`); a sealed log first ends the old file with a seal of it (which
+    /// logrotate's `compress` without `delaycompress` may miss: the chain still covers those
+    /// lines, and the new file's first record names the last seal).
+    pub(super) fn follow_path(&mut self) {
+        let Sink { seal, out, .. } = self;
+        let Some(sealed) = seal else {
+            out.follow_path();
+            return;
+        };
+        out.follow_path_with(|old| {
+            if !sealed.sealer.unsealed() {
+                return;
+            }
+            sealed.staged.clear();
+            let range = sealed.sealer.seal(false, &mut sealed.staged);
+            sealed.keep(Some(range));
+            sealed.sealer.settle(&sealed.staged);
+            old.write_whole(&sealed.staged);
+        });
+    }
+
     /// Whether the sink seals and has records waiting for a seal past `--seal-interval`.
     pub(super) fn seal_due(&self, now: Instant) -> bool {
         self.seal.as_ref().is_some_and(|s| s.sealer.due(now))
