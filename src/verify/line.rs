@@ -5,6 +5,10 @@
 
 use crate::seal::{Hash, hash_from_b64};
 
+/// `"seq":`, searched for in every line (the searcher made once).
+static SEQ: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"seq\":"));
+
 /// A teelog record, as far as verify needs it.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Head<'l> {
@@ -37,7 +41,7 @@ fn scan(line: &[u8]) -> Option<Head<'_>> {
     let rest = rest.strip_prefix(b",\"session\":\"")?;
     let (session, rest) = string(rest)?;
     let (body, prev) = stamp(line, b"prev", b"\"}\n")?;
-    let seq = memchr::memmem::find(rest, b"\"seq\":").and_then(|at| number(&rest[at + 6..]));
+    let seq = SEQ.find(rest).and_then(|at| number(&rest[at + 6..]));
     let part = match stamp(body, b"last_seal", b"\"") {
         Some((before, last_seal)) => {
             let at = memchr::memmem::rfind(before, b",\"part\":")?;

@@ -7,6 +7,7 @@
 mod collected;
 mod files;
 mod line;
+mod read;
 mod seal;
 mod session;
 mod verdict;
@@ -15,7 +16,8 @@ mod walk;
 #[cfg(test)]
 mod tests;
 
-use std::io::{BufRead as _, Write as _};
+use std::io::Write as _;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use crate::cli::VerifyArgs;
@@ -64,21 +66,19 @@ fn walk(
         walk.found(finding);
         return Ok(walk.finish(require_sealed));
     }
-    let mut buf = Vec::with_capacity(1 << 16);
     for (index, path) in set.files.iter().enumerate() {
         let named = |e: std::io::Error| Error::Usage(format!("cannot read {}: {e}", quote(path)));
-        let file = std::fs::File::open(path).map_err(named)?;
-        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
         walk.open_file(index);
-        loop {
-            buf.clear();
-            if reader.read_until(b'\n', &mut buf).map_err(named)? == 0 {
-                break;
+        read::lines(path, |line, hash, leaf| {
+            walk.line(line, hash, leaf);
+            match walk.done() {
+                true => ControlFlow::Break(()),
+                false => ControlFlow::Continue(()),
             }
-            walk.line(&buf);
-            if walk.done() {
-                return Ok(walk.finish(require_sealed));
-            }
+        })
+        .map_err(named)?;
+        if walk.done() {
+            return Ok(walk.finish(require_sealed));
         }
         if walk.file_had_no_record() {
             return Err(Error::Usage(format!(

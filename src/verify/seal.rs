@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::session::Session;
 use super::verdict::{Finding, Names, Pos};
 use crate::seal::note::{self, Signed};
-use crate::seal::{Checkpoint, VerifierKey, hash_from_b64, sha256};
+use crate::seal::{Checkpoint, Hash, VerifierKey, hash_from_b64};
 
 /// The fields of a seal record verify reads (serde: a seal is one line in a thousand).
 #[derive(Debug, Deserialize)]
@@ -43,17 +43,15 @@ pub fn signed(
 
 /// `NAME+HASH` of a verifier line `NAME+HASH+KEY`.
 fn name_and_hash(key: &str) -> String {
-    key.rsplit_once('+')
-        .map_or(key, |(left, _)| left)
-        .to_owned()
+    key.splitn(3, '+').take(2).collect::<Vec<_>>().join("+")
 }
 
-/// Checks the seal `line` at `pos` of the run `session`, whose tree does not hold it yet;
+/// Checks the seal `line` (SHA-256 `hash`) at `pos` of the run `session`, whose tree does not hold it yet;
 /// records it in the run when it holds.
 pub fn check(
     names: &Names,
     pos: Pos,
-    line: &[u8],
+    (line, hash): (&[u8], Hash),
     session: &mut Session,
     keys: &[VerifierKey],
 ) -> Result<(), Finding> {
@@ -130,7 +128,7 @@ pub fn check(
     }
     session.log = Some(cp.log);
     session.key.get_or_insert(key);
-    session.last_seal = sha256(line);
+    session.last_seal = hash;
     session.last_seal_time = Some(time);
     session.seals += 1;
     session.since_seal = 0;

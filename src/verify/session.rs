@@ -202,14 +202,15 @@ impl Session {
         }
     }
 
-    /// Takes the line (hash `hash`) into the run: the chain, the seq, the tree.
-    pub fn take(&mut self, pos: Pos, head: &Head, line: &[u8], hash: Hash) {
+    /// Takes the line (its SHA-256 `hash`, its `leaf` hash) into the run: the chain, the seq,
+    /// the tree.
+    pub fn take(&mut self, pos: Pos, head: &Head, hash: Hash, leaf: Hash) {
         self.prev = hash;
         self.last_line = Some(pos);
         if let Some(seq) = head.seq {
             self.last_seq = seq;
         }
-        self.tree.push(line);
+        self.tree.push_hash(leaf);
     }
 }
 

@@ -8,7 +8,10 @@ use super::line::{self, Head};
 use super::seal;
 use super::session::{Fit, Pending, Session, resolve};
 use super::verdict::{Code, Finding, Names, Pos, count};
-use crate::seal::{VerifierKey, sha256};
+use crate::seal::{Hash, VerifierKey};
+
+/// A line with its SHA-256 and its leaf hash.
+type Line<'l> = (&'l [u8], Hash, Hash);
 
 /// What verify prints and how it exits.
 #[derive(Debug, PartialEq, Eq)]
@@ -108,8 +111,8 @@ impl<'k> Walk<'k> {
         !self.report.findings.is_empty() && self.report.pendings == 0
     }
 
-    /// The file's next line, `bytes` with its newline.
-    pub fn line(&mut self, bytes: &[u8]) {
+    /// The file's next line, `bytes` with its newline, with its SHA-256 and its leaf hash.
+    pub fn line(&mut self, bytes: &[u8], hash: Hash, leaf: Hash) {
         self.line += 1;
         let pos = Pos {
             file: self.file,
@@ -168,7 +171,7 @@ impl<'k> Walk<'k> {
             keys: self.keys,
             report: &mut self.report,
         };
-        step.take(session, pos, bytes, &head);
+        step.take(session, pos, (bytes, hash, leaf), &head);
     }
 
     /// The verdict, once the walk is over (at the end, or at [`Walk::done`]).
@@ -301,7 +304,8 @@ struct Step<'w> {
 }
 
 impl Step<'_> {
-    fn take(self, session: &mut Session, pos: Pos, bytes: &[u8], head: &Head) {
+    fn take(self, session: &mut Session, pos: Pos, line: Line, head: &Head) {
+        let (bytes, hash, leaf) = line;
         let names = self.names;
         if let Some(seal) = session.final_seal {
             let why = format!(
@@ -336,7 +340,7 @@ impl Step<'_> {
             Fit::Next => None,
         };
         if is_seal {
-            match seal::check(names, pos, bytes, session, self.keys) {
+            match seal::check(names, pos, (bytes, hash), session, self.keys) {
                 Ok(()) => {
                     if let Some(Pending::Chain { good_seal, .. }) = &mut pending {
                         *good_seal = true;
@@ -358,7 +362,7 @@ impl Step<'_> {
             session.pending = Some(pending);
             self.report.pendings += 1;
         }
-        session.take(pos, head, bytes, sha256(bytes));
+        session.take(pos, head, hash, leaf);
         let from = session.agreed.map_or(session.first_line, |l| l + 1);
         session
             .expect
