@@ -663,3 +663,93 @@ fn big_sealed_log() {
     public.push(".pub");
     std::fs::write(public, format!("{}\n", verifier.text())).unwrap();
 }
+
+/// The seal `line` signed again by `key` after `change` to its checkpoint (its JSON's
+/// timestamp following the note's time).
+fn resign(
+    line: &[u8],
+    key: &SigningKey,
+    change: impl FnOnce(&mut crate::seal::Checkpoint),
+) -> Vec<u8> {
+    let value: serde_json::Value = serde_json::from_slice(line).unwrap();
+    let note = value["note"].as_str().unwrap();
+    let (text, _) = crate::seal::note::open(note).unwrap();
+    let mut checkpoint = crate::seal::Checkpoint::parse(text).unwrap();
+    let time = checkpoint.time.clone();
+    change(&mut checkpoint);
+    let json = |s: &str| serde_json::to_string(s).unwrap();
+    String::from_utf8(line.to_vec())
+        .unwrap()
+        .replace(&json(note), &json(&checkpoint.sign(key)))
+        .replace(
+            &format!("\"timestamp\":\"{time}\""),
+            &format!("\"timestamp\":\"{}\"", checkpoint.time),
+        )
+        .into_bytes()
+}
+
+#[test]
+fn seals_must_go_forward_in_time_and_chain_to_each_other() {
+    let (key, verifier) = pair("db1");
+    let lines = Run::new(&key, 450).lines();
+    let seals: Vec<usize> = (0..lines.len()).filter(|&i| is_seal(&lines[i])).collect();
+    // The second seal dated before the first, signed again by the key itself.
+    let mut back = lines.clone();
+    back[seals[1]] = resign(&back[seals[1]], &key, |cp| {
+        cp.time = "2000-01-01T00:00:00.000000Z".into();
+    });
+    rechain(&mut back, seals[1] + 1);
+    says(
+        verdict("time-back", &back, &verifier),
+        Code::Broken,
+        &format!(
+            "BROKEN at log:{}: its time 2000-01-01T00:00:00.000000Z is before the previous seal's",
+            seals[1] + 1
+        ),
+    );
+    // The first seal gone, the chain rebuilt: the second no longer covers the lines before it.
+    let mut gone = lines.clone();
+    gone.remove(seals[0]);
+    rechain(&mut gone, seals[0]);
+    says(
+        verdict("seal-gone", &gone, &verifier),
+        Code::Broken,
+        &format!("BROKEN at log:{}: it seals ", seals[1]),
+    );
+    // Its last pointing elsewhere, signed again: the seals no longer chain.
+    let mut last = lines.clone();
+    last[seals[1]] = resign(&last[seals[1]], &key, |cp| cp.last = sha256(b"elsewhere"));
+    rechain(&mut last, seals[1] + 1);
+    says(
+        verdict("seal-last", &last, &verifier),
+        Code::Broken,
+        &format!(
+            "BROKEN at log:{}: its last is not the hash of run S's previous seal",
+            seals[1] + 1
+        ),
+    );
+}
+
+#[test]
+fn a_collected_seal_by_another_key_is_the_wrong_key_there() {
+    let (key, verifier) = pair("db1");
+    let (other, _) = pair("db1");
+    let lines = Run::new(&key, 150).lines();
+    let forged = Run {
+        key: other,
+        ..Run::new(&key, 150)
+    }
+    .lines();
+    let dir = dir("collected-other-key");
+    let copy: Vec<Vec<u8>> = forged.into_iter().filter(|l| is_seal(l)).collect();
+    let seals = write(&dir, &[("collected", &copy)]);
+    let log = write(&dir, &[("log", &lines)]);
+    let outcome = verify(log, &seals, &verifier);
+    assert_eq!(outcome.code, Code::WrongKey, "{:?}", outcome.lines);
+    assert!(
+        outcome.lines[0].starts_with(&format!("WRONG KEY at {}:1: ", seals[0].display())),
+        "{:?}",
+        outcome.lines
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
