@@ -72,7 +72,11 @@ fn stamp<'l>(line: &'l [u8], name: &[u8], end: &[u8]) -> Option<(&'l [u8], Optio
     let (before, b64) = body.split_at_checked(body.len().checked_sub(44)?)?;
     let before = before.strip_suffix(b"\":\"")?.strip_suffix(name)?;
     let before = before.strip_suffix(b",\"")?;
-    let hash = std::str::from_utf8(b64).ok().and_then(hash_from_b64);
+    let mut hash = [0; 32];
+    let hash = base64_simd::STANDARD
+        .decode(b64, base64_simd::Out::from_slice(&mut hash))
+        .ok()
+        .and_then(|decoded| Hash::try_from(&*decoded).ok());
     Some((before, hash))
 }
 

@@ -85,12 +85,15 @@ fn read(
         };
         carry.extend_from_slice(&chunk.bytes[whole..]);
         chunk.bytes.truncate(whole);
-        let mut end = 0;
-        for (i, line) in chunk.bytes.split_inclusive(|b| *b == b'\n').enumerate() {
-            end += line.len();
+        let mut at = 0;
+        let ends = memchr::memchr_iter(b'\n', &chunk.bytes).map(|n| n + 1);
+        let last = (whole > 0 && chunk.bytes[whole - 1] != b'\n').then_some(whole);
+        for (i, end) in ends.chain(last).enumerate() {
+            let line = &chunk.bytes[at..end];
             // Every other leaf hash is left to the walk's thread, which has less to do.
             let leaf = (i % 2 == 0).then(|| leaf_hash(line));
             chunk.lines.push((end, sha256(line), leaf));
+            at = end;
         }
         if !chunk.lines.is_empty() && full.send(Ok(chunk)).is_err() {
             return;
