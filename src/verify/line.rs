@@ -72,10 +72,11 @@ fn stamp<'l>(line: &'l [u8], name: &[u8], end: &[u8]) -> Option<(&'l [u8], Optio
     let (before, b64) = body.split_at_checked(body.len().checked_sub(44)?)?;
     let before = before.strip_suffix(b"\":\"")?.strip_suffix(name)?;
     let before = before.strip_suffix(b",\"")?;
+    // 32 bytes are 43 characters and one '=' (base64-simd asserts that they fit).
     let mut hash = [0; 32];
-    let hash = base64_simd::STANDARD
-        .decode(b64, base64_simd::Out::from_slice(&mut hash))
-        .ok()
+    let hash = (b64[43] == b'=' && b64[42] != b'=')
+        .then(|| base64_simd::STANDARD.decode(b64, base64_simd::Out::from_slice(&mut hash)))
+        .and_then(Result::ok)
         .and_then(|decoded| Hash::try_from(&*decoded).ok());
     Some((before, hash))
 }
@@ -186,6 +187,14 @@ mod tests {
             "!".repeat(44)
         );
         assert_eq!(scan(line.as_bytes()).unwrap().prev, None);
+        for b64 in [
+            "A".repeat(44),
+            format!("{}==", "A".repeat(42)),
+            format!("{}!=", "A".repeat(42)),
+        ] {
+            let line = line.replace(&"!".repeat(44), &b64);
+            assert_eq!(scan(line.as_bytes()).unwrap().prev, None, "{b64}");
+        }
         assert_eq!(number(b"99999999999999999999"), None);
     }
 }
