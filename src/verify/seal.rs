@@ -46,6 +46,19 @@ fn name_and_hash(key: &str) -> String {
     key.splitn(3, '+').take(2).collect::<Vec<_>>().join("+")
 }
 
+/// The field of a seal's JSON that does not say what its note says.
+fn disagreement(record: &SealRecord, cp: &Checkpoint) -> Option<&'static str> {
+    [
+        ("tree_size", record.tree_size == cp.size),
+        ("root", hash_from_b64(&record.root) == Some(cp.root)),
+        ("seq", record.seq == cp.seq),
+        ("final", record.last_of_run == cp.last_of_run),
+        ("timestamp", record.timestamp == cp.time),
+    ]
+    .into_iter()
+    .find_map(|(what, agrees)| (!agrees).then_some(what))
+}
+
 /// Checks the seal `line` (SHA-256 `hash`) at `pos` of the run `session`, whose tree does not hold it yet;
 /// records it in the run when it holds.
 pub fn check(
@@ -59,21 +72,8 @@ pub fn check(
     let record: SealRecord = serde_json::from_slice(line)
         .map_err(|e| broken(&format!("a seal that does not read: {e}")))?;
     let (cp, key) = signed(names, pos, &record, keys)?;
-    let differs = |what: &str| broken(&format!("its {what} is not its note's"));
-    if record.tree_size != cp.size {
-        return Err(differs("tree_size"));
-    }
-    if hash_from_b64(&record.root) != Some(cp.root) {
-        return Err(differs("root"));
-    }
-    if record.seq != cp.seq {
-        return Err(differs("seq"));
-    }
-    if record.last_of_run != cp.last_of_run {
-        return Err(differs("final"));
-    }
-    if record.timestamp != cp.time {
-        return Err(differs("timestamp"));
+    if let Some(what) = disagreement(&record, &cp) {
+        return Err(broken(&format!("its {what} is not its note's")));
     }
     if cp.origin != note::origin(&record.host, &session.name) {
         return Err(broken(&format!(
