@@ -214,3 +214,37 @@ fn big_sealed_log() {
     public.push(".pub");
     std::fs::write(public, format!("{}\n", verifier.text())).unwrap();
 }
+
+#[test]
+fn a_rotated_file_must_name_the_last_seal_of_the_file_before() {
+    let (key, verifier) = pair("db1");
+    let run = Run {
+        rotate_after: &[120],
+        ..Run::new(&key, 200)
+    };
+    let mut files = run.files();
+    // The new file's first line names another seal (its prev still right).
+    let text = String::from_utf8(files[1][0].clone()).unwrap();
+    let named = text.split("\"last_seal\":\"").nth(1).unwrap()[..44].to_owned();
+    files[1][0] = text
+        .replace(&named, &b64(&sha256(b"another seal")))
+        .into_bytes();
+    rechain(&mut files[1], 1);
+    let dir = dir("rotated-last-seal");
+    let paths = write(&dir, &[("log.1", &files[0]), ("log", &files[1])]);
+    let outcome = verify(paths.clone(), &[], &verifier);
+    assert_eq!(outcome.code, Code::Broken, "{:?}", outcome.lines);
+    assert!(
+        outcome.lines[0].starts_with(&format!(
+            "BROKEN at {}:1: its last_seal is not run S's last seal in {}",
+            paths[1].display(),
+            paths[0].display()
+        )),
+        "{:?}",
+        outcome.lines
+    );
+    // Files given out of order: the newer file's run has no part before it there.
+    let swapped = verify(vec![paths[1].clone(), paths[0].clone()], &[], &verifier);
+    assert_ne!(swapped.code, Code::Ok, "{:?}", swapped.lines);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
