@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod filter;
 pub mod format;
+pub mod keygen;
 pub mod mask;
 pub mod paths;
 pub mod preset;
@@ -22,6 +23,7 @@ pub mod ship;
 pub mod signal;
 pub mod sink;
 pub mod sys;
+pub mod verify;
 
 use cli::Cli;
 use error::Error;
@@ -38,6 +40,13 @@ pub fn run(cli: Cli) -> Result<Status, Error> {
         }
         Some(cli::Action::Ship(args)) => {
             return ship::ship(args).map(|code| Status::Code(code.into()));
+        }
+        Some(cli::Action::Verify(args)) => {
+            return verify::verify(args).map(|code| Status::Code(code.into()));
+        }
+        Some(cli::Action::Keygen(args)) => {
+            keygen::keygen(args)?;
+            return Ok(Status::Code(0));
         }
         Some(cli::Action::Completions {
             shell,

@@ -22,6 +22,14 @@ pub fn spool_dir() -> PathBuf {
     })
 }
 
+/// Where `teelog keygen` writes keys and `teelog verify` finds the ones it trusts:
+/// `$XDG_CONFIG_HOME/teelog/keys`, else `~/.config/teelog/keys`; `None` without either.
+pub fn key_dir() -> Option<PathBuf> {
+    var("XDG_CONFIG_HOME")
+        .map(|d| d.join("teelog/keys"))
+        .or_else(|| var("HOME").map(|h| h.join(".config/teelog/keys")))
+}
+
 /// The variable `name`, unless it is unset or empty.
 pub fn var(name: &str) -> Option<PathBuf> {
     std::env::var_os(name)

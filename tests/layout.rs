@@ -14,6 +14,8 @@ const FLOORS: &[(&str, u8)] = &[
     ("app", 9),
     ("replay", 8),
     ("ship", 8),
+    ("verify", 8),
+    ("keygen", 8),
     ("completions", 8),
     ("cli", 7),
     ("preset", 6),

@@ -264,6 +264,23 @@ pub enum Action {
     )]
     Ship(ShipArgs),
 
+    /// Check a sealed jsonl log, or a rotated set (PATH.N ... PATH.1 PATH), against the trusted
+    /// keys, and say one verdict with its exit code. 0 OK (also OK with K records after the last
+    /// seal, a run that never ended; 7 then with --require-sealed), 1 BROKEN, 2 TRUNCATED, 3 GAP,
+    /// 4 BAD SIGNATURE, 5 WRONG KEY, 6 UNSEALED; 125 a usage error (a key or a file that cannot
+    /// be read, a file that is not a jsonl log)
+    #[command(
+        after_help = "Examples:\n  teelog verify run.jsonl                     run.jsonl with run.jsonl.1 ... beside it, oldest first\n  teelog verify --key db1.pub run.jsonl       trust that key only (not ~/.config/teelog/keys/*.pub)\n  teelog verify --require-sealed run.jsonl    a run that never ended is an error too\n  teelog verify --seals /var/log/collector.log run.jsonl   against the seals a collector got"
+    )]
+    Verify(VerifyArgs),
+
+    /// Make an Ed25519 key pair for --seal, NAME.key (the signer, mode 0600, never overwritten)
+    /// and NAME.pub (the verifier key, for teelog verify --key), in DIR
+    #[command(
+        after_help = "Examples:\n  teelog keygen                               HOST.key and HOST.pub in ~/.config/teelog/keys\n  teelog keygen --name ci /etc/teelog/keys    ci.key and ci.pub there"
+    )]
+    Keygen(KeygenArgs),
+
     /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell), generated from
     /// these flags; for bash: `source <(teelog completions bash)`, or install it in
     /// /usr/share/bash-completion/completions/teelog
@@ -275,6 +292,44 @@ pub enum Action {
         #[arg(long, hide = true, value_name = "PATH")]
         presets_file: Option<PathBuf>,
     },
+}
+
+/// `teelog verify`'s arguments.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The log, or the files of a rotated set, oldest first. One PATH alone brings PATH.N ...
+    /// PATH.1 beside it
+    #[arg(value_name = "FILE", required = true, value_hint = clap::ValueHint::FilePath)]
+    pub files: Vec<PathBuf>,
+
+    /// Trust this verifier key (NAME+HASH+KEY, as NAME.pub holds), or the keys in this file (one
+    /// a line). Repeatable. Default: every *.pub in $XDG_CONFIG_HOME/teelog/keys
+    /// (~/.config/teelog/keys)
+    #[arg(long = "key", value_name = "PUBKEY|FILE", value_hint = clap::ValueHint::FilePath)]
+    pub keys: Vec<String>,
+
+    /// Records after a run's last seal (a run that never ended) are an error (exit 7)
+    #[arg(long)]
+    pub require_sealed: bool,
+
+    /// Seal lines collected elsewhere (a collector's log, the JSON from the first '{' of each
+    /// line). The log must agree with every seal of its runs, and must not end before them.
+    /// Repeatable
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub seals: Vec<PathBuf>,
+}
+
+/// `teelog keygen`'s arguments.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the keys (made, mode 0700, if missing). Default:
+    /// $XDG_CONFIG_HOME/teelog/keys, else ~/.config/teelog/keys
+    #[arg(value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub dir: Option<PathBuf>,
+
+    /// The key's name (no space, no '+'). Default: the short host name
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 /// `teelog ship`'s arguments.
