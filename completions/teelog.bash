@@ -24,7 +24,7 @@ _teelog_words() {
 # Succeeds when option word $2 (`--long`, `-s`) of scope $1 takes a value.
 _teelog_takes_value() {
     case $1,$2 in
-    main,-f|main,--format|main,-o|main,--log|main,--max-size|main,--keep|main,--color|main,--syslog-facility|main,--tls-ca|main,--tls-cert|main,--tls-key|main,--tls-name|main,--ship-timeout|main,--spool-dir|main,--max-message|main,--seal|main,--seal-every|main,--seal-interval|main,--pause|main,--grace|main,--redact-env|main,--preset|main,--program|main,--presets-file|replay,-f|replay,--format|replay,--speed|replay,--idle-limit|replay,--session|replay,--pause|ship,--ship-timeout) return 0 ;;
+    main,-f|main,--format|main,-o|main,--log|main,--max-size|main,--keep|main,--color|main,--syslog-facility|main,--tls-ca|main,--tls-cert|main,--tls-key|main,--tls-name|main,--ship-timeout|main,--spool-dir|main,--max-message|main,--seal|main,--seal-every|main,--seal-interval|main,--pause|main,--grace|main,--redact-env|main,--preset|main,--program|main,--presets-file|replay,-f|replay,--format|replay,--speed|replay,--idle-limit|replay,--session|replay,--pause|ship,--ship-timeout|verify,--key|verify,--seals|keygen,--name) return 0 ;;
     esac
     return 1
 }
@@ -153,6 +153,15 @@ _teelog_value() {
     ship,--ship-timeout)
         compopt +o default +o bashdefault 2>/dev/null
         ;;
+    verify,--key)
+        _teelog_files "$value"
+        ;;
+    verify,--seals)
+        _teelog_files "$value"
+        ;;
+    keygen,--name)
+        compopt +o default +o bashdefault 2>/dev/null
+        ;;
     esac
     _teelog_trim "$value"
 }
@@ -211,7 +220,7 @@ _teelog() {
             fi
             ;;
         main,*)
-            if ((i == 1)) && [[ $word == @(replay|ship|completions) ]]; then
+            if ((i == 1)) && [[ $word == @(replay|ship|verify|keygen|completions) ]]; then
                 scope=$word
             else
                 _teelog_command "$i"
@@ -232,6 +241,8 @@ _teelog() {
         main) local opts=$'-f\n--format\n-o\n--log\n--max-size\n--keep\n-q\n--quiet\n--utc\n--color\n--syslog-facility\n--tls-ca\n--tls-cert\n--tls-key\n--tls-name\n--ship-timeout\n--spool-dir\n--max-message\n--seal\n--seal-every\n--seal-interval\n--merge\n--pty\n--echo\n--log-input\n--strip-ansi\n--pause\n--grace\n--redact-env\n--preset\n--program\n--presets-file\n--list-presets\n-V\n--version\n-h\n--help' ;;
         replay) local opts=$'-f\n--format\n--speed\n--no-wait\n--idle-limit\n--session\n--list\n--pause\n--utc\n-h\n--help' ;;
         ship) local opts=$'--ship-timeout\n--follow\n-h\n--help' ;;
+        verify) local opts=$'--key\n--require-sealed\n--seals\n-h\n--help' ;;
+        keygen) local opts=$'--name\n-h\n--help' ;;
         completions) local opts=$'-h\n--help' ;;
         esac
         _teelog_reply "$opts" "$cur"
@@ -243,7 +254,7 @@ _teelog() {
         _teelog_command "$cword"
         if ((cword == 1)); then
             local commands=("${COMPREPLY[@]}")
-            _teelog_reply $'replay\nship\ncompletions' "$cur"
+            _teelog_reply $'replay\nship\nverify\nkeygen\ncompletions' "$cur"
             COMPREPLY+=("${commands[@]}")
         fi
         return
@@ -252,6 +263,12 @@ _teelog() {
         _teelog_files "$cur"
         ;;
     ship)
+        _teelog_files "$cur"
+        ;;
+    verify)
+        _teelog_files "$cur"
+        ;;
+    keygen)
         _teelog_files "$cur"
         ;;
     completions)

@@ -58,7 +58,7 @@ function __teelog_where
                     and set -g __teelog_presets_file $words[$i]
                 end
             case 'main,*'
-                if test $i -eq 2; and contains -- $word replay ship completions
+                if test $i -eq 2; and contains -- $word replay ship verify keygen completions
                     set scope $word
                 else
                     set -g __teelog_command_at $i
@@ -108,7 +108,7 @@ function __teelog_command
     test -n "$joined"; and complete -C"$joined"
 end
 
-set -g __teelog_takes_value main,-f main,--format main,-o main,--log main,--max-size main,--keep main,--color main,--syslog-facility main,--tls-ca main,--tls-cert main,--tls-key main,--tls-name main,--ship-timeout main,--spool-dir main,--max-message main,--seal main,--seal-every main,--seal-interval main,--pause main,--grace main,--redact-env main,--preset main,--program main,--presets-file replay,-f replay,--format replay,--speed replay,--idle-limit replay,--session replay,--pause ship,--ship-timeout
+set -g __teelog_takes_value main,-f main,--format main,-o main,--log main,--max-size main,--keep main,--color main,--syslog-facility main,--tls-ca main,--tls-cert main,--tls-key main,--tls-name main,--ship-timeout main,--spool-dir main,--max-message main,--seal main,--seal-every main,--seal-interval main,--pause main,--grace main,--redact-env main,--preset main,--program main,--presets-file replay,-f replay,--format replay,--speed replay,--idle-limit replay,--session replay,--pause ship,--ship-timeout verify,--key verify,--seals keygen,--name
 
 complete -c teelog -n '__teelog_scope command' -f -a '(__teelog_command)'
 complete -c teelog -n '__teelog_scope main-positional' -f -a '(__teelog_command)'
@@ -158,6 +158,14 @@ complete -c teelog -n '__teelog_scope ship' -l ship-timeout -x -d 'Give up when 
 complete -c teelog -n '__teelog_scope ship' -l follow -d 'Never give up'
 complete -c teelog -n '__teelog_scope ship' -s h -l help -d 'Print help'
 complete -c teelog -n '__teelog_scope ship-positional' -F
+complete -c teelog -n '__teelog_scope verify' -l key -r -F -d 'Trust this verifier key (NAME+HASH+KEY, as NAME.pub holds), or the keys in this file (one a line)'
+complete -c teelog -n '__teelog_scope verify' -l require-sealed -d 'Records after a run\'s last seal (a run that never ended) are an error (exit 7)'
+complete -c teelog -n '__teelog_scope verify' -l seals -r -F -d 'Seal lines collected elsewhere (a collector\'s log, the JSON from the first \'{\' of each line)'
+complete -c teelog -n '__teelog_scope verify' -s h -l help -d 'Print help'
+complete -c teelog -n '__teelog_scope verify-positional' -F
+complete -c teelog -n '__teelog_scope keygen' -l name -x -d 'The key\'s name (no space, no \'+\')'
+complete -c teelog -n '__teelog_scope keygen' -s h -l help -d 'Print help'
+complete -c teelog -n '__teelog_scope keygen-positional' -F
 complete -c teelog -n '__teelog_scope completions' -s h -l help -d 'Print help'
 complete -c teelog -n '__teelog_scope completions-positional' -f -a 'bash' -d ''
 complete -c teelog -n '__teelog_scope completions-positional' -f -a 'elvish' -d ''
@@ -166,4 +174,6 @@ complete -c teelog -n '__teelog_scope completions-positional' -f -a 'powershell'
 complete -c teelog -n '__teelog_scope completions-positional' -f -a 'zsh' -d ''
 complete -c teelog -n '__teelog_scope main-first' -f -a 'replay' -d 'Play a jsonl recording again with its timing (stdout records to stdout, stderr records to stderr, byte for byte), or convert it at once with --format'
 complete -c teelog -n '__teelog_scope main-first' -f -a 'ship' -d 'Send what a spool holds that its collector has not acknowledged (the spool a run named when it ended), then remove it; or every spool in a directory that no running teelog is shipping'
+complete -c teelog -n '__teelog_scope main-first' -f -a 'verify' -d 'Check a sealed jsonl log, or a rotated set (PATH.N'
+complete -c teelog -n '__teelog_scope main-first' -f -a 'keygen' -d 'Make an Ed25519 key pair for --seal, NAME.key (the signer, mode 0600, never overwritten) and NAME.pub (the verifier key, for teelog verify --key), in DIR'
 complete -c teelog -n '__teelog_scope main-first' -f -a 'completions' -d 'Print a completion script for SHELL (bash, zsh, fish, elvish, powershell), generated from these flags; for bash'

@@ -246,7 +246,7 @@ fn check_in_python(
 fn pem(public: &Path, pem: &Path) -> PathBuf {
     let line = text(&read(public));
     let raw = BASE64
-        .decode(line.trim().split('+').nth(2).unwrap())
+        .decode(line.trim().splitn(3, '+').nth(2).unwrap())
         .unwrap();
     assert_eq!((raw.len(), raw[0]), (33, 1), "{line}");
     let mut der = hex("302a300506032b6570032100");

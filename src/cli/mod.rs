@@ -44,7 +44,7 @@ found.";
 #[command(
     name = "teelog",
     version,
-    override_usage = "teelog [OPTIONS] -- COMMAND [ARG]...\n       teelog --preset PRESET [OPTIONS] [-- ARG...]\n       teelog --list-presets\n       teelog replay [OPTIONS] FILE\n       teelog ship [OPTIONS] SPOOL|DIR\n       teelog completions SHELL",
+    override_usage = "teelog [OPTIONS] -- COMMAND [ARG]...\n       teelog --preset PRESET [OPTIONS] [-- ARG...]\n       teelog --list-presets\n       teelog replay [OPTIONS] FILE\n       teelog ship [OPTIONS] SPOOL|DIR\n       teelog keygen [DIR] [--name NAME]\n       teelog verify [OPTIONS] FILE...\n       teelog completions SHELL",
     after_help = EXAMPLES,
     max_term_width = 100,
     args_conflicts_with_subcommands = true,

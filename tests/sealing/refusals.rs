@@ -115,10 +115,10 @@ fn keygen_writes_a_matching_pair_and_never_overwrites_it() {
     );
     // The signer's seed, as openssl's PKCS#8, gives the verifier key's public key.
     let key_line = text(&key);
-    let fields: Vec<&str> = key_line.trim().split('+').collect();
+    let fields: Vec<&str> = key_line.trim().splitn(5, '+').collect();
     assert_eq!(fields[..3], ["PRIVATE", "KEY", "test"], "{}", text(&key));
     assert_eq!(
-        public.trim().split('+').take(2).collect::<Vec<_>>(),
+        public.trim().splitn(3, '+').take(2).collect::<Vec<_>>(),
         ["test", fields[3]]
     );
     let seed = BASE64.decode(fields[4]).unwrap();
@@ -138,7 +138,7 @@ fn keygen_writes_a_matching_pair_and_never_overwrites_it() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let raw = BASE64
-        .decode(public.trim().split('+').nth(2).unwrap())
+        .decode(public.trim().splitn(3, '+').nth(2).unwrap())
         .unwrap();
     assert!(
         out.stdout.ends_with(&raw[1..]) && raw[0] == 1,
