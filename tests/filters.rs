@@ -107,7 +107,11 @@ fn strip_ansi_cuts_a_string_of_text_off_at_64_kib_between_two_characters() {
     let records = records(&read(&jsonl));
     check_run(&records);
     let rebuilt = rebuild(&records, "stdout");
-    assert!(rebuilt == want.as_bytes(), "{:?}", &rebuilt[..rebuilt.len().min(8)]);
+    assert!(
+        rebuilt == want.as_bytes(),
+        "{:?}",
+        &rebuilt[..rebuilt.len().min(8)]
+    );
     assert!(
         records.iter().all(|r| r.get("bytes").is_none()),
         "every record is text"
