@@ -138,6 +138,18 @@ fn scripts_are_masked_at_every_operator_and_keep_every_other_byte() {
             &["sh", "-c", "x=\"$(: mysql -p***)\"; echo `: --token ***`"],
         ),
         (
+            &[
+                "sh",
+                "-c",
+                ": mysql -u $(id -un) -h `hostname` -pS3cretX; : curl -u \"$(id -un):S3cretX\"",
+            ],
+            &[
+                "sh",
+                "-c",
+                ": mysql -u $(id -un) -h `hostname` -p***; : curl -u \"$(id -un):***\"",
+            ],
+        ),
+        (
             &["bash", "-o", "pipefail", "-c", "{ : curl -u me:S3cretX; }"],
             &["bash", "-o", "pipefail", "-c", "{ : curl -u me:***; }"],
         ),

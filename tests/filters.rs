@@ -85,6 +85,41 @@ fn strip_ansi_cuts_a_string_without_newline_off_at_64_kib_and_keeps_the_rest() {
     assert_eq!(text(&kept), format!("{}\nafter\n", "z".repeat(zs)));
 }
 
+fn strip_ansi_cuts_a_string_of_text_off_at_64_kib_between_two_characters() {
+    let dir = tempdir();
+    let ([plain, classic, jsonl], logs) = three_logs(dir.path());
+    // ESC ] x, then 40,000 two-byte characters and no terminator: 64 KiB falls inside one.
+    let script = "printf '\\033]x'; i=0; while [ $i -lt 40 ]; do \
+                  head -c 1000 /dev/zero | sed 's/\\x0/é/g'; i=$((i+1)); done; echo; echo after";
+    run(
+        teelog()
+            .arg("--strip-ansi")
+            .args(&logs)
+            .args(["-q", "--", "sh", "-c", script]),
+        0,
+    );
+    // The string is 3 + 80,000 bytes: what is past its first 64 KiB is kept, less the tail of
+    // the character the bound cut.
+    let kept = (3 + 80_000 - 64 * 1024) / 2;
+    let want = format!("{}\nafter\n", "é".repeat(kept));
+    let kept = read(&plain);
+    assert!(kept == want.as_bytes(), "{:?}", &kept[..kept.len().min(8)]);
+    let records = records(&read(&jsonl));
+    check_run(&records);
+    let rebuilt = rebuild(&records, "stdout");
+    assert!(
+        rebuilt == want.as_bytes(),
+        "{:?}",
+        &rebuilt[..rebuilt.len().min(8)]
+    );
+    assert!(
+        records.iter().all(|r| r.get("bytes").is_none()),
+        "every record is text"
+    );
+    let classic = read(&classic);
+    assert!(std::str::from_utf8(&classic).is_ok(), "classic is UTF-8");
+}
+
 fn strip_ansi_keeps_c1_characters_and_invalid_utf8_as_they_came() {
     let dir = tempdir();
     let ([plain, classic, jsonl], logs) = three_logs(dir.path());
@@ -335,6 +370,7 @@ crate::trials![
     a_value_split_by_a_long_escape_string_is_masked_after_stripping_too,
     strip_ansi_keeps_every_line_after_a_sequence_that_never_ends,
     strip_ansi_cuts_a_string_without_newline_off_at_64_kib_and_keeps_the_rest,
+    strip_ansi_cuts_a_string_of_text_off_at_64_kib_between_two_characters,
     strip_ansi_keeps_c1_characters_and_invalid_utf8_as_they_came,
     redact_env_masks_a_value_grep_coloured_in_part_with_and_without_strip_ansi,
     redact_env_masks_base64_as_base64_wraps_it_and_values_that_overlap,

@@ -9,7 +9,9 @@
 //! APC) ends at BEL or ST (`ESC \`) and is given up at `\n`, CAN, SUB, or after [`MAX_STRING`]
 //! bytes; any other sequence is given up at a byte that cannot belong to it or after
 //! [`MAX_SEQUENCE`] bytes. A sequence given up is dropped up to that byte, which is then read as
-//! ordinary output (so the `\n` that cuts an OSC stays, and everything after it).
+//! ordinary output (so the `\n` that cuts an OSC stays, and everything after it). A string cut
+//! at its bound inside a UTF-8 character is cut after that character (up to 3 bytes more), so
+//! that the text kept after it does not begin with the character's tail.
 //! Every byte is classified the moment it is read, so nothing is ever held back.
 
 use super::Filter;
@@ -42,6 +44,9 @@ enum State {
     String,
     /// After an `ESC` inside a string: `\` ends it (ST), anything else starts a new sequence.
     StringEscape,
+    /// A string cut at [`MAX_STRING`] by a byte of a UTF-8 character: the character's
+    /// continuation bytes still belong to it.
+    StringCut,
 }
 
 /// Where one stream is in the ECMA-48 grammar.
@@ -92,6 +97,10 @@ impl Parser {
                 b'\n' | CAN | SUB => return self.give_up(byte),
                 _ => Some(State::String),
             },
+            State::StringCut => match byte {
+                0x80..=0xbf if self.len <= MAX_STRING + 3 => return false,
+                _ => return self.give_up(byte),
+            },
             State::StringEscape => match byte {
                 b'\\' => None,
                 // The string is given up; its `ESC` begins a new sequence.
@@ -111,7 +120,10 @@ impl Parser {
                     State::String | State::StringEscape => MAX_STRING,
                     _ => MAX_SEQUENCE,
                 };
-                if self.len >= limit {
+                if self.len >= limit && state == State::String && byte >= 0x80 {
+                    // The bound, inside a character: its continuation bytes go with it.
+                    self.state = State::StringCut;
+                } else if self.len >= limit {
                     // The bound: this byte is the last one dropped.
                     *self = Parser::default();
                 } else {
@@ -278,6 +290,32 @@ mod tests {
         bytes.resize(MAX_STRING - 1, b'z');
         bytes.extend_from_slice(b"\x07after");
         assert_eq!(strip(&[&bytes]), b"after");
+    }
+
+    #[test]
+    fn a_string_cut_at_the_bound_inside_a_character_is_cut_after_it() {
+        // `ESC ] x`, some padding, then two-, three- and four-byte characters past the bound:
+        // for some padding the bound falls inside one of them.
+        for character in ["é", "€", "𝄞"] {
+            for pad in 0..4 {
+                let mut bytes = b"\x1b]x".to_vec();
+                bytes.extend(std::iter::repeat_n(b'z', pad));
+                while bytes.len() < MAX_STRING + 8 {
+                    bytes.extend_from_slice(character.as_bytes());
+                }
+                let end = b"\nafter\xff\x80\n";
+                bytes.extend_from_slice(end);
+                let kept = strip(&[&bytes]);
+                let singles: Vec<&[u8]> = bytes.chunks(1).collect();
+                assert_eq!(strip(&singles), kept, "byte by byte");
+                let (text, tail) = kept.split_at(kept.len() - end.len());
+                assert!(
+                    std::str::from_utf8(text).is_ok() && text.len() % character.len() == 0,
+                    "{character} after {pad}: {kept:?}"
+                );
+                assert_eq!(tail, end, "invalid bytes after the string stay");
+            }
+        }
     }
 
     #[test]

@@ -50,8 +50,13 @@ impl Word {
 #[derive(Debug)]
 pub(super) enum Token {
     Word(Word),
-    /// The end of a simple command: `; & && | || ( ) { }` as operators, `$(`, backticks, newlines.
+    /// The end of a simple command: `; & && | || ( ) { }` as operators, newlines.
     Break,
+    /// A command substitution (`$(` or a backtick) begins: its commands are apart, and the
+    /// command it stands in goes on after its [`Token::Close`] (`mysql -u $(whoami) -pX`).
+    Open,
+    /// The substitution opened last ends.
+    Close,
     /// `<`, `>`, `>>`, `2>&`, `<<`...: the next word is a file (or a here-document's end
     /// marker), not an argument.
     Redirect,
@@ -74,6 +79,7 @@ pub(super) fn lex(script: &str) -> Vec<Token> {
         word: None,
         part: 0,
         nest: Vec::new(),
+        outer: Vec::new(),
         delimiter_next: None,
         heredocs: Vec::new(),
     }
@@ -86,6 +92,9 @@ struct Lexer<'a> {
     word: Option<Word>,
     part: u32,
     nest: Vec<Nest>,
+    /// For each open substitution, the word it began in (`-u "$(whoami):x"`), which goes on
+    /// after it.
+    outer: Vec<Option<Word>>,
     /// After `<<` (`Some(true)` for `<<-`): the next word is a here-document's delimiter.
     delimiter_next: Option<bool>,
     /// The here-documents whose bodies start after the next newline: delimiter, `<<-`.
@@ -141,8 +150,7 @@ impl Lexer<'_> {
                 i + 1
             }
             b'$' if next == Some(b'(') => {
-                self.operator();
-                self.nest.push(Nest::Substitution(0));
+                self.open(Nest::Substitution(0));
                 i + 2
             }
             b'<' | b'>' => self.redirect(i),
@@ -169,23 +177,44 @@ impl Lexer<'_> {
                 if let Some(Nest::Substitution(n)) = self.nest.last_mut() {
                     *n += 1;
                 }
+                self.operator();
             }
             b')' => match self.nest.last_mut() {
                 Some(Nest::Substitution(0)) => {
                     self.nest.pop();
+                    self.close();
                 }
-                Some(Nest::Substitution(n)) => *n -= 1,
-                _ => {}
+                Some(Nest::Substitution(n)) => {
+                    *n -= 1;
+                    self.operator();
+                }
+                _ => self.operator(),
             },
             _ => {
                 if matches!(self.nest.last(), Some(Nest::Backtick)) {
                     self.nest.pop();
+                    self.close();
                 } else {
-                    self.nest.push(Nest::Backtick);
+                    self.open(Nest::Backtick);
                 }
             }
         }
-        self.operator();
+    }
+
+    /// A substitution begins: the word it stands in waits for its end.
+    fn open(&mut self, nest: Nest) {
+        self.outer.push(self.word.take());
+        self.part += 1;
+        self.tokens.push(Token::Open);
+        self.nest.push(nest);
+    }
+
+    /// The substitution ends: the word it stood in goes on, in a part of its own (what is
+    /// masked of it never covers the substitution).
+    fn close(&mut self) {
+        self.end_word();
+        self.tokens.push(Token::Close);
+        self.word = self.outer.pop().flatten();
     }
 
     /// One step inside `"..."`.
@@ -199,13 +228,11 @@ impl Lexer<'_> {
             b'\\' if next == Some(b'\n') => i + 2,
             b'\\' if next.is_some_and(|n| b"$`\"\\".contains(&n)) => self.push_char(i + 1, i),
             b'$' if next == Some(b'(') => {
-                self.operator();
-                self.nest.push(Nest::Substitution(0));
+                self.open(Nest::Substitution(0));
                 i + 2
             }
             b'`' => {
-                self.operator();
-                self.nest.push(Nest::Backtick);
+                self.open(Nest::Backtick);
                 i + 1
             }
             _ => self.push_char(i, i),
@@ -328,22 +355,34 @@ impl Lexer<'_> {
 /// The simple commands of a script: each one's words; the words that are not arguments
 /// (redirection targets, comments) and the here-documents' bodies apart.
 pub(super) fn commands(tokens: &[Token]) -> Commands<'_> {
-    let mut commands = vec![Vec::new()];
+    let mut commands: Vec<Vec<&Word>> = vec![Vec::new()];
+    // The command words go to, and those that open substitutions stand in.
+    let mut current = 0;
+    let mut outer = Vec::new();
     let mut others = Vec::new();
     let mut texts = Vec::new();
     let mut redirect = false;
     for token in tokens {
         match token {
-            Token::Break => {
+            Token::Break | Token::Open | Token::Close => {
                 redirect = false;
-                if !commands.last().is_some_and(Vec::is_empty) {
+                let resumed = match token {
+                    Token::Open => {
+                        outer.push(current);
+                        None
+                    }
+                    Token::Close => outer.pop(),
+                    _ => None,
+                };
+                current = resumed.unwrap_or_else(|| {
                     commands.push(Vec::new());
-                }
+                    commands.len() - 1
+                });
             }
             Token::Redirect => redirect = true,
             Token::Text(range) => texts.push(range.clone()),
             Token::Word(w) if std::mem::take(&mut redirect) => others.push(w),
-            Token::Word(w) => commands.last_mut().unwrap().push(w),
+            Token::Word(w) => commands[current].push(w),
         }
     }
     commands.retain(|c| !c.is_empty());

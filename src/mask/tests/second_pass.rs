@@ -42,6 +42,23 @@ const SECOND_PASS: &[(&str, &str)] = &[
         "sh -c 'x=\"$(mysql -pS3cret)\"'",
         "sh -c 'x=\"$(mysql -p***)\"'",
     ),
+    // The command a substitution stands in goes on after it.
+    (
+        "sh -c 'mysql -u $(whoami) -h `hostname` -pS3cret db'",
+        "sh -c 'mysql -u $(whoami) -h `hostname` -p*** db'",
+    ),
+    (
+        "sh -c 'mysql -e \"select $(echo 1)\" -pS3cret'",
+        "sh -c 'mysql -e \"select $(echo 1)\" -p***'",
+    ),
+    (
+        "sh -c 'curl -u \"$(whoami):S3cret\" x'",
+        "sh -c 'curl -u \"$(whoami):***\" x'",
+    ),
+    (
+        "sh -c 'mysql --password=ab$(cat f)S3cret'",
+        "sh -c 'mysql --password=***$(cat f)'",
+    ),
     (
         "sh -c 'echo `mysql -pS3cret`'",
         "sh -c 'echo `mysql -p***`'",
