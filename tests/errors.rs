@@ -325,7 +325,35 @@ fn flags_that_would_be_ignored_are_refused() {
     );
 }
 
+/// A negative number is the flag's own mistake, said by its own parser in one line: not clap's
+/// tip to write `-- -1`, which would then run `-1` as the command.
+fn a_negative_number_is_refused_by_the_flag_that_takes_it() {
+    for (flag, needle) in [
+        ("--grace", "is not a number of seconds"),
+        ("--pause", "is not a number of seconds"),
+        ("--ship-timeout", "is not a number of seconds"),
+        ("--keep", "is not a number of files"),
+        ("--max-size", "is not a size"),
+        ("--max-message", "is not a size"),
+        ("--seal-every", "'--seal-every <N>'"),
+        ("--seal-interval", "is not a number of seconds"),
+    ] {
+        rejected(&[flag, "-1", "-o", "x.log"], needle);
+        rejected(
+            &[flag, "-1", "-o", "x.log"],
+            &format!("invalid value '-1' for '{flag}"),
+        );
+    }
+    for flag in ["--pause", "--idle-limit"] {
+        let out = run(teelog().args(["replay", flag, "-1", "x.jsonl"]), 125);
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{flag}: {err}");
+        assert!(err.contains("is not a number of seconds"), "{flag}: {err}");
+    }
+}
+
 crate::trials![
+    a_negative_number_is_refused_by_the_flag_that_takes_it,
     bad_flags_and_formats,
     the_same_log_given_twice,
     a_log_that_is_also_the_console,

@@ -77,12 +77,12 @@ pub struct Cli {
     /// Rotate each file log before a write would take it past SIZE bytes (K, M, G: powers of
     /// 1024): PATH becomes PATH.1, PATH.1 becomes PATH.2 and so on, between records only. Not
     /// for asciicast
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, allow_hyphen_values = true)]
     pub max_size: Option<u64>,
 
     /// With --max-size: how many rotated files to keep (PATH.1 ... PATH.N, at most 1000); older
     /// ones are deleted
-    #[arg(long, value_name = "N", default_value = "5", requires = "max_size", value_parser = parse_keep)]
+    #[arg(long, value_name = "N", default_value = "5", requires = "max_size", value_parser = parse_keep, allow_hyphen_values = true)]
     pub keep: u32,
 
     /// Show nothing on the console; write the logs only
@@ -127,7 +127,7 @@ pub struct Cli {
     /// take the last messages (all at once; a Ctrl-C or SIGTERM ends the wait); what they have
     /// not acknowledged then stays in the spool, and teelog says how to send it (teelog ship).
     /// At most 86400
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_seconds, allow_hyphen_values = true)]
     pub ship_timeout: Duration,
 
     /// Where the spools of relp= and syslog=tls: are kept until their messages are
@@ -139,7 +139,7 @@ pub struct Cli {
     /// The longest message sent to relp= and syslog=tls: (K, M: powers of 1024; 2K to 64M):
     /// a longer line is sent in several. The collector must take as much (rsyslog:
     /// maxMessageSize, which is 8k unless raised; imtcp's maxFrameSize is 200000)
-    #[arg(long, value_name = "SIZE", default_value = "128K", value_parser = parse_message_size)]
+    #[arg(long, value_name = "SIZE", default_value = "128K", value_parser = parse_message_size, allow_hyphen_values = true)]
     pub max_message: usize,
 
     /// Seal every jsonl log with the signer key in KEYFILE (teelog keygen makes one): each
@@ -152,12 +152,12 @@ pub struct Cli {
     pub seal: Option<PathBuf>,
 
     /// With --seal: a seal after N records not yet sealed (1 to 1000000; 1000 unless given)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000), allow_hyphen_values = true)]
     pub seal_every: Option<u64>,
 
     /// With --seal: a seal at most SECS after a record not yet sealed, even if the command is
     /// quiet (above 0, at most 86400; 10 unless given)
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, allow_hyphen_values = true)]
     pub seal_interval: Option<Duration>,
 
     /// Give the command one pipe for both stdout and stderr: their exact order is kept, and
@@ -198,14 +198,14 @@ pub struct Cli {
     /// Count SECS of silence after some output as a pause: classic starts a new prompt with the
     /// next output, jsonl writes a line it holds without its newline ("eol":false). At most
     /// 86400
-    #[arg(long, value_name = "SECS", default_value = "0.02", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECS", default_value = "0.02", value_parser = parse_seconds, allow_hyphen_values = true)]
     pub pause: Duration,
 
     /// After the command exits, wait at most SECS in all for output from processes it started
     /// in the background that still hold its output open (time spent writing output does not
     /// count, and what is already in the pipes is always read); then log the exit and return.
     /// At most 86400
-    #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_seconds, allow_hyphen_values = true)]
     pub grace: Duration,
 
     /// Replace the value of environment variable NAME, and its base64 form, by *** in everything
@@ -340,7 +340,7 @@ pub struct ShipArgs {
     pub spool: PathBuf,
 
     /// Give up when SECS pass without an acknowledgement. At most 86400
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_seconds, allow_hyphen_values = true)]
     pub ship_timeout: Duration,
 
     /// Never give up: keep a spool shipped as it grows, or look in the directory again every 2 s
@@ -371,7 +371,7 @@ pub struct ReplayArgs {
     pub no_wait: bool,
 
     /// Wait at most SECS between two outputs
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, allow_hyphen_values = true)]
     pub idle_limit: Option<Duration>,
 
     /// The run to replay, by its session (default: the last one in FILE; see --list)
@@ -386,7 +386,7 @@ pub struct ReplayArgs {
     /// When converting a recording made before teelog marked its pauses (one whose start record
     /// lacks "marks_pauses"), count SECS between two outputs as a pause (as --pause does live).
     /// Newer recordings say where each pause was, and this is not used
-    #[arg(long, value_name = "SECS", default_value = "0.02", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECS", default_value = "0.02", value_parser = parse_seconds, allow_hyphen_values = true)]
     pub pause: Duration,
 
     /// Write classic timestamps in UTC instead of local time
