@@ -22,6 +22,7 @@ use crate::util::*;
 
 pub mod off_host;
 pub mod refusals;
+pub mod shared;
 pub mod verdicts;
 
 pub const PYTHON3: Need = Need {

@@ -67,6 +67,7 @@ fn main() {
         sealing::trials(),
         sealing::off_host::trials(),
         sealing::refusals::trials(),
+        sealing::shared::trials(),
         sealing::verdicts::trials(),
         secrets::trials(),
         shipped::trials(),
