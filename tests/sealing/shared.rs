@@ -121,7 +121,11 @@ fn a_sealed_log_compressed_by_logrotate_leaves_a_sealed_current_file() {
     // compress without delaycompress: the old files are gzip'd (verify reads plain files);
     // the current file still verifies, starting from the part it holds.
     let (s, files) = rotated_by_logrotate("  compress\n  create 0600");
-    assert_eq!(files, [s.log.clone()], "only the current file stays plain");
+    assert_eq!(
+        files,
+        std::slice::from_ref(&s.log),
+        "only the current file stays plain"
+    );
     assert!(s.path("run.jsonl.1.gz").exists());
     let v = s.verify_log();
     assert_eq!(v.code, Some(0), "{v:?}");
