@@ -439,7 +439,10 @@ mod tests {
     fn the_tables_come_from_the_flags() {
         let scopes = scopes();
         let names: Vec<&str> = scopes.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["main", "replay", "ship", "completions"]);
+        assert_eq!(
+            names,
+            ["main", "replay", "ship", "verify", "keygen", "completions"]
+        );
         let format = |scope: &Scope| {
             scope
                 .opts

@@ -178,43 +178,6 @@ fn a_rotated_set_is_ok_and_a_missing_file_is_truncated() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Not a test: writes a sealed log for measuring verify's speed, as the writer would, to
-/// `$TEELOG_SEALED_LOG` (`$TEELOG_SEALED_MB` megabytes, default 500) with its key beside it
-/// (`.pub`). `TEELOG_SEALED_LOG=/tmp/big.jsonl cargo test --lib -- --ignored big_sealed_log`.
-#[test]
-#[ignore = "makes a benchmark's input"]
-fn big_sealed_log() {
-    use std::io::Write as _;
-    let path = PathBuf::from(std::env::var_os("TEELOG_SEALED_LOG").expect("TEELOG_SEALED_LOG"));
-    let megabytes: u64 = std::env::var("TEELOG_SEALED_MB").map_or(500, |m| m.parse().unwrap());
-    let (key, verifier) = pair("bench");
-    let sealing = Sealing {
-        key,
-        every: 1000,
-        interval: Duration::from_secs(3600),
-    };
-    let mut sealer = Sealer::new(&sealing, &path);
-    sealer.start("S", "db1", "ops", Some(7));
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let mut out = Vec::new();
-    let (mut seq, mut written) = (0, 0);
-    while written < megabytes << 20 {
-        seq += 1;
-        let kind = if seq == 1 { "start" } else { "output" };
-        sealer.stamp(&record("S", kind, seq), &mut out);
-        written += out.len() as u64;
-        file.write_all(&out).unwrap();
-        out.clear();
-    }
-    sealer.stamp(&record("S", "exit", seq + 1), &mut out);
-    sealer.seal(true, &mut out);
-    file.write_all(&out).unwrap();
-    file.flush().unwrap();
-    let mut public = path.into_os_string();
-    public.push(".pub");
-    std::fs::write(public, format!("{}\n", verifier.text())).unwrap();
-}
-
 #[test]
 fn a_rotated_file_must_name_the_last_seal_of_the_file_before() {
     let (key, verifier) = pair("db1");
