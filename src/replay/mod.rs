@@ -55,6 +55,7 @@ pub fn replay(args: &ReplayArgs) -> Result<(), Error> {
         preset: None,
         facility: 1,
         colour: false,
+        pty: false,
     };
     let format = args.format.unwrap_or(Format::Plain);
     let mut fanout = Fanout::new(vec![Sink::console(format, &ctx)], Chain::default());
