@@ -245,10 +245,7 @@ mod tests {
         assert_eq!(next.path(), log.join("00/00/03"));
         assert_eq!(std::fs::read(log.join("seq")).unwrap(), b"000003\n");
         std::fs::write(log.join("seq"), "00000Z\n").unwrap();
-        assert_eq!(
-            Session::create(&log).unwrap().path(),
-            log.join("00/00/10")
-        );
+        assert_eq!(Session::create(&log).unwrap().path(), log.join("00/00/10"));
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&log), 0o700);
         assert_eq!(mode(&log.join("00/00")), 0o700);

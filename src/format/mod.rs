@@ -20,8 +20,8 @@ pub use journal::JournalFormatter;
 pub use jsonl::{JsonlFormatter, MAX_LINE};
 pub use line_records::{LineFormatter, LineRecords};
 pub use plain::PlainFormatter;
-pub use sudo_iolog::SudoIologFormatter;
 pub(crate) use shell::shell_word;
+pub use sudo_iolog::SudoIologFormatter;
 
 use crate::dest::Out;
 use crate::event::{Chunk, Exit, Start};

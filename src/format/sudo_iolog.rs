@@ -14,9 +14,11 @@ use crate::dest::Out;
 use crate::dest::sudo_iolog::IologFile;
 use crate::event::{Chunk, Exit, Size, Start, Status, Stream};
 
-/// The most bytes one timing record covers: `sudo_sendlog` sends a record as one message and
-/// cannot split it, and sudo_logsrvd takes messages of up to 2 MiB.
-pub const MAX_RECORD: usize = 1 << 20;
+/// The most bytes one timing record covers: sudoreplay (1.9.13, `sudoreplay.c`) reads a record
+/// into a buffer of 64 KiB and loses the rest of a longer one (measured: a 65537-byte record
+/// replays a byte short, and the records after it out of step); sudo itself never writes more
+/// at once. `sudo_sendlog` sends each record as one message, well under sudo_logsrvd's 2 MiB.
+pub const MAX_RECORD: usize = 64 * 1024;
 
 /// sudo's timing events (`sudo_iolog.h`, `IO_EVENT_*`).
 const STDIN: u8 = 0;
@@ -70,6 +72,9 @@ fn legacy(text: &str) -> String {
 }
 
 impl Formatter for SudoIologFormatter {
+    /// `ttyname` is `unknown`, as sudo's legacy `log` says when there is no terminal:
+    /// `sudo_sendlog` sends the key whatever log.json holds, and sudo_logsrvd refuses it
+    /// empty ("wrong type for ttyname").
     fn start(&mut self, ev: &Start, out: &mut Out) {
         self.last = ev.time;
         let since = ev.time.duration_since(UNIX_EPOCH).unwrap_or_default();
@@ -98,7 +103,7 @@ impl Formatter for SudoIologFormatter {
         self.json = format!(
             "{{\n    \"timestamp\": {{\n        \"seconds\": {},\n        \"nanoseconds\": {}\n    \
              }},\n    \"submituser\": {user},\n    \"command\": {},\n    \"runuser\": {user},\n    \
-             \"runcwd\": {cwd},\n    \"submithost\": {},\n    \"submitcwd\": {cwd},\n    \
+             \"runcwd\": {cwd},\n    \"ttyname\": \"unknown\",\n    \"submithost\": {},\n    \"submitcwd\": {cwd},\n    \
              \"columns\": {},\n    \"lines\": {},\n    \"runargv\": [{}\n    ]",
             since.as_secs(),
             since.subsec_nanos(),
@@ -110,7 +115,11 @@ impl Formatter for SudoIologFormatter {
             user = json(&ev.user),
             cwd = json(&ev.cwd),
         );
-        record(out, IologFile::LogJson, format!("{}\n}}\n", self.json).as_bytes());
+        record(
+            out,
+            IologFile::LogJson,
+            format!("{}\n}}\n", self.json).as_bytes(),
+        );
     }
 
     fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Out) {
@@ -197,11 +206,14 @@ mod tests {
         assert_eq!(json["submithost"], "db1");
         assert_eq!(json["runcwd"], "/srv");
         assert_eq!(json["timestamp"]["seconds"], 1_351_635_193);
-        assert!(got[1].1.ends_with(b"\n}\n"), "sudo_logsrvd backs up over it");
+        assert!(
+            got[1].1.ends_with(b"\n}\n"),
+            "sudo_logsrvd backs up over it"
+        );
     }
 
     #[test]
-    fn chunks_are_timed_from_the_previous_event_and_cut_at_a_mebibyte() {
+    fn chunks_are_timed_from_the_previous_event_and_cut_at_64_kib() {
         let mut f = SudoIologFormatter::new(&ctx());
         let mut out = Out::default();
         f.start(&start(), &mut out);
@@ -213,7 +225,14 @@ mod tests {
             // A clock that went back is no negative delay.
             (Stream::Stdin, at(1_000_000), &b"q"[..]),
         ] {
-            f.chunk(&Chunk { stream, time, bytes }, &mut out);
+            f.chunk(
+                &Chunk {
+                    stream,
+                    time,
+                    bytes,
+                },
+                &mut out,
+            );
         }
         let got = records(&out);
         let timing: Vec<String> = got
@@ -225,7 +244,7 @@ mod tests {
             timing,
             [
                 "1 1.500000000 2\n",
-                "2 0.000250000 1048576\n",
+                "2 0.000250000 65536\n",
                 "2 0.000000000 5\n",
                 "0 0.000000000 1\n"
             ]
