@@ -113,7 +113,7 @@ set -g __teelog_takes_value main,-f main,--format main,-o main,--log main,--max-
 complete -c teelog -n '__teelog_scope command' -f -a '(__teelog_command)'
 complete -c teelog -n '__teelog_scope main-positional' -f -a '(__teelog_command)'
 complete -c teelog -n '__teelog_scope main' -s f -l format -x -a 'plain classic jsonl asciicast' -d 'How the console shows the output'
-complete -c teelog -n '__teelog_scope main' -s o -l log -r -F -d 'Also append to PATH, in FORMAT (classic, jsonl, plain or asciicast; default classic), or send to the systemd journal with `-o journal`, to syslog with `-o syslog[=TARGET]` (unix:PATH, default /dev/log; udp:HOST:PORT and tcp:HOST:PORT, best effort; tls:HOST:PORT, RFC 5425), or to a RELP collector with `-o relp=[tls:]HOST:PORT` (acknowledged), one message per line'
+complete -c teelog -n '__teelog_scope main' -s o -l log -r -F -d 'Also append to PATH, in FORMAT (classic, jsonl, plain or asciicast; default classic), or send to the systemd journal with `-o journal`, to syslog with `-o syslog[=TARGET]` (unix:PATH, default /dev/log; udp:HOST:PORT and tcp:HOST:PORT, best effort; tls:HOST:PORT, RFC 5425), or to a RELP collector with `-o relp=[tls:]HOST:PORT` (acknowledged), one message per line, or to a sudo I/O log with `-o sudo-iolog=DIR` (a session directory for sudoreplay, made under DIR as sudo 1.9 makes one)'
 complete -c teelog -n '__teelog_scope main' -l max-size -x -d 'Rotate each file log before a write would take it past SIZE bytes (K, M, G'
 complete -c teelog -n '__teelog_scope main' -l keep -x -d 'With --max-size'
 complete -c teelog -n '__teelog_scope main' -s q -l quiet -d 'Show nothing on the console; write the logs only'

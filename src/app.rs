@@ -53,6 +53,7 @@ pub fn record(mut cli: Cli, presets: Option<&Presets>, user: String) -> Result<S
         preset: preset.map(|p| p.name.clone()),
         facility: cli.syslog_facility,
         colour: false,
+        pty: cli.pty || preset.is_some_and(|p| p.pty),
     };
     let session = uuid::Uuid::now_v7().to_string();
     let mut logs = std::mem::take(&mut cli.logs);

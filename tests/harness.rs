@@ -140,6 +140,27 @@ pub mod needs {
         what: "fish",
         check: || succeeds(&["fish", "--version"]),
     };
+    /// sudo's I/O log tools (the Debian package `sudo`), for tests/sudo_iolog.rs.
+    pub const SUDOREPLAY: Need = Need {
+        name: "sudoreplay",
+        what: "sudoreplay (sudo)",
+        check: || succeeds(&["sudoreplay", "-V"]),
+    };
+    pub const SUDO_SENDLOG: Need = Need {
+        name: "sudo_sendlog",
+        what: "sudo_sendlog and sudo_logsrvd (sudo)",
+        check: || {
+            succeeds(&["/usr/sbin/sudo_sendlog", "-V"])
+                && succeeds(&["/usr/sbin/sudo_logsrvd", "-V"])
+        },
+    };
+    /// sudo itself, run with a test sudo.conf bound over /etc/sudo.conf in a mount namespace of
+    /// the test's own (so that the machine's sudo is left alone).
+    pub const SUDO: Need = Need {
+        name: "sudo",
+        what: "sudo, and root to run it in a private mount namespace (unshare -m)",
+        check: || succeeds(&["sudo", "-V"]) && succeeds(&["unshare", "-m", "true"]),
+    };
     pub const DEB: Need = Need {
         name: "deb",
         what: "the Debian package in target/debian (cargo build --release && cargo deb --no-build)",

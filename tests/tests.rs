@@ -34,6 +34,7 @@ mod shipping;
 mod shipping_tls;
 mod signals;
 mod splice;
+mod sudo_iolog;
 mod tcp_syslog;
 mod tools;
 mod util;
@@ -75,6 +76,7 @@ fn main() {
         shipping_tls::trials(),
         signals::trials(),
         splice::trials(),
+        sudo_iolog::trials(),
         tcp_syslog::trials(),
         tools::trials(),
         volume::trials(),

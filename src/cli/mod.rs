@@ -66,12 +66,14 @@ pub struct Cli {
     /// send to the systemd journal with `-o journal`, to syslog with `-o syslog[=TARGET]`
     /// (unix:PATH, default /dev/log; udp:HOST:PORT and tcp:HOST:PORT, best effort;
     /// tls:HOST:PORT, RFC 5425), or to a RELP collector with `-o relp=[tls:]HOST:PORT`
-    /// (acknowledged), one message per line. relp= and syslog=tls: are shipped from a spool on
+    /// (acknowledged), one message per line, or to a sudo I/O log with `-o sudo-iolog=DIR` (a
+    /// session directory for sudoreplay, made under DIR as sudo 1.9 makes one). relp= and
+    /// syslog=tls: are shipped from a spool on
     /// disk by a thread of their own: the command never waits for the network. Repeatable.
     /// Each log is created with mode 0600 and opened before the command starts; an asciicast
     /// file holds one recording and is overwritten, not appended to. Any -o replaces a
     /// preset's default log
-    #[arg(short = 'o', long = "log", value_name = "[FORMAT=]PATH|journal|syslog[=TARGET]|relp=TARGET", value_parser = LogSpec::parse, value_hint = clap::ValueHint::FilePath)]
+    #[arg(short = 'o', long = "log", value_name = "[FORMAT=]PATH|journal|syslog[=TARGET]|relp=TARGET|sudo-iolog=DIR", value_parser = LogSpec::parse, value_hint = clap::ValueHint::FilePath)]
     pub logs: Vec<LogSpec>,
 
     /// Rotate each file log before a write would take it past SIZE bytes (K, M, G: powers of
@@ -352,7 +354,7 @@ pub struct ShipArgs {
 /// `teelog replay`'s arguments.
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// The jsonl recording (`-` for standard input)
+    /// The jsonl recording (`-` for standard input), or a sudo I/O log session directory
     #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub file: PathBuf,
 

@@ -25,6 +25,7 @@ pub mod opening;
 mod out;
 pub mod remote;
 pub mod spec;
+pub mod sudo_iolog;
 pub mod watch;
 pub(crate) use file::{FileLog, open_log};
 pub use file::{Rotation, file_identity};
@@ -44,6 +45,9 @@ pub(crate) enum Kind {
     /// A collector shipped from a spool (`relp=`, `syslog=tls:`): the spool is written here,
     /// and fails as a file does (see `crate::dest::remote::ship`).
     Spooled(crate::dest::remote::ship::Spooled),
+    /// A sudo I/O log session directory: each record goes to the file its tag names (see
+    /// `sudo_iolog`).
+    SudoIolog(sudo_iolog::Session),
 }
 
 /// One open destination.
@@ -106,6 +110,7 @@ impl Dest {
                 Ok(())
             }
             Some(Kind::Spooled(spooled)) => spooled.send(out.records()),
+            Some(Kind::SudoIolog(session)) => session.write(out.records()),
         };
         if let Err(err) = written {
             self.fail(err);
@@ -173,6 +178,12 @@ impl Dest {
             Some(Kind::Remote(remote)) => remote.finish(),
             Some(Kind::Datagram(socket)) => socket.finish(),
             Some(Kind::Spooled(spooled)) => spooled.finish(),
+            Some(Kind::SudoIolog(session)) => {
+                if let Err(err) = session.finish() {
+                    self.fail(err);
+                }
+                0
+            }
             _ => 0,
         }
     }

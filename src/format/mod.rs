@@ -10,6 +10,7 @@ mod line_records;
 mod lines;
 mod plain;
 mod shell;
+mod sudo_iolog;
 pub mod syslog;
 mod utf8;
 
@@ -20,6 +21,7 @@ pub use jsonl::{JsonlFormatter, MAX_LINE};
 pub use line_records::{LineFormatter, LineRecords};
 pub use plain::PlainFormatter;
 pub(crate) use shell::shell_word;
+pub use sudo_iolog::SudoIologFormatter;
 
 use crate::dest::Out;
 use crate::event::{Chunk, Exit, Start};
@@ -191,6 +193,9 @@ pub struct Context {
     pub facility: u8,
     /// Colour classic's prompts: only for a terminal console (see `--color`).
     pub colour: bool,
+    /// The command's stdout is a pty (`--pty`): a sudo I/O log files it as the terminal's
+    /// output (`ttyout`), as sudo does.
+    pub pty: bool,
 }
 
 #[cfg(test)]
@@ -222,6 +227,7 @@ pub(crate) mod testing {
             preset: None,
             facility: 1,
             colour: false,
+            pty: false,
         }
     }
 

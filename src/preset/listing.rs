@@ -25,6 +25,9 @@ impl Presets {
                         Ok(crate::sink::spec::LogSpec::Relp(target)) => {
                             format!("relp={}", target.name())
                         }
+                        Ok(crate::sink::spec::LogSpec::SudoIolog(path)) => {
+                            format!("sudo-iolog={}", dir.join(path).display())
+                        }
                         Err(e) => e,
                     },
                 );

@@ -9,6 +9,9 @@
 //! writing it) is skipped with a warning, as is a line cut short that the next run's start
 //! follows (teelog ends such a line before appending); any other line that does not parse is an
 //! error naming the file and line.
+//!
+//! A directory is a sudo I/O log session (`sudo`'s own, or teelog's `-o sudo-iolog=`), read by
+//! `sudo`: the same events, from its timing and stream files.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -25,6 +28,7 @@ use crate::format::{Context, Format};
 use crate::sink::{Fanout, Sink};
 
 mod recording;
+mod sudo;
 use recording::{Flow, Recording, Run};
 
 /// A record as `teelog replay` reads it: owning its text.
@@ -32,6 +36,9 @@ type Record = crate::format::jsonl::wire::Record<'static>;
 
 /// Runs `teelog replay`.
 pub fn replay(args: &ReplayArgs) -> Result<(), Error> {
+    if args.file.is_dir() {
+        return replay_sudo(args);
+    }
     let recording = Recording::open(&args.file)?;
     let runs = recording.runs()?;
     if args.list {
@@ -50,21 +57,7 @@ pub fn replay(args: &ReplayArgs) -> Result<(), Error> {
             .last()
             .ok_or_else(|| Error::Replay(format!("{} holds no records", recording.name)))?,
     };
-    let ctx = Context {
-        utc: args.utc,
-        preset: None,
-        facility: 1,
-        colour: false,
-    };
-    let format = args.format.unwrap_or(Format::Plain);
-    let mut fanout = Fanout::new(vec![Sink::console(format, &ctx)], Chain::default());
-    let timing = match (args.format, args.no_wait) {
-        (None, false) => Some(Timing {
-            speed: args.speed,
-            idle_limit: args.idle_limit,
-        }),
-        _ => None,
-    };
+    let (format, mut fanout, timing) = console(args);
     play(
         &recording,
         &session.session,
@@ -77,6 +70,52 @@ pub fn replay(args: &ReplayArgs) -> Result<(), Error> {
         return Err(Error::Replay("the output could not be written".into()));
     }
     Ok(())
+}
+
+/// `teelog replay` of a sudo I/O log session directory.
+fn replay_sudo(args: &ReplayArgs) -> Result<(), Error> {
+    let session = sudo::Session::open(&args.file)?;
+    if args.list {
+        let _ = io::Write::write_all(&mut io::stdout().lock(), session.list()?.as_bytes());
+        return Ok(());
+    }
+    if let Some(id) = &args.session
+        && *id != session.id
+    {
+        return Err(Error::Replay(format!(
+            "{} is session {}, not {}",
+            quote(&args.file),
+            session.id,
+            quote(id)
+        )));
+    }
+    let (_, mut fanout, timing) = console(args);
+    sudo::play(&session, &mut fanout, timing, args.pause)?;
+    if fanout.failed() {
+        return Err(Error::Replay("the output could not be written".into()));
+    }
+    Ok(())
+}
+
+/// The console replay writes to, and how it waits (not at all when converting).
+fn console(args: &ReplayArgs) -> (Format, Fanout, Option<Timing>) {
+    let ctx = Context {
+        utc: args.utc,
+        preset: None,
+        facility: 1,
+        colour: false,
+        pty: false,
+    };
+    let format = args.format.unwrap_or(Format::Plain);
+    let fanout = Fanout::new(vec![Sink::console(format, &ctx)], Chain::default());
+    let timing = match (args.format, args.no_wait) {
+        (None, false) => Some(Timing {
+            speed: args.speed,
+            idle_limit: args.idle_limit,
+        }),
+        _ => None,
+    };
+    (format, fanout, timing)
 }
 
 /// How to wait between outputs when playing.

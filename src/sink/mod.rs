@@ -75,6 +75,7 @@ impl Sink {
             spec::LogSpec::Journal => return Sink::journal(ctx),
             spec::LogSpec::Syslog(target) => return Sink::syslog(target, ctx),
             spec::LogSpec::Relp(_) => unreachable!("shipped"),
+            spec::LogSpec::SudoIolog(dir) => return Sink::sudo_iolog(dir, ctx),
         };
         let failed = |source: io::Error| Error::OpenLog {
             path: path.to_owned(),
@@ -164,6 +165,33 @@ impl Sink {
                 console: false,
                 shared: None,
                 spliceable: true,
+            },
+            err: None,
+            buf: Out::default(),
+            seal: None,
+        })
+    }
+
+    /// A sudo I/O log: a new session directory in `dir` (made 0700 when missing), made before
+    /// the command starts, so that a directory that cannot be made is refused as a log that
+    /// cannot be opened.
+    pub fn sudo_iolog(dir: &std::path::Path, ctx: &Context) -> Result<Sink, Error> {
+        use crate::dest::sudo_iolog::Session;
+        let session = Session::create(dir).map_err(|source| Error::OpenLog {
+            path: dir.to_owned(),
+            source,
+        })?;
+        Ok(Sink {
+            formatter: Box::new(crate::format::SudoIologFormatter::new(ctx)),
+            plain: false,
+            out: Dest {
+                failed: false,
+                name: format!("sudo I/O log {}", quote(session.path())),
+                to: Some(Kind::SudoIolog(session)),
+                log: None,
+                console: false,
+                shared: None,
+                spliceable: false,
             },
             err: None,
             buf: Out::default(),

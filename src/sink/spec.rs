@@ -1,6 +1,6 @@
 //! The `-o` grammar: `[FORMAT=]PATH`, `journal`,
 //! `syslog[=unix:PATH|udp:HOST:PORT|tcp:HOST:PORT|tls:HOST:PORT]`, `relp=[tls:]HOST:PORT`,
-//! parsed into what a sink is built from (a formatter and a destination). Data only; the CLI and
+//! `sudo-iolog=DIR`, parsed into what a sink is built from (a formatter and a destination). Data only; the CLI and
 //! the presets file both take it.
 
 use std::path::PathBuf;
@@ -10,7 +10,7 @@ use crate::format::Format;
 
 /// The logging services `-o` takes by name: destinations with a formatter of their own, not
 /// formats for a file or the console.
-pub const SERVICES: [&str; 3] = ["journal", "syslog", "relp"];
+pub const SERVICES: [&str; 4] = ["journal", "syslog", "relp", "sudo-iolog"];
 
 /// One `-o [FORMAT=]PATH`, `-o journal`, `-o syslog[=TARGET]` or `-o relp=[tls:]HOST:PORT`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +23,9 @@ pub enum LogSpec {
     Syslog(SyslogTarget),
     /// A RELP collector, one acknowledged message per line, shipped from a spool.
     Relp(RelpTarget),
+    /// A sudo I/O log directory: a session directory in it, as sudo 1.9 writes one, for
+    /// sudoreplay.
+    SudoIolog(PathBuf),
 }
 
 impl LogSpec {
@@ -49,6 +52,10 @@ impl LogSpec {
         let format = match word {
             "syslog" => return SyslogTarget::parse(path).map(LogSpec::Syslog),
             "relp" => return RelpTarget::parse(path).map(LogSpec::Relp),
+            "sudo-iolog" if path.is_empty() => {
+                return Err("sudo-iolog=: the directory is empty".into());
+            }
+            "sudo-iolog" => return Ok(LogSpec::SudoIolog(path.into())),
             "journal" => {
                 return Err(format!(
                     "'{spec}': the journal takes no path (write -o journal; for a file named \
@@ -77,7 +84,9 @@ impl LogSpec {
     pub fn path(&self) -> Option<&std::path::Path> {
         match self {
             LogSpec::File { path, .. } => Some(path),
-            LogSpec::Journal | LogSpec::Syslog(_) | LogSpec::Relp(_) => None,
+            LogSpec::Journal | LogSpec::Syslog(_) | LogSpec::Relp(_) | LogSpec::SudoIolog(_) => {
+                None
+            }
         }
     }
 }
@@ -111,7 +120,7 @@ mod tests {
         assert_eq!(
             LogSpec::parse("josnl=x").unwrap_err(),
             "unknown log format 'josnl' (known: plain, classic, jsonl, asciicast, journal, \
-             syslog, relp; for a file of that name write ./josnl=x)"
+             syslog, relp, sudo-iolog; for a file of that name write ./josnl=x)"
         );
         assert!(LogSpec::parse("jsonl=").unwrap_err().contains("empty"));
         assert_eq!(LogSpec::parse("journal"), Ok(LogSpec::Journal));
@@ -134,5 +143,10 @@ mod tests {
         );
         assert!(LogSpec::parse("syslog=tcp:x").is_err());
         assert!(LogSpec::parse("").unwrap_err().contains("empty"));
+        assert_eq!(
+            LogSpec::parse("sudo-iolog=/var/log/io"),
+            Ok(LogSpec::SudoIolog("/var/log/io".into()))
+        );
+        assert!(LogSpec::parse("sudo-iolog=").unwrap_err().contains("empty"));
     }
 }
