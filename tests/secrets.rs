@@ -251,6 +251,66 @@ fn a_sql_clients_output_never_shows_the_password_of_a_failing_statement() {
     }
 }
 
+/// MariaDB quotes the rest of a failing statement as `near '...' at line N` without doubling
+/// the quotes in it (issue 20, items 8/9): the password's closing quote and the client's must
+/// not read as a doubled quote that keeps the literal open over the next statements, whose
+/// passwords would then show. With a quote in a password, several statements on one line,
+/// the error on stderr while the next statement's echo is on stdout (--echo, -vv), and -q.
+fn a_mariadb_error_quoting_a_password_leaves_no_literal_open_over_the_next_statement() {
+    require(&MARIADB);
+    let user = "'tl_nosuch'@'localhost'";
+    let scripts = [
+        format!(
+            "ALTER USER {user} IDENTIFIED BY 'Zq9-two' REPLACE 'Zq9-old';\n\
+             SET PASSWORD FOR {user} = 'Zq9-three';\n"
+        ),
+        format!(
+            "ALTER USER {user} IDENTIFIED BY 'Zq9''two' REPLACE 'Zq9''old';\n\
+             ALTER USER {user} IDENTIFIED BY 'Zq9-three';\n"
+        ),
+        format!(
+            "select 1; ALTER USER {user} IDENTIFIED BY 'Zq9-two' REPLACE 'Zq9-old'; \
+             SET PASSWORD FOR {user} = 'Zq9-three'; select 2;\n\
+             CREATE USER {user} IDENTIFIED BY 'Zq9-four' REPLACE 'Zq9-five';\n"
+        ),
+    ];
+    for script in &scripts {
+        for extra in [&[][..], &["--echo"][..], &["--log-input"][..], &["-q"][..]] {
+            let dir = tempdir();
+            let (plain, classic) = (dir.path().join("near.log"), dir.path().join("s.log"));
+            let out = with_stdin(
+                teelog()
+                    .env("TEELOG_LOG_DIR", dir.path())
+                    .args(["--preset", "mysql"])
+                    .args(extra)
+                    .arg("-o")
+                    .arg(format!("plain={}", plain.display()))
+                    .arg("-o")
+                    .arg(&classic)
+                    .args(["--", "--force", "-u", "root"]),
+                script,
+            );
+            let (plain, classic) = (text(&read(&plain)), text(&read(&classic)));
+            for (what, shown) in [
+                ("stdout", &text(&out.stdout)),
+                ("stderr", &text(&out.stderr)),
+                ("plain", &plain),
+                ("classic", &classic),
+            ] {
+                assert!(
+                    !shown.contains("Zq9"),
+                    "{extra:?} {script:?}: {what} shows it: {shown}"
+                );
+            }
+            // The error line is kept whole, its closing quote and line number too.
+            assert!(
+                plain.contains("near 'REPLACE '***'' at line 1"),
+                "{extra:?} {script:?}: {plain}"
+            );
+        }
+    }
+}
+
 /// `--log-input` records what the command read, not what teelog passed into its pipe.
 fn recorded_input_is_only_what_the_command_read() {
     let dir = tempdir();
@@ -283,5 +343,6 @@ crate::trials![
     redact_env_masks_a_value_everywhere_teelog_writes,
     redact_env_refuses_a_short_value_and_warns_of_an_unset_one,
     a_sql_clients_output_never_shows_the_password_of_a_failing_statement [MARIADB, POSTGRES],
+    a_mariadb_error_quoting_a_password_leaves_no_literal_open_over_the_next_statement [MARIADB],
     recorded_input_is_only_what_the_command_read,
 ];
