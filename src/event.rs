@@ -32,9 +32,16 @@ pub trait Events {
         false
     }
     /// Takes up to `len` bytes of `stream` (at least [`SPLICE_MIN`]) straight out of its pipe
-    /// `from`, with `buf` to read into where a destination cannot take a splice; returns how many
-    /// were moved, 0 to have them read and pushed as a `chunk` instead.
-    fn splice(&mut self, _stream: Stream, _from: &File, _len: usize, _buf: &mut [u8]) -> usize {
+    /// `from` at `time`, with `buf` to read into where a destination cannot take a splice;
+    /// returns how many were moved, 0 to have them read and pushed as a `chunk` instead.
+    fn splice(
+        &mut self,
+        _stream: Stream,
+        _time: std::time::SystemTime,
+        _from: &File,
+        _len: usize,
+        _buf: &mut [u8],
+    ) -> usize {
         0
     }
     /// When the consumer wants `wake` called if nothing else happens first (a sealed log owes a

@@ -171,6 +171,67 @@ fn twenty_megabytes_of_binary_mixed_output_replay_byte_for_byte() {
     );
 }
 
+/// Large chunks of a run whose logs all take the output as it is go by splice(2) into the
+/// session's stream files (`src/sink/splice.rs`), beside a plain log and a second session (fed
+/// from a tee(2) copy): every byte still arrives, and the timing lines, written after the bytes,
+/// cover each file exactly in records sudoreplay reads whole.
+fn spliced_sessions_beside_a_plain_log_get_every_byte_and_their_timing() {
+    let dir = tempdir();
+    let (out, err) = (noise(6_000_000, 41), noise(3_000_000, 42));
+    std::fs::write(dir.path().join("out"), &out).unwrap();
+    std::fs::write(dir.path().join("err"), &err).unwrap();
+    let trace = dir.path().join("trace");
+    let script = "cat out; cat err >&2; cat out";
+    run(
+        Command::new("strace")
+            .args(["-f", "-qq", "-e", "trace=splice", "-o"])
+            .arg(&trace)
+            .arg(env!("CARGO_BIN_EXE_teelog"))
+            .arg("-o")
+            .arg(format!("plain={}", dir.path().join("plain.log").display()))
+            .arg("-o")
+            .arg(format!("sudo-iolog={}", dir.path().join("a").display()))
+            .arg("-o")
+            .arg(format!("sudo-iolog={}", dir.path().join("b").display()))
+            .args(["--", "sh", "-c", script])
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+        0,
+    );
+    let spliced = text(&read(&trace))
+        .lines()
+        .filter(|line| line.contains("splice(") && !line.contains("= -1"))
+        .count();
+    assert!(spliced > 0, "no splice(2) call succeeded");
+    let twice = [out.as_slice(), out.as_slice()].concat();
+    assert_eq!(
+        read(&dir.path().join("plain.log")).len(),
+        twice.len() + err.len()
+    );
+    let command = format!("sh -c {script}");
+    for name in ["a", "b"] {
+        let io = dir.path().join(name);
+        assert!(
+            sudoreplay(&io, "000001", "stdout", &command) == twice,
+            "{name}: stdout"
+        );
+        assert!(
+            sudoreplay(&io, "000001", "stderr", &command) == err,
+            "{name}: stderr"
+        );
+        let records = timing(&io.join("00/00/01"));
+        assert!(
+            records.iter().all(|&(_, n)| n <= 64 * 1024),
+            "{name}: a record over 64 KiB"
+        );
+        for (event, bytes) in [(1, &twice), (2, &err)] {
+            let sum: u64 = records.iter().filter(|r| r.0 == event).map(|r| r.1).sum();
+            assert_eq!(sum, bytes.len() as u64, "{name}: event {event}");
+        }
+    }
+}
+
 fn sudoreplay_follows_a_running_command_and_ends_when_teelog_does() {
     let dir = tempdir();
     let io = dir.path().join("io");
@@ -492,6 +553,7 @@ fn a_directory_that_cannot_be_made_is_refused_before_the_command_starts() {
 crate::trials![
     sudoreplay_lists_the_run_and_gives_each_stream_byte_for_byte [SUDOREPLAY],
     twenty_megabytes_of_binary_mixed_output_replay_byte_for_byte [SUDOREPLAY],
+    spliced_sessions_beside_a_plain_log_get_every_byte_and_their_timing [SUDOREPLAY, STRACE],
     sudoreplay_follows_a_running_command_and_ends_when_teelog_does [SUDOREPLAY],
     sudo_sendlog_ships_the_directory_and_the_servers_copy_replays_byte_for_byte [SUDOREPLAY, SUDO_SENDLOG],
     a_directory_the_real_sudo_wrote_converts_to_jsonl_with_the_same_bytes [SUDO, ROOT],

@@ -15,6 +15,8 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::event::Stream;
+
 /// The files of a session, as the tag byte that starts each record for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -80,6 +82,8 @@ pub struct Session {
     path: PathBuf,
     /// By [`IologFile`] index, once opened.
     files: [Option<File>; 7],
+    /// The command's stdout is a pty: its output goes to `ttyout`.
+    pty: bool,
 }
 
 impl Session {
@@ -117,11 +121,35 @@ impl Session {
         let mut session = Session {
             path,
             files: Default::default(),
+            pty: false,
         };
         for file in [IologFile::Timing, IologFile::Stdout, IologFile::Stderr] {
             session.file(file)?;
         }
         Ok(session)
+    }
+
+    /// The session of a command whose stdout is a pty when `pty`.
+    pub fn under_pty(mut self, pty: bool) -> Session {
+        self.pty = pty;
+        self
+    }
+
+    /// The file a chunk of `stream` goes to, for bytes spliced or written around the
+    /// formatter (`sink::splice`); the formatter's `timing` record follows them.
+    pub fn stream_file(&mut self, stream: Stream) -> io::Result<&mut File> {
+        let which = match stream {
+            Stream::Stdout if self.pty => IologFile::Ttyout,
+            Stream::Stdout => IologFile::Stdout,
+            Stream::Stderr => IologFile::Stderr,
+            Stream::Stdin => IologFile::Stdin,
+        };
+        self.file(which)
+    }
+
+    /// Writes `bytes` of `stream` to its file, as [`Session::stream_file`] says.
+    pub fn write_stream(&mut self, stream: Stream, bytes: &[u8]) -> io::Result<()> {
+        self.stream_file(stream)?.write_all(bytes)
     }
 
     /// The session directory.
@@ -132,7 +160,11 @@ impl Session {
     fn file(&mut self, which: IologFile) -> io::Result<&mut File> {
         let slot = &mut self.files[which as usize];
         if slot.is_none() {
-            *slot = Some(open_file(&self.path.join(which.name()), !which.whole())?);
+            // A stream file is the session's own (its directory was just made): written at its
+            // offset rather than appended to, so that splice(2), which refuses O_APPEND, can
+            // fill it.
+            let append = which == IologFile::Timing;
+            *slot = Some(open_file(&self.path.join(which.name()), append)?);
         }
         Ok(slot.as_mut().expect("opened above"))
     }

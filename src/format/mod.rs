@@ -23,8 +23,10 @@ pub use plain::PlainFormatter;
 pub(crate) use shell::shell_word;
 pub use sudo_iolog::SudoIologFormatter;
 
+use std::time::SystemTime;
+
 use crate::dest::Out;
-use crate::event::{Chunk, Exit, Start};
+use crate::event::{Chunk, Exit, Start, Stream};
 
 /// Turns the events of one run into the bytes of one log format.
 ///
@@ -53,6 +55,9 @@ pub trait Formatter {
     fn exit(&mut self, _ev: &Exit, _out: &mut Out) {}
     fn interleaved(&mut self) {}
     fn seal(&mut self, _line: &[u8], _out: &mut Out) {}
+    /// `len` bytes of `stream`, read at `time`, went to the destination around the formatter
+    /// (`sink::splice`): what else it writes for such a chunk (a sudo I/O log's timing line).
+    fn spliced(&mut self, _stream: Stream, _time: SystemTime, _len: usize, _out: &mut Out) {}
 }
 
 /// The name a logging service files a run under: the preset's, else the command's base name.

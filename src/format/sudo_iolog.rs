@@ -45,6 +45,16 @@ impl SudoIologFormatter {
         }
     }
 
+    /// A stream's timing event and file.
+    fn event(&self, stream: Stream) -> (u8, IologFile) {
+        match stream {
+            Stream::Stdout if self.pty => (TTYOUT, IologFile::Ttyout),
+            Stream::Stdout => (STDOUT, IologFile::Stdout),
+            Stream::Stderr => (STDERR, IologFile::Stderr),
+            Stream::Stdin => (STDIN, IologFile::Stdin),
+        }
+    }
+
     /// The delay since the previous event, as sudo writes it; never negative.
     fn delay(&mut self, time: SystemTime) -> String {
         let delay = time.duration_since(self.last).unwrap_or(Duration::ZERO);
@@ -123,12 +133,7 @@ impl Formatter for SudoIologFormatter {
     }
 
     fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Out) {
-        let (event, file) = match ev.stream {
-            Stream::Stdout if self.pty => (TTYOUT, IologFile::Ttyout),
-            Stream::Stdout => (STDOUT, IologFile::Stdout),
-            Stream::Stderr => (STDERR, IologFile::Stderr),
-            Stream::Stdin => (STDIN, IologFile::Stdin),
-        };
+        let (event, file) = self.event(ev.stream);
         let mut delay = self.delay(ev.time);
         for piece in ev.bytes.chunks(MAX_RECORD) {
             record(out, file, piece);
@@ -136,6 +141,22 @@ impl Formatter for SudoIologFormatter {
             record(out, IologFile::Timing, timing.as_bytes());
             delay = "0.000000000".into();
         }
+    }
+
+    /// The bytes are in their stream's file already: their timing lines, one per
+    /// [`MAX_RECORD`] bytes, the first with the delay.
+    fn spliced(&mut self, stream: Stream, time: SystemTime, len: usize, out: &mut Out) {
+        let (event, _) = self.event(stream);
+        let mut delay = self.delay(time);
+        let mut left = len;
+        let mut lines = String::new();
+        while left > 0 {
+            let piece = left.min(MAX_RECORD);
+            lines.push_str(&format!("{event} {delay} {piece}\n"));
+            delay = "0.000000000".into();
+            left -= piece;
+        }
+        record(out, IologFile::Timing, lines.as_bytes());
     }
 
     fn exit(&mut self, ev: &Exit, out: &mut Out) {
@@ -251,6 +272,42 @@ mod tests {
         );
         assert_eq!(got[0], (IologFile::Stdout, b"a\0".to_vec()));
         assert_eq!(got[2].1.len() + got[4].1.len(), big.len());
+    }
+
+    #[test]
+    fn a_spliced_chunk_gets_the_timing_lines_a_chunk_would() {
+        let len = 2 * MAX_RECORD + 7;
+        let lines = |splice: bool| {
+            let mut f = SudoIologFormatter::new(&ctx());
+            let mut out = Out::default();
+            f.start(&start(), &mut out);
+            out.clear();
+            let bytes = vec![b'y'; len];
+            for (stream, time) in [
+                (Stream::Stdout, at(2_000_000)),
+                (Stream::Stderr, at(2_000_001)),
+            ] {
+                if splice {
+                    f.spliced(stream, time, len, &mut out);
+                } else {
+                    let chunk = Chunk {
+                        stream,
+                        time,
+                        bytes: &bytes,
+                    };
+                    f.chunk(&chunk, &mut out);
+                }
+            }
+            records(&out)
+                .into_iter()
+                .filter(|(file, _)| *file == IologFile::Timing)
+                .map(|(_, b)| String::from_utf8(b).unwrap())
+                .collect::<String>()
+        };
+        assert_eq!(lines(true), lines(false));
+        assert!(lines(true).starts_with(
+            "1 2.000000000 65536\n1 0.000000000 65536\n1 0.000000000 7\n2 0.000001000 65536\n"
+        ));
     }
 
     #[test]

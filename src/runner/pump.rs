@@ -396,7 +396,7 @@ fn splice_or_pass_on(
     if source.bulky {
         let ready = sys::bytes_ready(source.file.as_fd()).unwrap_or(0);
         if ready >= SPLICE_MIN {
-            let moved = fanout.splice(source.stream, &source.file, ready, buf);
+            let moved = fanout.splice(source.stream, clock.now(), &source.file, ready, buf);
             if moved > 0 {
                 return Taken::open(moved);
             }

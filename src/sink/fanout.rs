@@ -325,8 +325,15 @@ impl crate::event::Events for Fanout {
     fn splices(&self) -> bool {
         Fanout::splices(self)
     }
-    fn splice(&mut self, stream: Stream, from: &File, len: usize, buf: &mut [u8]) -> usize {
-        Fanout::splice(self, stream, from, len, buf)
+    fn splice(
+        &mut self,
+        stream: Stream,
+        time: std::time::SystemTime,
+        from: &File,
+        len: usize,
+        buf: &mut [u8],
+    ) -> usize {
+        Fanout::splice(self, stream, time, from, len, buf)
     }
     fn wake_at(&self) -> Option<std::time::Instant> {
         Fanout::seal_deadline(self)

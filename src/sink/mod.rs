@@ -177,10 +177,12 @@ impl Sink {
     /// cannot be opened.
     pub fn sudo_iolog(dir: &std::path::Path, ctx: &Context) -> Result<Sink, Error> {
         use crate::dest::sudo_iolog::Session;
-        let session = Session::create(dir).map_err(|source| Error::OpenLog {
-            path: dir.to_owned(),
-            source,
-        })?;
+        let session = Session::create(dir)
+            .map_err(|source| Error::OpenLog {
+                path: dir.to_owned(),
+                source,
+            })?
+            .under_pty(ctx.pty);
         Ok(Sink {
             formatter: Box::new(crate::format::SudoIologFormatter::new(ctx)),
             plain: false,
@@ -191,7 +193,8 @@ impl Sink {
                 log: None,
                 console: false,
                 shared: None,
-                spliceable: false,
+                // Its stream files take the chunks' bytes as they are (`sink::splice`).
+                spliceable: true,
             },
             err: None,
             buf: Out::default(),

@@ -1,11 +1,16 @@
-//! Zero-copy pass-through, for runs whose every sink writes the output unchanged (`plain`, with
-//! nothing masked, redacted or stripped, and no `--max-size`): a chunk goes from the command's
+//! Zero-copy pass-through, for runs whose every sink writes the output unchanged (`plain`, and
+//! the stream files of `sudo-iolog`, with nothing masked, redacted or stripped, and no
+//! `--max-size`): a chunk goes from the command's
 //! pipe to the console and the logs without passing through teelog's memory. tee(2) duplicates
 //! it into a spare pipe of teelog's for each destination beyond the first (page references, no
 //! copy), and splice(2) moves it out of a pipe into each destination. The kernel then copies it
 //! once, into a log's page cache, instead of twice (into teelog, then out of it), and not at all
 //! into /dev/null or another pipe. Only a chunk of at least [`SPLICE_MIN`] bytes goes this way:
 //! below that, the calls cost more than the copies they save.
+//!
+//! A sudo I/O log's chunk is spliced into its stream file, then its formatter writes what else
+//! it owes for it (`Formatter::spliced`: its `timing` line, after the bytes, as sudoreplay -F
+//! reads them).
 //!
 //! Where splice does not apply, the bytes are read out of their pipe and written as usual: a
 //! destination that refuses it (EINVAL: a terminal, a file a shell opened with `>>`) is written
@@ -25,6 +30,7 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::fd::{AsFd, OwnedFd};
+use std::time::SystemTime;
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, SpliceFFlags, fcntl, splice, tee};
@@ -58,25 +64,36 @@ impl Fanout {
     pub fn splices(&self) -> bool {
         self.chain.is_empty()
             && self.sinks.iter().all(|sink| {
-                sink.plain
+                let passes = sink.plain || matches!(sink.out.to, Some(Kind::SudoIolog(_)));
+                passes
                     && [Some(&sink.out), sink.err.as_ref()]
                         .into_iter()
                         .flatten()
                         .all(|dest| {
-                            matches!(dest.to, None | Some(Kind::File(_)))
-                                && dest
-                                    .log
-                                    .as_ref()
-                                    .is_none_or(|log| log.rotation.max_size.is_none())
+                            matches!(
+                                dest.to,
+                                None | Some(Kind::File(_)) | Some(Kind::SudoIolog(_))
+                            ) && dest
+                                .log
+                                .as_ref()
+                                .is_none_or(|log| log.rotation.max_size.is_none())
                         })
             })
     }
 
     /// Passes the first `len` bytes of the pipe `from`, which holds at least that many, to every
     /// destination of `stream`'s output, spliced where it can be (see the module's doc) and copied
-    /// through `buf` where not. Returns how many bytes it took from `from`: at most `len`, and 0
-    /// when it could not duplicate them (the caller then reads them as usual).
-    pub fn splice(&mut self, stream: Stream, from: &File, len: usize, buf: &mut [u8]) -> usize {
+    /// through `buf` where not; they were read at `time`. Returns how many bytes it took from
+    /// `from`: at most `len`, and 0 when it could not duplicate them (the caller then reads them
+    /// as usual).
+    pub fn splice(
+        &mut self,
+        stream: Stream,
+        time: SystemTime,
+        from: &File,
+        len: usize,
+        buf: &mut [u8],
+    ) -> usize {
         let Fanout {
             sinks,
             spares,
@@ -115,13 +132,21 @@ impl Fanout {
             }
         }
         match dests.first_mut() {
-            Some(dest) => *unread |= move_out(dest, from, len, buf).is_err(),
+            Some(dest) => *unread |= move_out(dest, stream, from, len, buf).is_err(),
             None => drop_bytes(from, len, buf),
         }
         for (k, dest) in dests.iter_mut().skip(1).enumerate() {
             let (r, _) = &spares[k];
-            *unread |= move_out(dest, r, len, buf).is_err();
+            *unread |= move_out(dest, stream, r, len, buf).is_err();
             drop_bytes(r, teed[k] - len, buf);
+        }
+        // What the sinks that are more than the bytes owe for them (a sudo I/O log's timing).
+        for sink in sinks.iter_mut().filter(|sink| !sink.plain) {
+            sink.buf.clear();
+            sink.formatter.spliced(stream, time, len, &mut sink.buf);
+            if sink.buf.total() > 0 {
+                sink.out.write(&sink.buf, &[]);
+            }
         }
         len
     }
@@ -142,10 +167,16 @@ fn spare(spares: &mut Vec<(File, File)>, k: usize) -> io::Result<&(File, File)> 
 /// into `buf` and written. Bytes `dest` cannot take (it failed, or has gone) are read and
 /// dropped, so that the pipe is left as if they were written. A pipe that cannot be read is an
 /// error, said here.
-fn move_out(dest: &mut Dest, from: &File, len: usize, buf: &mut [u8]) -> io::Result<()> {
+fn move_out(
+    dest: &mut Dest,
+    stream: Stream,
+    from: &File,
+    len: usize,
+    buf: &mut [u8],
+) -> io::Result<()> {
     let mut left = len;
     if dest.spliceable {
-        match splice_into(dest, from, &mut left) {
+        match splice_into(dest, stream, from, &mut left) {
             Ok(()) => {}
             Err(Refused::Now) => {}
             Err(Refused::Always) => dest.spliceable = false,
@@ -165,16 +196,34 @@ fn move_out(dest: &mut Dest, from: &File, len: usize, buf: &mut [u8]) -> io::Res
                 return Err(err);
             }
         };
-        dest.write_bytes(&buf[..n]);
+        match &mut dest.to {
+            Some(Kind::SudoIolog(session)) => {
+                if let Err(err) = session.write_stream(stream, &buf[..n]) {
+                    dest.fail(err);
+                }
+            }
+            _ => dest.write_bytes(&buf[..n]),
+        }
         left -= n;
     }
     Ok(())
 }
 
 /// Splices `left` bytes from `from` into `dest`, counting down `left` as they go.
-fn splice_into(dest: &mut Dest, from: &File, left: &mut usize) -> Result<(), Refused> {
-    let Some(Kind::File(file)) = &mut dest.to else {
-        return Err(Refused::Always);
+fn splice_into(
+    dest: &mut Dest,
+    stream: Stream,
+    from: &File,
+    left: &mut usize,
+) -> Result<(), Refused> {
+    let file = match &mut dest.to {
+        Some(Kind::File(file)) => file,
+        // A file of the session's own directory, which nobody else writes: no lease needed.
+        Some(Kind::SudoIolog(session)) => {
+            let file = session.stream_file(stream).map_err(Refused::Failed)?;
+            return splice_all(from, file, left);
+        }
+        _ => return Err(Refused::Always),
     };
     if dest.log.is_none() {
         return splice_all(from, file, left);
