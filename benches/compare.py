@@ -8,6 +8,7 @@
     python3 benches/compare.py --base /path/to/old/teelog   # this build against an older one
     python3 benches/compare.py --sections shipping   # relp=, syslog= against rsyslogd (shipping.py)
     python3 benches/compare.py --sections sealing    # --seal against unsealed, and verify (sealing.py)
+    python3 benches/compare.py --sections sudo       # -o sudo-iolog= against -o plain= (sudo.py)
 
 One run on a shared machine is not a figure, so every figure here is a ratio taken in pairs: for
 each teelog variant, `tee` and the variant run back to back (which goes first alternates), and the
@@ -351,6 +352,13 @@ def main():
             import sealing
 
             for header, rows in sealing.sections(TEELOG, PAIRS, dirs, peak_rss_kib, producer, QUICK):
+                print(table(header, rows))
+                print()
+        if "sudo" in sections:
+            sys.dont_write_bytecode = True
+            import sudo
+
+            for header, rows in sudo.sections(TEELOG, PAIRS, dirs, peak_rss_kib, producer, QUICK):
                 print(table(header, rows))
                 print()
     finally:
