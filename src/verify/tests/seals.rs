@@ -27,9 +27,11 @@ fn a_seal_whose_signature_was_changed_is_a_bad_signature() {
     let mut lines = Run::new(&key, 450).lines();
     let at = lines.iter().position(|l| is_seal(l)).unwrap();
     let line = &mut lines[at];
-    // The signature's last base64 character before "\n" (of the JSON string), changed.
+    // A base64 character of the signature, ten before its end ("\n" of the JSON string):
+    // every bit of it is the signature's (the last one before the "=" pad has two bits that must
+    // be zero, and changing those makes the line unreadable, not the signature bad).
     let end = memchr::memmem::rfind(line, b"\\n\",\"prev\"").unwrap();
-    line[end - 2] = if line[end - 2] == b'A' { b'B' } else { b'A' };
+    line[end - 10] = if line[end - 10] == b'A' { b'B' } else { b'A' };
     rechain(&mut lines, at + 1);
     says(
         verdict("bad-signature", &lines, &verifier),
