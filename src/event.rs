@@ -17,6 +17,9 @@ pub trait Events {
     fn start(&mut self, _ev: &Start) {}
     fn chunk(&mut self, ev: &Chunk<'_>);
     fn pause(&mut self) {}
+    /// Under `--pty`: the command's terminal took a new size at `time` (teelog's own terminal
+    /// was resized), before the output that follows.
+    fn resize(&mut self, _time: SystemTime, _size: Size) {}
     fn exit(&mut self, _ev: &Exit) {}
     /// Whether input is being held until the output of the same round has been read (a password
     /// prompt may be in it): the runner then reads every output source in that round and calls

@@ -456,7 +456,9 @@ fn a_secret_assignment_in_a_recorded_script_is_masked() {
 fn the_pty_follows_the_terminals_size() {
     // The terminal is resized while the command runs. The command is then the terminal's
     // foreground, so SIGWINCH goes to it, not to teelog: teelog notices when the command writes
-    // (first command), or when it gets SIGWINCH itself (second, silent command).
+    // (first command), or when it gets SIGWINCH itself (second, silent command). The recordings
+    // that keep a terminal's size say so before the output written after it: asciicast's "r"
+    // event, sudo's window size event in `timing`.
     let dir = tempdir();
     let teelog = env!("CARGO_BIN_EXE_teelog");
     // fd 3 is the pty: inside $(...) stdout is the substitution's pipe.
@@ -468,7 +470,8 @@ fn the_pty_follows_the_terminals_size() {
             "stty cols 80 rows 24; \
              (while [ ! -e resize ]; do sleep 0.02; done; stty cols 100 rows 40; touch resized) \
              < /dev/tty & \
-             {teelog} --pty -- sh -c 'n=0; echo ready; {until}' & echo \"teelog $!\"; wait $!"
+             {teelog} --pty -o asciicast={name}.cast -o sudo-iolog={name}.io \
+             -- sh -c 'n=0; echo ready; {until}' & echo \"teelog $!\"; wait $!"
         );
         let _ = std::fs::remove_file(dir.path().join("resize"));
         let _ = std::fs::remove_file(dir.path().join("resized"));
@@ -499,6 +502,36 @@ fn the_pty_follows_the_terminals_size() {
         drop(master);
         let shown = console.rest();
         assert!(shown.contains("seen 40 100"), "{name}: {shown}");
+        let cast = text(&read(&dir.path().join(format!("{name}.cast"))));
+        let resized = cast.find(r#", "r", "100x40"]"#);
+        let seen = cast.find("seen 40 100");
+        assert!(
+            resized.is_some() && resized < seen,
+            "{name}: no resize before the output after it: {cast}"
+        );
+        let session = dir.path().join(format!("{name}.io/00/00/01"));
+        let ttyout = read(&session.join("ttyout"));
+        let seen = ttyout
+            .windows(11)
+            .position(|w| w == b"seen 40 100")
+            .unwrap();
+        let mut before = 0;
+        let mut resized = false;
+        for line in text(&read(&session.join("timing"))).lines() {
+            let words: Vec<&str> = line.split(' ').collect();
+            match words[0] {
+                "5" => {
+                    assert_eq!(words[2..], ["40", "100"], "{name}: {line}");
+                    resized = before <= seen;
+                }
+                "4" => before += words[2].parse::<usize>().unwrap(),
+                _ => {}
+            }
+        }
+        assert!(
+            resized,
+            "{name}: no window size event before the output after it"
+        );
     }
 }
 

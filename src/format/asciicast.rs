@@ -3,7 +3,7 @@
 //! TERM), then one `[seconds, code, text]` event per chunk: `"o"` for the command's output
 //! (both streams, as a terminal shows them), `"i"` for input recorded with `--log-input`, and at
 //! the end an `"x"` event holding the exit status (asciinema 3's exit event; players that do not
-//! know it skip it).
+//! know it skip it); under `--pty`, an `"r"` event (`"COLSxROWS"`) when the terminal was resized.
 //!
 //! Terminals need `\r\n`: a `\n` not preceded by `\r` becomes `\r\n` (a `\r\n` the program wrote
 //! itself stays as it is, also when a read cut it in two). Event text is UTF-8: invalid bytes
@@ -139,6 +139,11 @@ impl Formatter for AsciicastFormatter {
         }
     }
 
+    /// asciicast v2's resize event: `[t, "r", "COLSxROWS"]`.
+    fn resize(&mut self, time: SystemTime, size: Size, out: &mut Out) {
+        self.event(time, "r", &format!("{}x{}", size.cols, size.rows), out);
+    }
+
     fn exit(&mut self, ev: &Exit, out: &mut Out) {
         for stream in Stream::ALL {
             self.decode(stream, &[], false);
@@ -209,6 +214,19 @@ mod tests {
         assert_eq!(c[2][2], "é a\r");
         assert_eq!(c[3][2], "\nb\u{FFFD}\r\n");
         assert_eq!(c[4][2], "143");
+    }
+
+    #[test]
+    fn a_resize_is_an_r_event_between_the_output_before_and_after_it() {
+        let c = cast(&[
+            Start,
+            Chunk(Stdout, 100_000, b"a"),
+            Resize(250_000, 100, 40),
+            Chunk(Stdout, 300_000, b"b"),
+            Exit(Status::Code(0)),
+        ]);
+        assert_eq!(c[2], serde_json::json!([0.25, "r", "100x40"]));
+        assert_eq!(c[3][2], "b");
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub use sudo_iolog::SudoIologFormatter;
 use std::time::SystemTime;
 
 use crate::dest::Out;
-use crate::event::{Chunk, Exit, Start, Stream};
+use crate::event::{Chunk, Exit, Size, Start, Stream};
 
 /// Turns the events of one run into the bytes of one log format.
 ///
@@ -52,6 +52,8 @@ pub trait Formatter {
     fn start(&mut self, _ev: &Start, _out: &mut Out) {}
     fn chunk(&mut self, ev: &Chunk<'_>, out: &mut Out);
     fn pause(&mut self, _out: &mut Out) {}
+    /// The command's pty took a new size (see `Events::resize`).
+    fn resize(&mut self, _time: SystemTime, _size: Size, _out: &mut Out) {}
     fn exit(&mut self, _ev: &Exit, _out: &mut Out) {}
     fn interleaved(&mut self) {}
     fn seal(&mut self, _line: &[u8], _out: &mut Out) {}
@@ -286,6 +288,14 @@ pub(crate) mod testing {
                     f.chunk(&chunk(*s, *t, b), &mut out);
                 }
                 Step::Pause => f.pause(&mut out),
+                Step::Resize(t, cols, rows) => f.resize(
+                    at(*t),
+                    Size {
+                        cols: *cols,
+                        rows: *rows,
+                    },
+                    &mut out,
+                ),
                 Step::Exit(st) => f.exit(&exit(*st), &mut out),
             }
             let written = out.slices(bytes).concat();
@@ -299,6 +309,8 @@ pub(crate) mod testing {
         Start,
         Chunk(Stream, u64, &'static [u8]),
         Pause,
+        /// At a time in µs, to columns and rows.
+        Resize(u64, u16, u16),
         Exit(Status),
     }
 }

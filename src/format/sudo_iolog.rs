@@ -25,6 +25,7 @@ const STDIN: u8 = 0;
 const STDOUT: u8 = 1;
 const STDERR: u8 = 2;
 const TTYOUT: u8 = 4;
+const WINSIZE: u8 = 5;
 
 #[derive(Debug)]
 pub struct SudoIologFormatter {
@@ -159,6 +160,13 @@ impl Formatter for SudoIologFormatter {
         record(out, IologFile::Timing, lines.as_bytes());
     }
 
+    /// sudo's window size event: `5 DELAY LINES COLUMNS` (`iolog_timing.c`).
+    fn resize(&mut self, time: SystemTime, size: Size, out: &mut Out) {
+        let delay = self.delay(time);
+        let line = format!("{WINSIZE} {delay} {} {}\n", size.rows, size.cols);
+        record(out, IologFile::Timing, line.as_bytes());
+    }
+
     fn exit(&mut self, ev: &Exit, out: &mut Out) {
         let exit_value = match ev.status {
             Status::Code(code) => code,
@@ -272,6 +280,34 @@ mod tests {
         );
         assert_eq!(got[0], (IologFile::Stdout, b"a\0".to_vec()));
         assert_eq!(got[2].1.len() + got[4].1.len(), big.len());
+    }
+
+    #[test]
+    fn a_resize_is_a_window_size_event_timed_as_the_others() {
+        let mut f = SudoIologFormatter::new(&ctx());
+        let mut out = Out::default();
+        f.start(&start(), &mut out);
+        out.clear();
+        f.resize(
+            at(250_000),
+            Size {
+                cols: 100,
+                rows: 40,
+            },
+            &mut out,
+        );
+        let chunk = Chunk {
+            stream: Stream::Stdout,
+            time: at(300_000),
+            bytes: b"b",
+        };
+        f.chunk(&chunk, &mut out);
+        let got = records(&out);
+        assert_eq!(
+            got[0],
+            (IologFile::Timing, b"5 0.250000000 40 100\n".to_vec())
+        );
+        assert_eq!(got[2], (IologFile::Timing, b"1 0.050000000 1\n".to_vec()));
     }
 
     #[test]

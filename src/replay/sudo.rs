@@ -227,6 +227,8 @@ struct Record {
     delay: Duration,
     /// The bytes of a stream event; 0 for a window size or a suspend.
     bytes: u64,
+    /// A window size event's size.
+    size: Option<Size>,
 }
 
 impl Record {
@@ -241,15 +243,23 @@ impl Record {
         };
         let frac: String = frac.chars().chain(std::iter::repeat('0')).take(9).collect();
         let delay = Duration::new(secs.parse().ok()?, frac.parse().ok()?);
+        let mut size = None;
         let bytes = match event {
             0..=4 | 6 => words.next()?.parse().ok()?,
-            5 | 7 => 0,
+            5 => {
+                let rows = words.next()?.parse().ok()?;
+                let cols = words.next()?.parse().ok()?;
+                size = Some(Size { cols, rows });
+                0
+            }
+            7 => 0,
             _ => return None,
         };
         Some(Record {
             event,
             delay,
             bytes,
+            size,
         })
     }
 
@@ -318,6 +328,9 @@ pub(super) fn play(
     let mut shown = false;
     session.each_timing(|record| {
         time += record.delay;
+        if let Some(size) = record.size {
+            fanout.resize(time, size);
+        }
         let Some((stream, name)) = record.stream() else {
             return Ok(Flow::Go);
         };
@@ -387,6 +400,7 @@ mod tests {
             event,
             delay: Duration::new(secs, nanos),
             bytes,
+            size: None,
         };
         assert_eq!(
             Record::parse("1 0.006596329 3"),
@@ -399,7 +413,10 @@ mod tests {
         );
         assert_eq!(
             Record::parse("5 0.1 24 80"),
-            Some(rec(5, 0, 100_000_000, 0))
+            Some(Record {
+                size: Some(Size { cols: 80, rows: 24 }),
+                ..rec(5, 0, 100_000_000, 0)
+            })
         );
         assert_eq!(Record::parse("0 3 1"), Some(rec(0, 3, 0, 1)));
         assert_eq!(Record::parse("9 0.1 1"), None);

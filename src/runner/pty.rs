@@ -4,7 +4,6 @@
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
-use std::time::Duration;
 
 use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -12,11 +11,6 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use super::spawn::Source;
 use crate::event::Size;
 use crate::sys;
-
-/// How often, at most, teelog compares its terminal's size with the pty's while the command
-/// writes (a resize sends SIGWINCH to the terminal's foreground, which is the command, not
-/// teelog).
-pub(super) const SIZE_CHECK: Duration = Duration::from_millis(200);
 
 /// teelog's terminal and the command's pty, for the signal thread to pass a resize on.
 #[derive(Debug)]
@@ -52,14 +46,19 @@ pub(super) fn hung_up(source: &Source) -> bool {
             .is_some_and(|r| r.contains(PollFlags::POLLHUP))
 }
 
-/// Gives the pty `source` the size of teelog's terminal when that changed.
-pub(super) fn follow_size(tty: Option<&File>, source: &Source, size: &mut Option<Size>) {
-    let Some(now) = tty.and_then(|t| sys::window_size(t.as_fd())) else {
-        return;
-    };
+/// Gives the pty `source` the size of teelog's terminal when that changed (here, or on the
+/// signal thread at a SIGWINCH teelog got: [`Resize::follow`]); returns the new size then.
+pub(super) fn follow_size(
+    tty: Option<&File>,
+    source: &Source,
+    size: &mut Option<Size>,
+) -> Option<Size> {
+    let now = tty.and_then(|t| sys::window_size(t.as_fd()))?;
     if *size != Some(now) && sys::set_window_size(source.file.as_fd(), now).is_ok() {
         *size = Some(now);
+        return Some(now);
     }
+    None
 }
 
 /// A new pseudo-terminal of `size` with a raw line discipline: its master (for teelog) and slave

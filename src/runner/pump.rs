@@ -11,7 +11,7 @@ use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use super::input::{Input, Wait};
-use super::pty::{SIZE_CHECK, follow_size, hung_up};
+use super::pty::{follow_size, hung_up};
 use super::spawn::{Source, Wired};
 use super::{Clock, Ended, Exited, Reading, Spec, Waiter};
 use crate::error::{EXIT_FAILED, report};
@@ -48,7 +48,6 @@ pub(super) struct Pump<'s> {
     /// teelog's terminal, to follow its size, and the size the pty was last given.
     size_tty: Option<File>,
     pty_size: Option<Size>,
-    next_size_check: Instant,
     buf: Vec<u8>,
     splices: bool,
     reading: Reading,
@@ -80,7 +79,6 @@ impl<'s> Pump<'s> {
             exited: None,
             size_tty,
             pty_size: wired.size,
-            next_size_check: Instant::now() + SIZE_CHECK,
             buf: vec![0; BATCH],
             splices,
             reading: Reading::Complete,
@@ -213,6 +211,13 @@ impl<'s> Pump<'s> {
             if !wanted {
                 continue;
             }
+            // Before each round's reads (one ioctl): what the command wrote after a resize
+            // follows it in the logs.
+            if source.pty
+                && let Some(size) = follow_size(self.size_tty.as_ref(), source, &mut self.pty_size)
+            {
+                fanout.resize(self.clock.now(), size);
+            }
             loop {
                 let taken = if self.splices && !source.pty {
                     splice_or_pass_on(source, &mut self.buf, &self.clock, fanout)
@@ -221,10 +226,6 @@ impl<'s> Pump<'s> {
                 };
                 if taken.bytes > 0 {
                     self.pause_at = Some(now + self.spec.pause);
-                    if source.pty && now >= self.next_size_check {
-                        self.next_size_check = now + SIZE_CHECK;
-                        follow_size(self.size_tty.as_ref(), source, &mut self.pty_size);
-                    }
                 }
                 self.reading = self.reading.after(taken);
                 if taken.ended() {

@@ -153,6 +153,10 @@ impl Fanout {
         self.all(|f, out| f.pause(out));
     }
 
+    pub fn resize(&mut self, time: std::time::SystemTime, size: crate::event::Size) {
+        self.all(|f, out| f.resize(time, size, out));
+    }
+
     pub fn exit(&mut self, ev: &Exit) {
         if let Some(mut round) = self.prompts.take() {
             self.release(&mut round, Prompts::finish);
@@ -312,6 +316,9 @@ impl crate::event::Events for Fanout {
     }
     fn pause(&mut self) {
         Fanout::pause(self);
+    }
+    fn resize(&mut self, time: std::time::SystemTime, size: crate::event::Size) {
+        Fanout::resize(self, time, size);
     }
     fn exit(&mut self, ev: &Exit) {
         Fanout::exit(self, ev);
