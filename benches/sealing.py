@@ -18,8 +18,8 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
-import time
+
+from timed import timed
 
 MIB = 1 << 20
 
@@ -33,20 +33,8 @@ def sections(teelog, pairs, dirs, peak_rss, producer, quick):
     total = (200 * MIB) // (16 if quick else 1)
     cmd = producer("lines", total, 8192, dirs)
 
-    def run(argv, log=None):
-        begun = time.perf_counter()
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        done, peak = threading.Event(), []
-        sampler = threading.Thread(target=lambda: peak.append(peak_rss(proc.pid, done)))
-        sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - begun
-        done.set()
-        sampler.join()
-        code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            sys.exit(f"{argv[:4]} failed with {code}: {proc.stderr.read().decode()}")
-        return wall, usage.ru_utime + usage.ru_stime, peak[0]
+    def run(argv):
+        return timed(argv, peak_rss)
 
     rows, verify_rows = [], []
     for place, d in dirs.items():

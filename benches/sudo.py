@@ -14,8 +14,8 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
-import time
+
+from timed import timed
 
 MIB = 1 << 20
 
@@ -25,19 +25,7 @@ def sections(teelog, pairs, dirs, peak_rss, producer, quick):
     cmd = producer("lines", total, 8192, dirs)
 
     def run(argv):
-        begun = time.perf_counter()
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        done, peak = threading.Event(), []
-        sampler = threading.Thread(target=lambda: peak.append(peak_rss(proc.pid, done)))
-        sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - begun
-        done.set()
-        sampler.join()
-        code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            sys.exit(f"{argv[:4]} failed with {code}: {proc.stderr.read().decode()}")
-        return wall, usage.ru_utime + usage.ru_stime, peak[0]
+        return timed(argv, peak_rss)
 
     def check(path, what):
         if os.path.getsize(path) != total:
